@@ -1,0 +1,58 @@
+"""The errors annolab raises: one root, one subclass per domain.
+
+Every message names what was wrong, quotes the offending value and says the rule or the fix, so
+the person reading it in a notebook can act without reading our source.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AnnolabError",
+    "ConnectError",
+    "DataError",
+    "LayoutError",
+    "StoreError",
+    "ValidationError",
+]
+
+
+class AnnolabError(Exception):
+    """The root of every error annolab raises on purpose."""
+
+
+class ValidationError(AnnolabError, ValueError):
+    """A payload, label schema or other input broke a rule.
+
+    ``field`` is a path such as ``spans[3].end``, ``value`` the offending value and ``rule`` the
+    rule it broke, so callers (widgets, imports, personas) can show or collect the parts.
+    """
+
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{field}={_quote(value)} {rule}")
+
+
+class DataError(AnnolabError, ValueError):
+    """Input rows (a frame of tasks, a file to import) cannot be used as they are."""
+
+
+class LayoutError(AnnolabError):
+    """A layout or prompt template is missing or malformed."""
+
+
+class StoreError(AnnolabError):
+    """The database refused or could not do what was asked."""
+
+
+class ConnectError(StoreError):
+    """annolab could not reach or use a Postgres server; the message says how to fix it."""
+
+
+def _quote(value: object, limit: int = 80) -> str:
+    """repr() of the value, cut so a 10 MB text does not become a 10 MB message."""
+    text = repr(value)
+    if len(text) > limit:
+        text = f"{text[: limit - 3]}...({len(text)} chars)"
+    return text

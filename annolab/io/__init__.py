@@ -1,0 +1,1 @@
+"""Data in and out: frames of tasks, annotation imports, exports."""

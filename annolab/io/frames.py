@@ -1,0 +1,149 @@
+"""Turning a user's frame of tasks into rows ready for COPY, refusing bad rows by number."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import polars as pl
+
+from annolab.errors import DataError
+
+DEFAULT_MAX_TEXT_CHARS = 2_000_000
+_SHOWN = 10  # rows quoted in one error; the count says how many there are in all
+
+
+def to_polars(frame: Any) -> pl.DataFrame:
+    """Accept a polars, pandas or Arrow table (or anything ``pl.DataFrame`` takes)."""
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    module = type(frame).__module__.split(".")[0]
+    try:
+        if module == "pandas":
+            return pl.from_pandas(frame)
+        if module == "pyarrow":
+            result = pl.from_arrow(frame)
+            if isinstance(result, pl.DataFrame):
+                return result
+        return pl.DataFrame(frame)
+    except Exception as exc:  # each library raises its own errors for unconvertible data
+        msg = (
+            f"could not read the {type(frame).__name__} as a table ({exc}); pass a polars, "
+            "pandas or Arrow table whose text column holds valid UTF-8 strings"
+        )
+        raise DataError(msg) from exc
+
+
+def _rows(mask: pl.Series) -> list[int]:
+    return mask.arg_true().to_list()
+
+
+def _describe(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:_SHOWN])
+    more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
+    noun = "row" if len(rows) == 1 else "rows"
+    return f"{noun} {shown}{more}"
+
+
+def prepare_tasks(
+    frame: Any,
+    *,
+    text: str,
+    id: str | None = None,  # noqa: A002 - the public keyword users write: add_tasks(df, id="doc_id")
+    priority: str | None = None,
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+) -> pl.DataFrame:
+    """Rows ``external_id``, ``data`` (JSON text), ``priority`` from a user's frame.
+
+    Every other column is kept in the task's data; the text column is stored as ``text``.
+    Without ``id``, the row number is not stable across calls, so the id is a hash of the text:
+    adding the same texts again adds nothing. Row numbers in errors count from 0.
+    """
+    df = to_polars(frame)
+    named = {"text": text, "id": id, "priority": priority}
+    for keyword, column in named.items():
+        if column is not None and column not in df.columns:
+            msg = (
+                f"{keyword}={column!r} is not a column of the frame; its columns are "
+                f"{', '.join(repr(c) for c in df.columns)}"
+            )
+            raise DataError(msg)
+    texts = _text_column(df[text], text)
+    problems = [
+        (texts.is_null(), "text is null"),
+        (texts.str.len_chars() == 0, "text is empty"),
+        (texts.str.contains("\x00", literal=True), "text holds a NUL character (\\x00)"),
+        (texts.str.len_chars() > max_text_chars,
+         f"text is longer than this project's max_text_chars={max_text_chars:,} code points "
+         "(split the document, or raise settings['max_text_chars'])"),
+    ]
+    for mask, rule in problems:
+        bad = _rows(mask.fill_null(False))
+        if bad:
+            msg = f"{text}: {rule} in {_describe(bad)}; nothing was added"
+            raise DataError(msg)
+
+    if id is None:
+        # polars' own hash changes between releases; SHA-1 of the text is the same forever.
+        ids = texts.map_elements(_text_id, return_dtype=pl.String).rename("external_id")
+    else:
+        ids = _id_column(df[id], id)
+    rest = [c for c in df.columns if c not in {text, id}]
+    data = df.select(pl.struct([texts.alias("text"), *[pl.col(c) for c in rest]]).alias("d"))
+    try:
+        encoded = data["d"].struct.json_encode()
+    except Exception as exc:  # polars refuses column types JSON can not hold
+        msg = f"the frame's other columns can not be stored as JSON ({exc}); drop or cast them"
+        raise DataError(msg) from exc
+    prio = (
+        pl.Series("priority", [0] * df.height, dtype=pl.Int32)
+        if priority is None
+        else df[priority].cast(pl.Int32, strict=False).fill_null(0)
+    )
+    rows = pl.DataFrame({"external_id": ids, "data": encoded, "priority": prio})
+    if id is None:
+        return rows.unique("external_id", keep="first", maintain_order=True)
+    return rows
+
+
+def _text_id(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+def _text_column(column: pl.Series, name: str) -> pl.Series:
+    if column.dtype == pl.Binary:
+        decoded = column.cast(pl.String, strict=False)
+        bad = _rows(decoded.is_null() & column.is_not_null())
+        if bad:
+            msg = f"{name}: text is not valid UTF-8 in {_describe(bad)}; nothing was added"
+            raise DataError(msg)
+        return decoded
+    if column.dtype != pl.String:
+        msg = f"text={name!r} holds {column.dtype}, not text; cast it with pl.col({name!r}).cast(pl.String)"
+        raise DataError(msg)
+    return column
+
+
+def _id_column(column: pl.Series, name: str) -> pl.Series:
+    ids = column.cast(pl.String, strict=False)
+    checks = [
+        (ids.is_null(), "id is null"),
+        (ids.str.len_chars() == 0, "id is empty"),
+        (ids.str.contains("\x00", literal=True), "id holds a NUL character (\\x00)"),
+    ]
+    for mask, rule in checks:
+        bad = _rows(mask.fill_null(False))
+        if bad:
+            msg = f"{name}: {rule} in {_describe(bad)}; nothing was added"
+            raise DataError(msg)
+    duplicated = _rows(ids.is_duplicated())
+    if duplicated:
+        values = ids.gather(duplicated).unique(maintain_order=True).head(_SHOWN).to_list()
+        msg = (
+            f"{name}: ids must be unique within one call, but {values!r} repeat "
+            f"({_describe(duplicated)}); nothing was added"
+        )
+        raise DataError(msg)
+    return ids.rename("external_id")

@@ -1,0 +1,172 @@
+"""A project: its tasks, its annotations, and the ways in and out."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from annolab.errors import ValidationError
+from annolab.io.export import export_format, write_batches
+from annolab.io.frames import DEFAULT_MAX_TEXT_CHARS, prepare_tasks
+from annolab.io.imports import ImportReport, import_jsonl
+from annolab.schema import LabelSchema, check_text, validate_payload
+from annolab.schema.enums import AnnotationKind, AnnotationStatus, ProjectStatus
+from annolab.store import projects
+from annolab.store.annotations import (
+    NewAnnotation,
+    iter_export_batches,
+    read_annotations,
+    upsert_annotations,
+)
+from annolab.store.projects import ProjectRow
+from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
+from annolab.store.users import ensure_user
+
+if TYPE_CHECKING:
+    from annolab.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class AddedTasks:
+    """What ``add_tasks`` did: ``new`` tasks added, ``existing`` ids the project already had."""
+
+    new: int
+    existing: int
+
+    def __repr__(self) -> str:
+        return f"<AddedTasks {self.new} new, {self.existing} already in the project>"
+
+
+class Project:
+    """One annotation project. Get it from ``workspace.create_project`` or ``workspace.project``."""
+
+    def __init__(self, workspace: Workspace, row: ProjectRow) -> None:
+        self.workspace = workspace
+        self._row = row
+
+    @property
+    def id(self) -> int:
+        return self._row.id
+
+    @property
+    def name(self) -> str:
+        return self._row.name
+
+    @property
+    def status(self) -> ProjectStatus:
+        return self._row.status
+
+    @property
+    def labels(self) -> LabelSchema:
+        return LabelSchema.from_dict(self._row.label_schema)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self._row.settings)
+
+    def add_tasks(
+        self,
+        frame: Any,
+        *,
+        text: str = "text",
+        id: str | None = None,  # noqa: A002 - reads naturally: add_tasks(df, id="doc_id")
+        priority: str | None = None,
+    ) -> AddedTasks:
+        """Add one task per row of a polars (or pandas, or Arrow) frame, loaded with COPY.
+
+        Ids the project already has are skipped, so running the cell twice adds nothing.
+
+        >>> proj.add_tasks(pl.DataFrame({"id": ["a"], "text": ["Hi Ada"]}), id="id")  # doctest: +SKIP
+        <AddedTasks 1 new, 0 already in the project>
+        """
+        limit = int(self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS))
+        rows = prepare_tasks(frame, text=text, id=id, priority=priority, max_text_chars=limit)
+        ws = self.workspace
+        with ws.engine.begin() as conn:
+            new = copy_tasks(conn, actor=ws.user, project_id=self.id, rows=rows)
+        return AddedTasks(new=new, existing=rows.height - new)
+
+    def tasks(self) -> pl.DataFrame:
+        """The project's tasks: ``task_id, external_id, text, data`` (JSON), priority, status."""
+        with self.workspace.engine.begin() as conn:
+            return read_tasks(conn, self.id)
+
+    def annotations(self) -> pl.DataFrame:
+        """Every annotation with its task's external id, user, kind, status and payload (JSON)."""
+        with self.workspace.engine.begin() as conn:
+            return read_annotations(conn, self.id)
+
+    def add_annotation(
+        self,
+        task: str,
+        payload: Any,
+        *,
+        user: str | None = None,
+        kind: AnnotationKind | str = AnnotationKind.HUMAN,
+        status: AnnotationStatus | str = AnnotationStatus.SUBMITTED,
+        id: uuid.UUID | str | None = None,  # noqa: A002 - the annotation's client-made id
+        time_spent: float | None = None,
+    ) -> uuid.UUID:
+        """Store an annotation of the task with external id ``task``; returns its id.
+
+        Calling again with the same ``id`` updates it in place (or does nothing if unchanged),
+        so a retry never duplicates.
+
+        >>> proj.add_annotation("a", {"kind": "spans", "spans": [  # doctest: +SKIP
+        ...     {"start": 3, "end": 6, "label": "person"}]})
+        """
+        user = user or self.workspace.user
+        check_text(user, "user")
+        ann_id = uuid.UUID(str(id)) if id is not None else uuid.uuid4()
+        with self.workspace.engine.begin() as conn:
+            found = task_lookup(conn, self.id, [str(task)])
+            if str(task) not in found:
+                raise ValidationError("task", task, f"is not a task of project {self.name!r}")
+            task_id, text = found[str(task)]
+            valid = validate_payload(payload, labels=self.labels, text=text)
+            row = NewAnnotation(
+                id=ann_id,
+                task_id=task_id,
+                user_id=ensure_user(conn, user),
+                kind=AnnotationKind(kind),
+                status=AnnotationStatus(status),
+                payload=valid.to_dict(),
+                time_spent=time_spent,
+                guidelines_version=self._row.guidelines_version,
+            )
+            upsert_annotations(conn, [row], actor=self.workspace.user, project_id=self.id)
+        return ann_id
+
+    def import_annotations(self, path: str | Path) -> ImportReport:
+        """Import annotations from a JSON Lines file; bad rows come back in the report.
+
+        Good rows are stored together in one transaction; a bad row stores nothing of itself.
+        """
+        ws = self.workspace
+        with ws.engine.begin() as conn:
+            return import_jsonl(conn, Path(path), project_id=self.id, labels=self.labels,
+                                actor=ws.user, default_user=ws.user)
+
+    def export(self, path: str | Path, *, format: str | None = None) -> int:  # noqa: A002
+        """Write every annotation with its task text to ``path`` (jsonl, csv or parquet).
+
+        Streams in batches, so memory stays flat however large the project is. Returns the
+        number of rows written.
+        """
+        target = Path(path)
+        chosen = export_format(target, format)
+        with self.workspace.engine.begin() as conn:
+            return write_batches(iter_export_batches(conn, self.id), target, chosen)
+
+    def set_status(self, status: ProjectStatus | str) -> None:
+        """Move the project to ``status`` (draft, active, paused, completed, archived)."""
+        with self.workspace.engine.begin() as conn:
+            self._row = projects.set_status(conn, actor=self.workspace.user, project_id=self.id,
+                                            status=ProjectStatus(status))
+
+    def __repr__(self) -> str:
+        return f"<Project {self.name!r} ({self.status.value}), labels {self.labels.names}>"

@@ -1,0 +1,1 @@
+"""The storage layer: the only part of annolab that speaks SQL."""

@@ -1,0 +1,140 @@
+"""Annotations: idempotent upserts on the client-made UUID, and reading them back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from annolab.errors import StoreError
+from annolab.schema.enums import AnnotationKind, AnnotationStatus
+from annolab.store.events import record_event
+from annolab.store.frames import iter_frames, read_frame
+from annolab.store.tables import annotations
+
+
+@dataclass(frozen=True)
+class NewAnnotation:
+    """One annotation to store; ``payload`` has already been validated."""
+
+    id: uuid.UUID
+    task_id: int
+    user_id: int
+    kind: AnnotationKind
+    status: AnnotationStatus
+    payload: dict[str, Any]
+    step: str = "annotate"
+    parent_id: uuid.UUID | None = None
+    time_spent: float | None = None
+    guidelines_version: int | None = None
+    model: str | None = None
+    model_digest: str | None = None
+    prompt_hash: str | None = None
+    persona_version: int | None = None
+
+
+def upsert_annotations(
+    conn: sa.Connection, rows: Sequence[NewAnnotation], *, actor: str, project_id: int
+) -> int:
+    """Insert or update annotations by id; returns how many rows changed.
+
+    Sending the same annotation twice (a retry after a lost reply) changes nothing and records
+    no second event. A changed payload or status bumps ``version``.
+    """
+    changed = 0
+    for row in rows:
+        values = {k: getattr(row, k) for k in NewAnnotation.__dataclass_fields__}
+        stmt = insert(annotations).values(**values)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "payload": excluded.payload,
+                "status": excluded.status,
+                "time_spent": excluded.time_spent,
+                "version": annotations.c.version + 1,
+                "updated_at": sa.func.now(),
+            },
+            # Only the owner's own annotation on the same task is ever updated in place.
+            where=sa.and_(
+                annotations.c.task_id == excluded.task_id,
+                annotations.c.user_id == excluded.user_id,
+                sa.or_(
+                    annotations.c.payload != excluded.payload,
+                    annotations.c.status != excluded.status,
+                ),
+            ),
+        ).returning(annotations.c.version)
+        version = conn.execute(stmt).scalar()
+        if version is None:
+            _check_same_owner(conn, row)
+            continue
+        changed += 1
+        record_event(
+            conn, actor=actor, action=f"annotation.{row.status.value}", entity="annotation",
+            entity_id=row.id, project_id=project_id,
+            after={"task_id": row.task_id, "version": version, "payload": row.payload},
+        )
+    return changed
+
+
+def _check_same_owner(conn: sa.Connection, row: NewAnnotation) -> None:
+    owner = conn.execute(
+        sa.select(annotations.c.task_id, annotations.c.user_id).where(annotations.c.id == row.id)
+    ).one()
+    if (owner.task_id, owner.user_id) != (row.task_id, row.user_id):
+        msg = (
+            f"id={str(row.id)!r} already names an annotation of another task or user; "
+            "annotation ids must be unique: make a new uuid4 for each annotation"
+        )
+        raise StoreError(msg)
+
+
+ANNOTATION_SCHEMA: Mapping[str, Any] = {
+    "annotation_id": pl.String,
+    "task_id": pl.Int64,
+    "external_id": pl.String,
+    "user": pl.String,
+    "kind": pl.String,
+    "status": pl.String,
+    "payload": pl.String,
+    "version": pl.Int32,
+    "parent_id": pl.String,
+    "step": pl.String,
+    "time_spent": pl.Float64,
+    "guidelines_version": pl.Int32,
+    "model": pl.String,
+    "model_digest": pl.String,
+    "prompt_hash": pl.String,
+    "persona_version": pl.Int32,
+    "created_at": pl.Datetime("us", "UTC"),
+    "updated_at": pl.Datetime("us", "UTC"),
+}
+
+_SELECT = """
+SELECT a.id::text, a.task_id, t.external_id, u.name, a.kind::text, a.status::text,
+       a.payload::text, a.version, a.parent_id::text, a.step, a.time_spent,
+       a.guidelines_version, a.model, a.model_digest, a.prompt_hash, a.persona_version,
+       a.created_at, a.updated_at{extra}
+FROM annotations a JOIN tasks t ON t.id = a.task_id JOIN users u ON u.id = a.user_id
+WHERE t.project_id = %(p)s
+ORDER BY a.created_at, a.id
+"""
+
+
+def read_annotations(conn: sa.Connection, project_id: int) -> pl.DataFrame:
+    return read_frame(conn, _SELECT.format(extra=""), {"p": project_id}, ANNOTATION_SCHEMA)
+
+
+def iter_export_batches(
+    conn: sa.Connection, project_id: int, *, batch_rows: int = 50_000
+) -> Iterator[pl.DataFrame]:
+    """The project's annotations with their task text, one bounded batch at a time."""
+    schema = {**ANNOTATION_SCHEMA, "text": pl.String}
+    sql = _SELECT.format(extra=", t.data->>'text'")
+    yield from iter_frames(conn, sql, {"p": project_id}, schema, batch_rows=batch_rows)

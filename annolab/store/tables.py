@@ -1,0 +1,243 @@
+"""The tables, as SQLAlchemy Core: what the code queries and what migrations must produce.
+
+A test compares this metadata with a database migrated to head, so the two can not drift.
+Enum types come from ``annolab.schema.enums``: one definition, used by Python and Postgres.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from annolab.schema import enums
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def pg_enum(enum_cls: type[Enum], name: str) -> sa.Enum:
+    """A Postgres enum type holding the *values* of ``enum_cls`` (not its member names)."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        values_callable=lambda members: [str(m.value) for m in members],
+        metadata=metadata,
+        create_type=False,  # migrations create types; the metadata only describes them
+    )
+
+
+user_kind = pg_enum(enums.UserKind, "user_kind")
+user_status = pg_enum(enums.UserStatus, "user_status")
+user_role = pg_enum(enums.Role, "user_role")
+proficiency = pg_enum(enums.Proficiency, "proficiency")
+team_role = pg_enum(enums.TeamRole, "team_role")
+project_status = pg_enum(enums.ProjectStatus, "project_status")
+task_status = pg_enum(enums.TaskStatus, "task_status")
+assignment_status = pg_enum(enums.AssignmentStatus, "assignment_status")
+annotation_kind = pg_enum(enums.AnnotationKind, "annotation_kind")
+annotation_status = pg_enum(enums.AnnotationStatus, "annotation_status")
+review_decision = pg_enum(enums.ReviewDecision, "review_decision")
+
+ENUM_TYPES = (
+    user_kind,
+    user_status,
+    user_role,
+    proficiency,
+    team_role,
+    project_status,
+    task_status,
+    assignment_status,
+    annotation_kind,
+    annotation_status,
+    review_decision,
+)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True)
+
+
+def _created_at() -> sa.Column[object]:
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+def _jsonb(name: str, default: str) -> sa.Column[object]:
+    return sa.Column(name, pg.JSONB, nullable=False, server_default=sa.text(f"'{default}'::jsonb"))
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("display_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", user_kind, nullable=False, server_default=enums.UserKind.HUMAN.value),
+    sa.Column(
+        "roles",
+        pg.ARRAY(user_role),
+        nullable=False,
+        server_default=sa.text("'{annotator}'::user_role[]"),
+    ),
+    sa.Column("status", user_status, nullable=False, server_default=enums.UserStatus.ACTIVE.value),
+    _created_at(),
+)
+
+user_skills = sa.Table(
+    "user_skills",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("skill", sa.Text, primary_key=True),
+    sa.Column("proficiency", proficiency, nullable=False),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    _created_at(),
+)
+
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    sa.Column("team_id", sa.BigInteger, sa.ForeignKey("teams.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("role", team_role, nullable=False, server_default=enums.TeamRole.MEMBER.value),
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("status", project_status, nullable=False,
+              server_default=enums.ProjectStatus.ACTIVE.value),
+    _jsonb("label_schema", "{}"),
+    _jsonb("layout", "{}"),
+    _jsonb("workflow", "{}"),
+    sa.Column("guidelines", sa.Text, nullable=False, server_default=""),
+    sa.Column("guidelines_version", sa.Integer, nullable=False, server_default="1"),
+    _jsonb("settings", "{}"),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    _created_at(),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    _id(),
+    sa.Column("project_id", sa.BigInteger, sa.ForeignKey("projects.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("external_id", sa.Text, nullable=False),
+    sa.Column("data", pg.JSONB, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", task_status, nullable=False, server_default=enums.TaskStatus.PENDING.value),
+    _created_at(),
+    sa.UniqueConstraint("project_id", "external_id"),
+    sa.Index("ix_tasks_queue", "project_id", "status", sa.text("priority DESC"), "id"),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    _id(),
+    sa.Column("task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("step", sa.Text, nullable=False, server_default="annotate"),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("status", assignment_status, nullable=False,
+              server_default=enums.AssignmentStatus.ACTIVE.value),
+    sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+    _created_at(),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("task_id", "step", "user_id"),
+)
+
+annotations = sa.Table(
+    "annotations",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),  # made by the client: idempotent
+    sa.Column("task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("kind", annotation_kind, nullable=False),
+    sa.Column("status", annotation_status, nullable=False),
+    sa.Column("payload", pg.JSONB, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("parent_id", pg.UUID(as_uuid=True), sa.ForeignKey("annotations.id"), nullable=True),
+    sa.Column("step", sa.Text, nullable=False, server_default="annotate"),
+    sa.Column("time_spent", sa.Float, nullable=True),  # seconds the annotator spent
+    sa.Column("guidelines_version", sa.Integer, nullable=True),
+    sa.Column("model", sa.Text, nullable=True),
+    sa.Column("model_digest", sa.Text, nullable=True),
+    sa.Column("prompt_hash", sa.Text, nullable=True),
+    sa.Column("persona_version", sa.Integer, nullable=True),
+    _created_at(),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+    sa.CheckConstraint("time_spent IS NULL OR time_spent >= 0", name="time_spent_positive"),
+    sa.Index("ix_annotations_task", "task_id", "status"),
+    sa.Index("ix_annotations_user", "user_id", "created_at"),
+)
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    _id(),
+    sa.Column("annotation_id", pg.UUID(as_uuid=True),
+              sa.ForeignKey("annotations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("reviewer_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("decision", review_decision, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    _created_at(),
+    sa.Index("ix_reviews_annotation", "annotation_id"),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    _id(),
+    sa.Column("annotation_id", pg.UUID(as_uuid=True),
+              sa.ForeignKey("annotations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("rating", sa.SmallInteger, nullable=True),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    _jsonb("error_spans", "[]"),
+    _created_at(),
+    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_1_to_5"),
+    sa.Index("ix_feedback_annotation", "annotation_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _id(),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.clock_timestamp()),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("entity_id", sa.Text, nullable=False),
+    sa.Column("project_id", sa.BigInteger, nullable=True),  # no FK: history outlives projects
+    sa.Column("before", pg.JSONB, nullable=True),
+    sa.Column("after", pg.JSONB, nullable=True),
+    sa.Column("txid", sa.BigInteger, nullable=False, server_default=sa.func.txid_current()),
+    sa.Index("ix_events_entity", "entity", "entity_id", "id"),
+    sa.Index("ix_events_project", "project_id", "id"),
+)

@@ -1,0 +1,104 @@
+"""Tasks: bulk loading with COPY, and reading them back."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+import psycopg
+import sqlalchemy as sa
+
+from annolab.store.events import record_event
+from annolab.store.frames import _raw, read_frame
+
+COPY_BATCH_ROWS = 100_000
+
+TASK_SCHEMA: Mapping[str, Any] = {
+    "task_id": pl.Int64,
+    "external_id": pl.String,
+    "text": pl.String,
+    "data": pl.String,
+    "priority": pl.Int32,
+    "status": pl.String,
+    "created_at": pl.Datetime("us", "UTC"),
+}
+
+
+def copy_tasks(conn: sa.Connection, *, actor: str, project_id: int, rows: pl.DataFrame) -> int:
+    """Add ``rows`` (columns ``external_id``, ``data`` as JSON text, ``priority``) to a project.
+
+    Rows whose external id the project already has are left alone. Returns how many were new.
+    A project with no tasks yet takes a direct COPY into ``tasks`` (the bulk first load, as fast
+    as a raw COPY); otherwise, or if a concurrent load wins the race for an id, rows go through a
+    temporary table and ``INSERT ... ON CONFLICT DO NOTHING``.
+    """
+    raw = _raw(conn)
+    has_tasks = conn.execute(
+        sa.text("SELECT EXISTS (SELECT 1 FROM tasks WHERE project_id = :p)"), {"p": project_id}
+    ).scalar_one()
+    new = None
+    if not has_tasks:
+        try:
+            with conn.begin_nested():
+                _copy(raw, "tasks (project_id, external_id, data, priority)", rows, project_id)
+                new = rows.height
+        except psycopg.errors.UniqueViolation:
+            new = None  # another session added some of these ids meanwhile: merge below
+    if new is None:
+        new = _merge(conn, raw, project_id, rows)
+    record_event(conn, actor=actor, action="tasks.added", entity="project", entity_id=project_id,
+                 project_id=project_id, after={"new": new, "existing": rows.height - new})
+    return new
+
+
+def _merge(conn: sa.Connection, raw: Any, project_id: int, rows: pl.DataFrame) -> int:
+    conn.execute(sa.text(
+        "CREATE TEMP TABLE IF NOT EXISTS annolab_task_stage "
+        "(project_id bigint, external_id text, data jsonb, priority integer) ON COMMIT DROP"
+    ))
+    conn.execute(sa.text("TRUNCATE annolab_task_stage"))
+    _copy(raw, "annolab_task_stage (project_id, external_id, data, priority)", rows, project_id)
+    result = conn.execute(sa.text(
+        "INSERT INTO tasks (project_id, external_id, data, priority) "
+        "SELECT project_id, external_id, data, priority FROM annolab_task_stage "
+        "ON CONFLICT (project_id, external_id) DO NOTHING"
+    ))
+    return int(result.rowcount)
+
+
+def _copy(raw: Any, target: str, rows: pl.DataFrame, project_id: int) -> None:
+    # CSV made by polars in Rust is the cheapest way to feed COPY from a frame; batches bound
+    # the size of the buffer. Empty ids and texts were refused upstream, and COPY's CSV reads an
+    # unquoted empty field as NULL, so nothing here can turn into a NULL by accident.
+    columns = rows.select(
+        pl.lit(project_id, dtype=pl.Int64).alias("project_id"), "external_id", "data", "priority"
+    )
+    with raw.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, columns.height, COPY_BATCH_ROWS):
+            buffer = io.BytesIO()
+            columns.slice(start, COPY_BATCH_ROWS).write_csv(buffer, include_header=False)
+            copy.write(buffer.getbuffer())
+
+
+def read_tasks(conn: sa.Connection, project_id: int) -> pl.DataFrame:
+    return read_frame(
+        conn,
+        "SELECT id, external_id, data->>'text', data::text, priority, status::text, created_at "
+        "FROM tasks WHERE project_id = %(p)s ORDER BY id",
+        {"p": project_id},
+        TASK_SCHEMA,
+    )
+
+
+def task_lookup(conn: sa.Connection, project_id: int, external_ids: list[str]) -> dict[str, Any]:
+    """``external_id -> (task id, text)`` for the ids that exist in the project."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT external_id, id, data->>'text' AS text FROM tasks "
+            "WHERE project_id = :p AND external_id = ANY(:ids)"
+        ),
+        {"p": project_id, "ids": external_ids},
+    ).all()
+    return {r.external_id: (r.id, r.text) for r in rows}

@@ -1,0 +1,135 @@
+"""``annolab.connect()`` and the workspace it returns: the entry point to everything stored."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from annolab.errors import ValidationError
+from annolab.project import Project
+from annolab.resources import load_layout
+from annolab.schema import LabelSchema, validate_labels
+from annolab.store import migrate, projects
+from annolab.store.embedded import start_embedded
+from annolab.store.engine import create_engine, redact, server_versions
+from annolab.store.frames import read_frame
+from annolab.store.users import ensure_user
+
+_PROJECT_SCHEMA = {
+    "project_id": pl.Int64,
+    "name": pl.String,
+    "status": pl.String,
+    "tasks": pl.Int64,
+    "annotations": pl.Int64,
+    "created_at": pl.Datetime("us", "UTC"),
+}
+
+
+def current_user() -> str:
+    """Who is annotating: ``JUPYTERHUB_USER`` on a hub, else the operating-system user."""
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+
+def connect(url: str | None = None, *, home: str | Path | None = None,
+            user: str | None = None) -> Workspace:
+    """Open annolab's database and return a workspace.
+
+    With no ``url`` and no ``ANNOLAB_DATABASE_URL``, a private Postgres with pgvector is started
+    (or reused) under ``home`` (default ``$ANNOLAB_HOME`` or ``~/.annolab``). Migrations are
+    applied either way.
+
+    >>> import annolab as al
+    >>> ws = al.connect()  # doctest: +SKIP
+    >>> ws.user  # doctest: +SKIP
+    'alice'
+    """
+    url = url or os.environ.get("ANNOLAB_DATABASE_URL") or None
+    embedded = url is None
+    if url is None:
+        url = start_embedded(Path(home).expanduser() if home is not None else None)
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    return Workspace(engine, user=user or current_user(), where=redact(url), embedded=embedded)
+
+
+class Workspace:
+    """A connection to annolab's database, acting as one user."""
+
+    def __init__(self, engine: sa.Engine, *, user: str, where: str, embedded: bool) -> None:
+        self.engine = engine
+        self.user = user
+        self.embedded = embedded
+        self._where = where
+        with engine.begin() as conn:
+            self.user_id = ensure_user(conn, user)
+            self.server_version, self.pgvector_version = server_versions(conn)
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        labels: Any,
+        layout: str = "ner",
+        guidelines: str = "",
+        settings: dict[str, Any] | None = None,
+    ) -> Project:
+        """Create a project; ``labels`` is a list of names or a full label schema.
+
+        >>> proj = ws.create_project("tweets", labels=["person", "location"])  # doctest: +SKIP
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("name", name, "must be a non-empty project name")
+        schema: LabelSchema = validate_labels(labels)
+        with self.engine.begin() as conn:
+            row = projects.create_project(
+                conn,
+                actor=self.user,
+                actor_id=self.user_id,
+                name=name,
+                label_schema=schema.to_dict(),
+                layout={"name": layout, **load_layout(layout)},
+                workflow={"kind": "single"},
+                guidelines=guidelines,
+                settings=settings or {},
+            )
+        return Project(self, row)
+
+    def project(self, name: str) -> Project:
+        """Open an existing project by name."""
+        with self.engine.begin() as conn:
+            return Project(self, projects.get_project(conn, name))
+
+    def projects(self) -> pl.DataFrame:
+        """Every project with its status and counts."""
+        with self.engine.begin() as conn:
+            return read_frame(
+                conn,
+                "SELECT p.id, p.name, p.status::text, "
+                "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id), "
+                "(SELECT count(*) FROM annotations a JOIN tasks t ON t.id = a.task_id "
+                " WHERE t.project_id = p.id), p.created_at FROM projects p ORDER BY p.id",
+                {},
+                _PROJECT_SCHEMA,
+            )
+
+    def close(self) -> None:
+        """Release the connections (the embedded server stays up for other notebooks)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "embedded" if self.embedded else self._where
+        return (
+            f"<Workspace {where}: Postgres {self.server_version}, "
+            f"pgvector {self.pgvector_version}, as {self.user!r}>"
+        )
