@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from annolab.errors import AnnolabError, DataError
 from annolab.schema import LabelSchema, validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
-from annolab.store.annotations import NewAnnotation, upsert_annotations
+from annolab.store.annotations import NewAnnotation, annotation_owners, upsert_annotations
 from annolab.store.tasks import task_lookup
 from annolab.store.users import ensure_user
 
@@ -97,10 +97,28 @@ def import_jsonl(
             payload=stored,
             time_spent=row.time_spent,
         ))
+    ready = _rehome_foreign_ids(conn, ready, project_id)
     report.errors.sort()
     report.stored = upsert_annotations(conn, ready, actor=actor, project_id=project_id)
     report.unchanged = len(ready) - report.stored
     return report
+
+
+def _rehome_foreign_ids(
+    conn: sa.Connection, rows: list[NewAnnotation], project_id: int
+) -> list[NewAnnotation]:
+    """Give a new, stable id to rows whose id already names an annotation of another task.
+
+    That is what importing one project's export into another looks like; the new id is derived
+    from the old one and the project, so importing the same file again still adds nothing.
+    """
+    owners = annotation_owners(conn, [r.id for r in rows])
+    return [
+        replace(r, id=uuid.uuid5(_ID_NAMESPACE, f"{project_id}:{r.id}"))
+        if r.id in owners and owners[r.id] != (r.task_id, r.user_id)
+        else r
+        for r in rows
+    ]
 
 
 def _derived_id(project_id: int, row: _Row, payload: dict[str, Any]) -> uuid.UUID:

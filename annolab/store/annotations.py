@@ -83,6 +83,17 @@ def upsert_annotations(
     return changed
 
 
+def annotation_owners(
+    conn: sa.Connection, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """``id -> (task id, user id)`` for those of ``ids`` that exist."""
+    rows = conn.execute(
+        sa.select(annotations.c.id, annotations.c.task_id, annotations.c.user_id)
+        .where(annotations.c.id.in_(ids))
+    ).all()
+    return {r.id: (r.task_id, r.user_id) for r in rows}
+
+
 def _check_same_owner(conn: sa.Connection, row: NewAnnotation) -> None:
     owner = conn.execute(
         sa.select(annotations.c.task_id, annotations.c.user_id).where(annotations.c.id == row.id)
@@ -123,7 +134,7 @@ SELECT a.id::text, a.task_id, t.external_id, u.name, a.kind::text, a.status::tex
        a.created_at, a.updated_at{extra}
 FROM annotations a JOIN tasks t ON t.id = a.task_id JOIN users u ON u.id = a.user_id
 WHERE t.project_id = %(p)s
-ORDER BY a.created_at, a.id
+ORDER BY a.created_at, a.task_id, a.id
 """
 
 
