@@ -1,0 +1,199 @@
+"""The ``annolab`` command: ``lab``, ``doctor``, ``import`` and ``export``."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from annolab.errors import AnnolabError
+from annolab.paths import annolab_home
+
+app = typer.Typer(help="annolab: annotation in Jupyter, backed by Postgres.", no_args_is_help=True)
+
+DEFAULT_OLLAMA = "http://127.0.0.1:11434"
+UrlOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time, on Python 3.10 too
+    typer.Option("--url", help="Postgres URL (default: ANNOLAB_DATABASE_URL, else embedded)"),
+]
+
+
+def main() -> None:
+    """Entry point of the ``annolab`` console script."""
+    app()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def tutorial_folder() -> Path:
+    """The tutorial notebooks: the checkout's own, or a copy of the packaged ones to edit."""
+    checkout = Path(__file__).resolve().parent.parent / "notebooks"
+    if checkout.is_dir():
+        return checkout
+    packaged = Path(str(files("annolab") / "notebooks"))
+    target = annolab_home() / "notebooks"
+    target.mkdir(parents=True, exist_ok=True)
+    for notebook in packaged.glob("*.ipynb"):
+        if not (target / notebook.name).exists():  # never overwrite the user's edits
+            shutil.copy2(notebook, target / notebook.name)
+    return target
+
+
+@app.command()
+def lab(
+    folder: Annotated[Optional[Path], typer.Argument(help="Folder to open")] = None,  # noqa: UP045
+    port: Annotated[int, typer.Option(help="Port for JupyterLab")] = 8888,
+) -> None:
+    """Start the embedded database and open JupyterLab on the tutorial notebooks."""
+    import annolab as al
+
+    try:
+        ws = al.connect()
+    except AnnolabError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"database ready: {ws!r}")
+    ws.close()
+    where = folder or tutorial_folder()
+    command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={where}",
+               f"--ServerApp.port={port}"]
+    raise typer.Exit(subprocess.call(command))
+
+
+@app.command()
+def doctor(
+    url: UrlOption = None,
+    ollama_host: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Ollama server (default: OLLAMA_HOST, else 127.0.0.1:11434)"),
+    ] = None,
+    model: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--model", help="An Ollama model that must be present (repeatable)"),
+    ] = None,
+) -> None:
+    """Check Python, Postgres, pgvector, the widget bundle and Ollama; exit 1 if one is missing."""
+    import annolab as al
+    from annolab.store import migrate
+
+    problems: list[str] = []
+    typer.echo(f"python      {platform.python_version()} ({sys.executable})")
+    typer.echo(f"annolab     {al.__version__}")
+    try:
+        ws = al.connect(url)
+    except AnnolabError as exc:
+        problems.append(str(exc))
+        typer.echo("postgres    MISSING")
+    else:
+        where = "embedded, " + str(annolab_home()) if ws.embedded else "server"
+        typer.echo(f"postgres    {ws.server_version} ({where})")
+        typer.echo(f"pgvector    {ws.pgvector_version}")
+        typer.echo(f"schema      {migrate.current_revision(ws.engine)}")
+        ws.close()
+    bundle = Path(str(files("annolab") / "static"))
+    bundles = sorted(p.name for p in bundle.glob("*.js")) if bundle.is_dir() else []
+    if bundles:
+        typer.echo(f"widgets     {', '.join(bundles)}")
+    else:
+        typer.echo("widgets     MISSING")
+        problems.append(
+            f"the widget bundles are missing from {bundle}: reinstall annolab, or in a checkout "
+            "run `npm --prefix widgets ci && npm --prefix widgets run build`"
+        )
+    problems += _check_ollama(ollama_host or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA,
+                              model or [])
+    if problems:
+        raise _fail("\n".join(f"problem: {p}" for p in problems))
+    typer.secho("all required parts are present", fg=typer.colors.GREEN)
+
+
+def _check_ollama(host: str, required: list[str]) -> list[str]:
+    """Ollama is optional unless models are required; report what is there either way."""
+    try:
+        import ollama
+    except ImportError:
+        typer.echo('ollama      client not installed (pip install "annolab[llm]")')
+        return ['the ollama client is missing: pip install "annolab[llm]"'] if required else []
+    try:
+        listed = ollama.Client(host=host, timeout=5).list()
+    except Exception as exc:  # the client raises httpx and its own errors alike
+        typer.echo(f"ollama      not reachable at {host} ({type(exc).__name__})")
+        if required:
+            return [f"Ollama is not reachable at {host}: start it with `ollama serve`, or set "
+                    "OLLAMA_HOST to where it runs"]
+        return []
+    present = sorted(m.model or "" for m in listed.models)
+    typer.echo(f"ollama      {host}, models: {', '.join(present) or 'none'}")
+    names = set(present) | {p.removesuffix(":latest") for p in present}
+    return [f"the Ollama model {m!r} is not pulled: run `ollama pull {m}`"
+            for m in required if m not in names]
+
+
+@app.command("import")
+def import_(
+    project: Annotated[str, typer.Argument(help="Project name")],
+    path: Annotated[Path, typer.Argument(help="File to import", exists=True, dir_okay=False)],
+    tasks: Annotated[bool, typer.Option("--tasks", help="The file holds tasks, not annotations")]
+    = False,
+    text: Annotated[str, typer.Option(help="With --tasks: the text column")] = "text",
+    id: Annotated[Optional[str], typer.Option(help="With --tasks: the id column")] = None,  # noqa: A002, UP045
+    url: UrlOption = None,
+) -> None:
+    """Import annotations (JSON Lines) or, with --tasks, tasks (csv, parquet or jsonl)."""
+    import annolab as al
+
+    try:
+        with al.connect(url) as ws:
+            proj = ws.project(project)
+            if tasks:
+                added = proj.add_tasks(_read_table(path), text=text, id=id)
+                typer.echo(f"{added.new} new tasks, {added.existing} already in {project!r}")
+                return
+            report = proj.import_annotations(path)
+    except AnnolabError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"stored {report.stored}, unchanged {report.unchanged}, refused {len(report.errors)}")
+    for line, reason in report.errors:
+        typer.echo(f"line {line}: {reason}", err=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _read_table(path: Path) -> object:
+    import polars as pl
+
+    readers = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".jsonl": pl.read_ndjson,
+               ".ndjson": pl.read_ndjson}
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise _fail(f"path={str(path)!r}: tasks are read from {', '.join(readers)} files")
+    return reader(path)
+
+
+@app.command()
+def export(
+    project: Annotated[str, typer.Argument(help="Project name")],
+    path: Annotated[Path, typer.Argument(help="File to write")],
+    format: Annotated[  # noqa: A002 - the option users type
+        Optional[str], typer.Option(help="jsonl, csv or parquet (default: from the suffix)")  # noqa: UP045
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Export a project's annotations with their task text."""
+    import annolab as al
+
+    try:
+        with al.connect(url) as ws:
+            count = ws.project(project).export(path, format=format)
+    except AnnolabError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"wrote {count} annotations to {path}")

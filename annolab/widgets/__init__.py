@@ -1,0 +1,12 @@
+"""annolab's notebook widgets: pure views of a payload that never touch the database.
+
+Each widget is ``annolab/widgets/<name>.py`` with its front end in ``widgets/src/<name>/``,
+built into ``annolab/static/<name>.js``.
+"""
+
+from __future__ import annotations
+
+from annolab.widgets._base import WidgetTraitError
+from annolab.widgets.preview import Preview
+
+__all__ = ["Preview", "WidgetTraitError"]
