@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from annolab import datasets, widgets
 from annolab.errors import (
     AnnolabError,
     ConnectError,
@@ -34,5 +35,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "connect",
+    "datasets",
+    "widgets",
     "validate_payload",
 ]

@@ -77,8 +77,12 @@ class Workspace:
         layout: str = "ner",
         guidelines: str = "",
         settings: dict[str, Any] | None = None,
+        exist_ok: bool = False,
     ) -> Project:
         """Create a project; ``labels`` is a list of names or a full label schema.
+
+        With ``exist_ok=True`` an existing project of that name with the same labels is opened
+        instead, so a notebook can be run again from the top.
 
         >>> proj = ws.create_project("tweets", labels=["person", "location"])  # doctest: +SKIP
         """
@@ -86,6 +90,16 @@ class Workspace:
             raise ValidationError("name", name, "must be a non-empty project name")
         schema: LabelSchema = validate_labels(labels)
         with self.engine.begin() as conn:
+            if exist_ok and (found := projects.find_project(conn, name)) is not None:
+                if found.label_schema != schema.to_dict():
+                    existing = list(LabelSchema.from_dict(found.label_schema).names)
+                    rule = (
+                        f"differ from the labels of the existing project {name!r} "
+                        f"({existing!r}); use another name, or open it with "
+                        f"workspace.project({name!r})"
+                    )
+                    raise ValidationError("labels", list(schema.names), rule)
+                return Project(self, found)
             row = projects.create_project(
                 conn,
                 actor=self.user,

@@ -74,3 +74,14 @@ def test_status_moves_and_is_evented(workspace: al.Workspace, project: al.Projec
             {"p": project.id},
         ).scalars().all()
     assert moves == ["paused", "completed", "archived"]
+
+
+def test_exist_ok_reopens_a_project_with_the_same_labels(
+    workspace: al.Workspace, project: al.Project
+) -> None:
+    again = workspace.create_project(project.name, labels=["person", "location", "group"],
+                                     exist_ok=True)
+    assert again.id == project.id
+    with pytest.raises(al.ValidationError, match=r"labels=\['x'\] differ from the labels of the "
+                                                 r"existing project"):
+        workspace.create_project(project.name, labels=["x"], exist_ok=True)

@@ -64,14 +64,19 @@ def create_project(
     return _row(row)
 
 
-def get_project(conn: sa.Connection, name: str) -> ProjectRow:
+def find_project(conn: sa.Connection, name: str) -> ProjectRow | None:
     row = conn.execute(sa.select(projects).where(projects.c.name == name)).one_or_none()
-    if row is None:
+    return None if row is None else _row(row)
+
+
+def get_project(conn: sa.Connection, name: str) -> ProjectRow:
+    found = find_project(conn, name)
+    if found is None:
         names = conn.execute(sa.select(projects.c.name).order_by(projects.c.name)).scalars().all()
         known = ", ".join(repr(n) for n in names) or "none yet"
         msg = f"name={name!r} is not a project; projects: {known}"
         raise StoreError(msg)
-    return _row(row)
+    return found
 
 
 def list_projects(conn: sa.Connection) -> list[ProjectRow]:
