@@ -30,14 +30,15 @@ SHIPPED = [
 # Run inside the new environment, from a folder outside the checkout, so nothing can be found
 # in the source tree by accident.
 CHECK = """
-import json, annolab, annolab.widgets
-from pathlib import Path
+import json, annolab
 from annolab.resources import find_resource
 from annolab.store.migrate import head_revision
+from annolab.widgets import Preview, _base
+esm = _base.STATIC_DIR / "preview.js"
 print(json.dumps({
     "module": annolab.__file__,
-    "esm": str(annolab.widgets.Preview._esm) if isinstance(annolab.widgets.Preview._esm, Path)
-           else "inline",
+    "esm": str(esm) if esm.is_file() else "missing",
+    "stand_in": _base.BUILD_COMMAND in str(Preview._esm),
     "layout": str(find_resource("layouts", "ner.yaml")),
     "prompt": str(find_resource("prompts", "ner.j2")),
     "head": head_revision(),
@@ -79,6 +80,7 @@ def test_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path
     for key in ("module", "esm", "layout", "prompt"):
         assert found[key].startswith(site), (key, found[key])
     assert found["esm"].endswith("annolab/static/preview.js")
+    assert found["stand_in"] is False
     assert found["layout"].endswith("annolab/layouts/ner.yaml")
     assert found["head"] == "0002"
     help_text = subprocess.run([env_dir / "bin" / "annolab", "--help"], check=True,
