@@ -36,6 +36,6 @@ __all__ = [
     "__version__",
     "connect",
     "datasets",
-    "widgets",
     "validate_payload",
+    "widgets",
 ]

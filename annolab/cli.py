@@ -9,12 +9,17 @@ import subprocess
 import sys
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from annolab.errors import AnnolabError
 from annolab.paths import annolab_home
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import polars as pl
 
 app = typer.Typer(help="annolab: annotation in Jupyter, backed by Postgres.", no_args_is_help=True)
 
@@ -64,8 +69,14 @@ def lab(
     typer.echo(f"database ready: {ws!r}")
     ws.close()
     where = folder or tutorial_folder()
-    command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={where}",
-               f"--ServerApp.port={port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--notebook-dir={where}",
+        f"--ServerApp.port={port}",
+    ]
     raise typer.Exit(subprocess.call(command))
 
 
@@ -109,8 +120,9 @@ def doctor(
             f"the widget bundles are missing from {bundle}: reinstall annolab, or in a checkout "
             "run `npm --prefix widgets ci && npm --prefix widgets run build`"
         )
-    problems += _check_ollama(ollama_host or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA,
-                              model or [])
+    problems += _check_ollama(
+        ollama_host or os.environ.get("OLLAMA_HOST") or DEFAULT_OLLAMA, model or []
+    )
     if problems:
         raise _fail("\n".join(f"problem: {p}" for p in problems))
     typer.secho("all required parts are present", fg=typer.colors.GREEN)
@@ -125,27 +137,33 @@ def _check_ollama(host: str, required: list[str]) -> list[str]:
         return ['the ollama client is missing: pip install "annolab[llm]"'] if required else []
     try:
         listed = ollama.Client(host=host, timeout=5).list()
-    except Exception as exc:  # the client raises httpx and its own errors alike
+    except Exception as exc:  # noqa: BLE001 - httpx, ollama and OS errors all mean unreachable
         typer.echo(f"ollama      not reachable at {host} ({type(exc).__name__})")
         if required:
-            return [f"Ollama is not reachable at {host}: start it with `ollama serve`, or set "
-                    "OLLAMA_HOST to where it runs"]
+            return [
+                f"Ollama is not reachable at {host}: start it with `ollama serve`, or set "
+                "OLLAMA_HOST to where it runs"
+            ]
         return []
     present = sorted(m.model or "" for m in listed.models)
     typer.echo(f"ollama      {host}, models: {', '.join(present) or 'none'}")
     names = set(present) | {p.removesuffix(":latest") for p in present}
-    return [f"the Ollama model {m!r} is not pulled: run `ollama pull {m}`"
-            for m in required if m not in names]
+    return [
+        f"the Ollama model {m!r} is not pulled: run `ollama pull {m}`"
+        for m in required
+        if m not in names
+    ]
 
 
 @app.command("import")
-def import_(
+def import_(  # noqa: PLR0917 - typer maps each parameter to an argument or option
     project: Annotated[str, typer.Argument(help="Project name")],
     path: Annotated[Path, typer.Argument(help="File to import", exists=True, dir_okay=False)],
-    tasks: Annotated[bool, typer.Option("--tasks", help="The file holds tasks, not annotations")]
-    = False,
+    tasks: Annotated[
+        bool, typer.Option("--tasks", help="The file holds tasks, not annotations")
+    ] = False,
     text: Annotated[str, typer.Option(help="With --tasks: the text column")] = "text",
-    id: Annotated[Optional[str], typer.Option(help="With --tasks: the id column")] = None,  # noqa: A002, UP045
+    id: Annotated[Optional[str], typer.Option(help="With --tasks: the id column")] = None,  # noqa: UP045
     url: UrlOption = None,
 ) -> None:
     """Import annotations (JSON Lines) or, with --tasks, tasks (csv, parquet or jsonl)."""
@@ -161,7 +179,9 @@ def import_(
             report = proj.import_annotations(path)
     except AnnolabError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"stored {report.stored}, unchanged {report.unchanged}, refused {len(report.errors)}")
+    typer.echo(
+        f"stored {report.stored}, unchanged {report.unchanged}, refused {len(report.errors)}"
+    )
     for line, reason in report.errors:
         typer.echo(f"line {line}: {reason}", err=True)
     if report.errors:
@@ -171,8 +191,12 @@ def import_(
 def _read_table(path: Path) -> object:
     import polars as pl
 
-    readers = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".jsonl": pl.read_ndjson,
-               ".ndjson": pl.read_ndjson}
+    readers: dict[str, Callable[[Path], pl.DataFrame]] = {
+        ".csv": pl.read_csv,
+        ".parquet": pl.read_parquet,
+        ".jsonl": pl.read_ndjson,
+        ".ndjson": pl.read_ndjson,
+    }
     reader = readers.get(path.suffix.lower())
     if reader is None:
         raise _fail(f"path={str(path)!r}: tasks are read from {', '.join(readers)} files")
@@ -183,7 +207,7 @@ def _read_table(path: Path) -> object:
 def export(
     project: Annotated[str, typer.Argument(help="Project name")],
     path: Annotated[Path, typer.Argument(help="File to write")],
-    format: Annotated[  # noqa: A002 - the option users type
+    format: Annotated[
         Optional[str], typer.Option(help="jsonl, csv or parquet (default: from the suffix)")  # noqa: UP045
     ] = None,
     url: UrlOption = None,

@@ -18,8 +18,8 @@ def read_conll(path: str | Path) -> Iterator[tuple[str, list[dict[str, object]]]
     """
     with Path(path).open(encoding="utf-8") as handle:
         tokens: list[tuple[str, str]] = []
-        for line in handle:
-            line = line.rstrip("\n")
+        for raw in handle:
+            line = raw.rstrip("\n")
             if line.strip():
                 token, _, tag = line.partition("\t")
                 tokens.append((token, tag.strip() or "O"))

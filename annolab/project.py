@@ -73,14 +73,15 @@ class Project:
         frame: Any,
         *,
         text: str = "text",
-        id: str | None = None,  # noqa: A002 - reads naturally: add_tasks(df, id="doc_id")
+        id: str | None = None,
         priority: str | None = None,
     ) -> AddedTasks:
         """Add one task per row of a polars (or pandas, or Arrow) frame, loaded with COPY.
 
         Ids the project already has are skipped, so running the cell twice adds nothing.
 
-        >>> proj.add_tasks(pl.DataFrame({"id": ["a"], "text": ["Hi Ada"]}), id="id")  # doctest: +SKIP
+        >>> frame = pl.DataFrame({"id": ["a"], "text": ["Hi Ada"]})
+        >>> proj.add_tasks(frame, id="id")  # doctest: +SKIP
         <AddedTasks 1 new, 0 already in the project>
         """
         limit = int(self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS))
@@ -108,7 +109,7 @@ class Project:
         user: str | None = None,
         kind: AnnotationKind | str = AnnotationKind.HUMAN,
         status: AnnotationStatus | str = AnnotationStatus.SUBMITTED,
-        id: uuid.UUID | str | None = None,  # noqa: A002 - the annotation's client-made id
+        id: uuid.UUID | str | None = None,
         time_spent: float | None = None,
     ) -> uuid.UUID:
         """Store an annotation of the task with external id ``task``; returns its id.
@@ -148,10 +149,16 @@ class Project:
         """
         ws = self.workspace
         with ws.engine.begin() as conn:
-            return import_jsonl(conn, Path(path), project_id=self.id, labels=self.labels,
-                                actor=ws.user, default_user=ws.user)
+            return import_jsonl(
+                conn,
+                Path(path),
+                project_id=self.id,
+                labels=self.labels,
+                actor=ws.user,
+                default_user=ws.user,
+            )
 
-    def export(self, path: str | Path, *, format: str | None = None) -> int:  # noqa: A002
+    def export(self, path: str | Path, *, format: str | None = None) -> int:
         """Write every annotation with its task text to ``path`` (jsonl, csv or parquet).
 
         Streams in batches, so memory stays flat however large the project is. Returns the
@@ -165,8 +172,9 @@ class Project:
     def set_status(self, status: ProjectStatus | str) -> None:
         """Move the project to ``status`` (draft, active, paused, completed, archived)."""
         with self.workspace.engine.begin() as conn:
-            self._row = projects.set_status(conn, actor=self.workspace.user, project_id=self.id,
-                                            status=ProjectStatus(status))
+            self._row = projects.set_status(
+                conn, actor=self.workspace.user, project_id=self.id, status=ProjectStatus(status)
+            )
 
     def __repr__(self) -> str:
         return f"<Project {self.name!r} ({self.status.value}), labels {self.labels.names}>"

@@ -20,7 +20,7 @@ from annolab.store.engine import create_engine, redact, server_versions
 from annolab.store.frames import read_frame
 from annolab.store.users import ensure_user
 
-_PROJECT_SCHEMA = {
+_PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "project_id": pl.Int64,
     "name": pl.String,
     "status": pl.String,
@@ -35,8 +35,9 @@ def current_user() -> str:
     return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
 
-def connect(url: str | None = None, *, home: str | Path | None = None,
-            user: str | None = None) -> Workspace:
+def connect(
+    url: str | None = None, *, home: str | Path | None = None, user: str | None = None
+) -> Workspace:
     """Open annolab's database and return a workspace.
 
     With no ``url`` and no ``ANNOLAB_DATABASE_URL``, a private Postgres with pgvector is started

@@ -16,11 +16,19 @@ def _handler(models: list[str]) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             routes: dict[str, Any] = {
                 "/api/version": {"version": "0.12.0"},
-                "/api/tags": {"models": [
-                    {"name": m, "model": m, "modified_at": "2026-11-01T00:00:00Z", "size": 1,
-                     "digest": f"sha256:{i:064x}", "details": {"format": "gguf"}}
-                    for i, m in enumerate(models)
-                ]},
+                "/api/tags": {
+                    "models": [
+                        {
+                            "name": m,
+                            "model": m,
+                            "modified_at": "2026-11-01T00:00:00Z",
+                            "size": 1,
+                            "digest": f"sha256:{i:064x}",
+                            "details": {"format": "gguf"},
+                        }
+                        for i, m in enumerate(models)
+                    ]
+                },
             }
             body = routes.get(self.path)
             status = 200 if body is not None else 404
@@ -31,7 +39,7 @@ def _handler(models: list[str]) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             """Quiet: the test output is for the tests."""
 
     return Handler

@@ -26,9 +26,13 @@ def _spans(*spans: tuple[int, int, str]) -> dict[str, object]:
 
 def _events(workspace: al.Workspace, entity_id: uuid.UUID) -> list[tuple[str, int]]:
     with workspace.engine.begin() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT action, (after->>'version')::int FROM events "
-            "WHERE entity = 'annotation' AND entity_id = :id ORDER BY id"), {"id": str(entity_id)})
+        rows = conn.execute(
+            sa.text(
+                "SELECT action, (after->>'version')::int FROM events "
+                "WHERE entity = 'annotation' AND entity_id = :id ORDER BY id"
+            ),
+            {"id": str(entity_id)},
+        )
         return [(r[0], r[1]) for r in rows]
 
 
@@ -36,7 +40,7 @@ def test_code_point_offsets_are_stored_and_read_back(with_task: al.Project) -> N
     cjk = TEXT.index("東京")
     with_task.add_annotation("t1", _spans((0, 3, "person"), (cjk, cjk + 2, "location")))
     stored = json.loads(with_task.annotations()["payload"][0])
-    assert [TEXT[s["start"]:s["end"]] for s in stored["spans"]] == ["Ada", "東京"]
+    assert [TEXT[s["start"] : s["end"]] for s in stored["spans"]] == ["Ada", "東京"]
 
 
 def test_the_same_id_twice_stores_one_annotation_and_one_event(
@@ -83,9 +87,15 @@ def test_invalid_payloads_are_refused_and_nothing_is_stored(
         with_task.add_annotation("t1", payload)
     assert with_task.annotations().height == 0
     with workspace.engine.begin() as conn:
-        assert conn.execute(sa.text(
-            "SELECT count(*) FROM events WHERE entity = 'annotation' AND project_id = :p"),
-            {"p": with_task.id}).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM events WHERE entity = 'annotation' AND project_id = :p"
+                ),
+                {"p": with_task.id},
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_unknown_task_is_named(with_task: al.Project) -> None:
@@ -99,11 +109,22 @@ def test_event_and_change_commit_together(workspace: al.Workspace, with_task: al
 
     ann_id = uuid.uuid4()
     task_id = with_task.tasks()["task_id"][0]
-    with pytest.raises(RuntimeError), workspace.engine.begin() as conn:
-        upsert_annotations(conn, [NewAnnotation(
-            id=ann_id, task_id=task_id, user_id=workspace.user_id,
-            kind=al.schema.AnnotationKind.HUMAN, status=al.schema.AnnotationStatus.SUBMITTED,
-            payload=_spans((0, 3, "person")))], actor="tester", project_id=with_task.id)
+    with pytest.raises(RuntimeError), workspace.engine.begin() as conn:  # noqa: PT012
+        upsert_annotations(
+            conn,
+            [
+                NewAnnotation(
+                    id=ann_id,
+                    task_id=task_id,
+                    user_id=workspace.user_id,
+                    kind=al.schema.AnnotationKind.HUMAN,
+                    status=al.schema.AnnotationStatus.SUBMITTED,
+                    payload=_spans((0, 3, "person")),
+                )
+            ],
+            actor="tester",
+            project_id=with_task.id,
+        )
         raise RuntimeError("the kernel died here")
     assert with_task.annotations().height == 0
     assert _events(workspace, ann_id) == []

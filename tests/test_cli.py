@@ -28,19 +28,25 @@ def test_doctor_reports_every_part(db_url: str) -> None:
 
 
 def test_doctor_fails_when_a_required_model_is_unreachable(db_url: str) -> None:
-    result = runner.invoke(app, ["doctor", "--url", db_url, "--ollama-host",
-                                 "http://127.0.0.1:1", "--model", "llama3.2"])
+    result = runner.invoke(
+        app,
+        ["doctor", "--url", db_url, "--ollama-host", "http://127.0.0.1:1", "--model", "llama3.2"],
+    )
     assert result.exit_code == 1
-    assert "problem: Ollama is not reachable at http://127.0.0.1:1: start it with `ollama serve`" \
+    assert (
+        "problem: Ollama is not reachable at http://127.0.0.1:1: start it with `ollama serve`"
         in result.output
+    )
 
 
 def test_doctor_lists_models_and_names_the_pull_to_run(db_url: str) -> None:
     with ollama_server(["llama3.2:latest", "all-minilm:latest"]) as host:
-        ok = runner.invoke(app, ["doctor", "--url", db_url, "--ollama-host", host,
-                                 "--model", "llama3.2"])
-        missing = runner.invoke(app, ["doctor", "--url", db_url, "--ollama-host", host,
-                                      "--model", "qwen3:4b"])
+        ok = runner.invoke(
+            app, ["doctor", "--url", db_url, "--ollama-host", host, "--model", "llama3.2"]
+        )
+        missing = runner.invoke(
+            app, ["doctor", "--url", db_url, "--ollama-host", host, "--model", "qwen3:4b"]
+        )
     assert ok.exit_code == 0, ok.output
     assert f"ollama      {host}, models: all-minilm:latest, llama3.2:latest" in ok.output
     assert missing.exit_code == 1
@@ -59,17 +65,44 @@ def test_import_tasks_and_annotations_then_export(
 ) -> None:
     tasks = tmp_path / "tasks.csv"
     pl.DataFrame({"doc": ["d1", "d2"], "body": ["Ada in Paris", "Grace"]}).write_csv(tasks)
-    added = runner.invoke(app, ["import", project.name, str(tasks), "--tasks", "--text", "body",
-                                "--id", "doc", "--url", db_url])
+    added = runner.invoke(
+        app,
+        [
+            "import",
+            project.name,
+            str(tasks),
+            "--tasks",
+            "--text",
+            "body",
+            "--id",
+            "doc",
+            "--url",
+            db_url,
+        ],
+    )
     assert added.exit_code == 0, added.output
     assert added.output.strip() == f"2 new tasks, 0 already in {project.name!r}"
 
     annotations = tmp_path / "in.jsonl"
     annotations.write_text(
-        json.dumps({"task": "d1", "user": "ada", "payload": {"kind": "spans", "spans": [
-            {"start": 7, "end": 12, "label": "location"}]}}) + "\n"
-        + json.dumps({"task": "d2", "payload": {"kind": "spans", "spans": [
-            {"start": 0, "end": 50, "label": "person"}]}}) + "\n"
+        json.dumps(
+            {
+                "task": "d1",
+                "user": "ada",
+                "payload": {
+                    "kind": "spans",
+                    "spans": [{"start": 7, "end": 12, "label": "location"}],
+                },
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "task": "d2",
+                "payload": {"kind": "spans", "spans": [{"start": 0, "end": 50, "label": "person"}]},
+            }
+        )
+        + "\n"
     )
     imported = runner.invoke(app, ["import", project.name, str(annotations), "--url", db_url])
     assert imported.exit_code == 1  # one row was refused: the exit code says so
@@ -84,7 +117,8 @@ def test_import_tasks_and_annotations_then_export(
 
 
 def test_export_to_an_unknown_project_fails_clearly(db_url: str, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["export", "no-such-project", str(tmp_path / "x.jsonl"),
-                                 "--url", db_url])
+    result = runner.invoke(
+        app, ["export", "no-such-project", str(tmp_path / "x.jsonl"), "--url", db_url]
+    )
     assert result.exit_code == 1
     assert "name='no-such-project' is not a project" in result.output

@@ -38,8 +38,11 @@ def _env(home: Path) -> dict[str, str]:
 
 def _kernel(home: Path, mode: str) -> tuple[subprocess.Popen[str], dict[str, int]]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", KERNEL, mode], env=_env(home), text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-c", KERNEL, mode],
+        env=_env(home),
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -93,18 +96,27 @@ def test_server_left_by_a_crashed_kernel_is_reused_without_initdb(tmp_path: Path
 def test_killed_server_is_restarted_with_its_data(tmp_path: Path) -> None:
     env = _env(tmp_path)
     made = subprocess.run(
-        [sys.executable, "-c",
-         "import annolab as al; al.connect().create_project('kept', labels=['a'])"],
-        env=env, check=True, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import annolab as al; al.connect().create_project('kept', labels=['a'])",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert made.returncode == 0
     owner, info = _kernel(tmp_path, "wait")
     os.kill(info["postmaster"], signal.SIGKILL)  # postmaster.pid is left behind, stale
     assert _wait_until(lambda: not psutil.pid_exists(info["postmaster"]))
-    again = subprocess.run(
-        [sys.executable, "-c",
-         "import annolab as al; print(al.connect().project('kept').name)"],
-        env=env, capture_output=True, text=True, timeout=60,
+    again = subprocess.run(  # noqa: PLW1510 - the output is asserted instead
+        [sys.executable, "-c", "import annolab as al; print(al.connect().project('kept').name)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     owner.communicate("\n", timeout=30)
     assert again.stdout.strip() == "kept", again.stderr
@@ -124,7 +136,9 @@ def test_unreachable_server_names_the_url_without_password() -> None:
     with pytest.raises(al.ConnectError) as caught:
         al.connect("postgresql://someone:s3cret@127.0.0.1:1/annolab")
     message = str(caught.value)
-    assert message.startswith("could not connect to 'postgresql://someone:***@127.0.0.1:1/annolab': ")
+    assert message.startswith(
+        "could not connect to 'postgresql://someone:***@127.0.0.1:1/annolab': "
+    )
     assert "s3cret" not in message
 
 

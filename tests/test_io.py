@@ -17,11 +17,23 @@ TEXTS = {"t1": "Ada met Grace", "t2": "Rain in 東京 👋"}
 @pytest.fixture
 def annotated(project: al.Project) -> al.Project:
     project.add_tasks(pl.DataFrame({"id": list(TEXTS), "text": list(TEXTS.values())}), id="id")
-    project.add_annotation("t1", {"kind": "spans", "spans": [
-        {"start": 0, "end": 3, "label": "person"}, {"start": 8, "end": 13, "label": "person"}]},
-        user="alice", time_spent=4.5)
-    project.add_annotation("t2", {"kind": "spans", "spans": [
-        {"start": 8, "end": 10, "label": "location", "score": 0.75}]}, user="bob")
+    project.add_annotation(
+        "t1",
+        {
+            "kind": "spans",
+            "spans": [
+                {"start": 0, "end": 3, "label": "person"},
+                {"start": 8, "end": 13, "label": "person"},
+            ],
+        },
+        user="alice",
+        time_spent=4.5,
+    )
+    project.add_annotation(
+        "t2",
+        {"kind": "spans", "spans": [{"start": 8, "end": 10, "label": "location", "score": 0.75}]},
+        user="bob",
+    )
     return project
 
 
@@ -30,9 +42,13 @@ def test_jsonl_export_holds_payload_objects_and_text(annotated: al.Project, tmp_
     assert annotated.export(path) == 2
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [(r["external_id"], r["user"], r["text"]) for r in rows] == [
-        ("t1", "alice", "Ada met Grace"), ("t2", "bob", "Rain in 東京 👋")]
-    assert rows[1]["payload"] == {"kind": "spans", "spans": [
-        {"start": 8, "end": 10, "label": "location", "score": 0.75}]}
+        ("t1", "alice", "Ada met Grace"),
+        ("t2", "bob", "Rain in 東京 👋"),
+    ]
+    assert rows[1]["payload"] == {
+        "kind": "spans",
+        "spans": [{"start": 8, "end": 10, "label": "location", "score": 0.75}],
+    }
     assert rows[0]["time_spent"] == 4.5
 
 
@@ -54,8 +70,9 @@ def test_empty_project_exports_the_columns(project: al.Project, tmp_path: Path) 
 
 
 def test_unknown_format_is_named(annotated: al.Project, tmp_path: Path) -> None:
-    with pytest.raises(al.DataError, match="format='xlsx' is not an export format; use one of "
-                                           "jsonl, csv, parquet"):
+    with pytest.raises(
+        al.DataError, match="format='xlsx' is not an export format; use one of jsonl, csv, parquet"
+    ):
         annotated.export(tmp_path / "out.xlsx")
 
 
@@ -87,21 +104,30 @@ def test_export_then_import_round_trips_and_is_idempotent(
     columns = ["external_id", "user", "payload"]
     assert copy.annotations().select(columns).equals(annotated.annotations().select(columns))
     # The ids belonged to the first project's annotations: the copies got new, stable ones.
-    assert set(copy.annotations()["annotation_id"]).isdisjoint(annotated.annotations()["annotation_id"])
+    assert set(copy.annotations()["annotation_id"]).isdisjoint(
+        annotated.annotations()["annotation_id"]
+    )
 
 
 def test_import_stores_good_rows_and_reports_bad_ones(
     annotated: al.Project, tmp_path: Path
 ) -> None:
-    good = {"task": "t2", "user": "carol",
-            "payload": {"kind": "spans", "spans": [{"start": 0, "end": 4, "label": "group"}]}}
+    good = {
+        "task": "t2",
+        "user": "carol",
+        "payload": {"kind": "spans", "spans": [{"start": 0, "end": 4, "label": "group"}]},
+    }
     lines = [
         json.dumps(good),
         "{not json",
         json.dumps({"task": "t9", "payload": {"kind": "spans", "spans": []}}),
         "",
-        json.dumps({"task": "t1", "payload": {"kind": "spans", "spans": [
-            {"start": 0, "end": 40, "label": "person"}]}}),
+        json.dumps(
+            {
+                "task": "t1",
+                "payload": {"kind": "spans", "spans": [{"start": 0, "end": 40, "label": "person"}]},
+            }
+        ),
         json.dumps({"task": "t1", "kind": "robot", "payload": {"kind": "spans", "spans": []}}),
         json.dumps(["a", "list"]),
     ]
@@ -124,5 +150,5 @@ def test_import_stores_good_rows_and_reports_bad_ones(
 
 
 def test_import_of_a_missing_file_names_it(annotated: al.Project, tmp_path: Path) -> None:
-    with pytest.raises(al.DataError, match="path='.*missing.jsonl' can not be read"):
+    with pytest.raises(al.DataError, match=r"path='.*missing\.jsonl' can not be read"):
         annotated.import_annotations(tmp_path / "missing.jsonl")

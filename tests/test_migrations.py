@@ -14,8 +14,18 @@ from annolab.store import migrate
 from annolab.store.tables import ENUM_TYPES, metadata
 
 TABLES = {
-    "users", "user_skills", "teams", "team_members", "projects", "tasks", "assignments",
-    "annotations", "reviews", "feedback", "events", "alembic_version",
+    "users",
+    "user_skills",
+    "teams",
+    "team_members",
+    "projects",
+    "tasks",
+    "assignments",
+    "annotations",
+    "reviews",
+    "feedback",
+    "events",
+    "alembic_version",
 }
 
 
@@ -41,18 +51,22 @@ def test_previous_revision_with_data_upgrades_and_keeps_it(engine: sa.Engine) ->
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO users (name) VALUES ('ada')"))
         conn.execute(sa.text("INSERT INTO projects (name) VALUES ('old')"))
-        conn.execute(sa.text(
-            "INSERT INTO tasks (project_id, external_id, data) "
-            "SELECT id, 't1', '{\"text\": \"kept\"}' FROM projects"
-        ))
+        conn.execute(
+            sa.text(
+                "INSERT INTO tasks (project_id, external_id, data) "
+                "SELECT id, 't1', '{\"text\": \"kept\"}' FROM projects"
+            )
+        )
     migrate.upgrade(engine)
     with engine.begin() as conn:
         text = conn.execute(sa.text("SELECT data->>'text' FROM tasks")).scalar_one()
-        conn.execute(sa.text(
-            "INSERT INTO annotations (id, task_id, user_id, kind, status, payload) "
-            "SELECT gen_random_uuid(), t.id, u.id, 'human', 'submitted', '{}' "
-            "FROM tasks t, users u"
-        ))
+        conn.execute(
+            sa.text(
+                "INSERT INTO annotations (id, task_id, user_id, kind, status, payload) "
+                "SELECT gen_random_uuid(), t.id, u.id, 'human', 'submitted', '{}' "
+                "FROM tasks t, users u"
+            )
+        )
     assert text == "kept"
 
 
@@ -67,13 +81,17 @@ def test_database_enums_hold_exactly_the_python_values(engine: sa.Engine) -> Non
     migrate.upgrade(engine)
     with engine.connect() as conn:
         for enum_type in ENUM_TYPES:
-            stored = conn.execute(
-                sa.text(
-                    "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
-                    "WHERE t.typname = :name ORDER BY e.enumsortorder"
-                ),
-                {"name": enum_type.name},
-            ).scalars().all()
+            stored = (
+                conn.execute(
+                    sa.text(
+                        "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+                        "WHERE t.typname = :name ORDER BY e.enumsortorder"
+                    ),
+                    {"name": enum_type.name},
+                )
+                .scalars()
+                .all()
+            )
             assert stored == list(enum_type.enums), enum_type.name
     assert list(ENUM_TYPES[0].enums) == [m.value for m in enums.UserKind]
 
@@ -99,12 +117,16 @@ def test_concurrent_first_connects_migrate_once(engine: sa.Engine) -> None:
 def test_events_are_append_only(engine: sa.Engine) -> None:
     migrate.upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO events (actor, action, entity, entity_id) VALUES ('a', 'x', 'y', '1')"
-        ))
+        conn.execute(
+            sa.text(
+                "INSERT INTO events (actor, action, entity, entity_id) VALUES ('a', 'x', 'y', '1')"
+            )
+        )
     for statement in ("UPDATE events SET actor = 'b'", "DELETE FROM events", "TRUNCATE events"):
-        with pytest.raises(sa.exc.ProgrammingError, match="events are append-only"), \
-                engine.begin() as conn:
+        with (
+            pytest.raises(sa.exc.ProgrammingError, match="events are append-only"),
+            engine.begin() as conn,
+        ):
             conn.execute(sa.text(statement))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT actor FROM events")).scalars().all() == ["a"]

@@ -50,9 +50,20 @@ print(json.dumps({
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out),
-         str(REPO)],
-        check=True, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     (built,) = out.glob("annolab-*.whl")
     return built
@@ -69,10 +80,15 @@ def test_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "--quiet", str(wheel)], check=True,
-                   capture_output=True, timeout=900)
-    result = subprocess.run([python, "-c", CHECK], cwd=tmp_path, check=True,
-                            capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    result = subprocess.run(
+        [python, "-c", CHECK], cwd=tmp_path, check=True, capture_output=True, text=True, timeout=120
+    )
     import json
 
     found = json.loads(result.stdout)
@@ -83,6 +99,11 @@ def test_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path
     assert found["stand_in"] is False
     assert found["layout"].endswith("annolab/layouts/ner.yaml")
     assert found["head"] == "0002"
-    help_text = subprocess.run([env_dir / "bin" / "annolab", "--help"], check=True,
-                               capture_output=True, text=True, timeout=60).stdout
+    help_text = subprocess.run(
+        [env_dir / "bin" / "annolab", "--help"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     assert "doctor" in help_text

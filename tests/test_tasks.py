@@ -19,11 +19,13 @@ def _count(project: al.Project) -> int:
 
 
 def test_tasks_from_polars_keep_text_id_and_other_columns(project: al.Project) -> None:
-    frame = pl.DataFrame({
-        "doc_id": ["d1", "d2"],
-        "body": ["Ada Lovelace lives in London", "東京 👋🏽 café"],
-        "source": ["tweet", "reddit"],
-    })
+    frame = pl.DataFrame(
+        {
+            "doc_id": ["d1", "d2"],
+            "body": ["Ada Lovelace lives in London", "東京 👋🏽 café"],
+            "source": ["tweet", "reddit"],
+        }
+    )
     added = project.add_tasks(frame, text="body", id="doc_id")
     assert (added.new, added.existing) == (2, 0)
     tasks = project.tasks()
@@ -78,8 +80,9 @@ def test_bad_texts_are_refused_with_row_numbers(
 
 
 def test_unknown_column_names_the_columns(project: al.Project) -> None:
-    with pytest.raises(al.DataError, match="text='body' is not a column of the frame; "
-                                           "its columns are 'id', 'txt'"):
+    with pytest.raises(
+        al.DataError, match="text='body' is not a column of the frame; its columns are 'id', 'txt'"
+    ):
         project.add_tasks(pl.DataFrame({"id": [1], "txt": ["a"]}), text="body", id="id")
     with pytest.raises(al.DataError, match="id='doc' is not a column"):
         project.add_tasks(pl.DataFrame({"id": [1], "text": ["a"]}), id="doc")
@@ -106,15 +109,19 @@ def test_invalid_utf8_is_refused_with_row_numbers(project: al.Project) -> None:
 
 def test_text_over_the_limit_is_refused(project: al.Project) -> None:
     big = "word " * 2_100_000  # 10.5 MB
-    with pytest.raises(al.DataError, match=r"text is longer than this project's "
-                                           r"max_text_chars=2,000,000 .* in row 1"):
+    with pytest.raises(
+        al.DataError,
+        match=r"text is longer than this project's "
+        r"max_text_chars=2,000,000 .* in row 1",
+    ):
         project.add_tasks(pl.DataFrame({"text": ["small", big]}))
     assert _count(project) == 0
 
 
 def test_project_setting_raises_the_text_limit(workspace: al.Workspace) -> None:
-    roomy = workspace.create_project("roomy-" + str(id(workspace)), labels=["x"],
-                                     settings={"max_text_chars": 11_000_000})
+    roomy = workspace.create_project(
+        "roomy-" + str(id(workspace)), labels=["x"], settings={"max_text_chars": 11_000_000}
+    )
     big = "word " * 2_100_000
     assert roomy.add_tasks(pl.DataFrame({"text": [big]})).new == 1
     assert roomy.tasks()["text"][0] == big
@@ -129,9 +136,13 @@ def test_adding_is_recorded_in_the_event_log(workspace: al.Workspace, project: a
     project.add_tasks(pl.DataFrame({"text": ["a", "b"]}))
     project.add_tasks(pl.DataFrame({"text": ["b", "c"]}))
     with workspace.engine.begin() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT actor, after FROM events WHERE action = 'tasks.added' AND project_id = :p "
-            "ORDER BY id"), {"p": project.id}).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT actor, after FROM events WHERE action = 'tasks.added' AND project_id = :p "
+                "ORDER BY id"
+            ),
+            {"p": project.id},
+        ).all()
     assert [(r.actor, r.after) for r in rows] == [
         ("tester", {"new": 2, "existing": 0}),
         ("tester", {"new": 1, "existing": 1}),
@@ -140,8 +151,12 @@ def test_adding_is_recorded_in_the_event_log(workspace: al.Workspace, project: a
 
 def test_concurrent_loads_of_overlapping_ids_add_each_task_once(project: al.Project) -> None:
     frames = [
-        pl.DataFrame({"id": [f"t{i}" for i in range(start, start + 3000)],
-                      "text": [f"text {i}" for i in range(start, start + 3000)]})
+        pl.DataFrame(
+            {
+                "id": [f"t{i}" for i in range(start, start + 3000)],
+                "text": [f"text {i}" for i in range(start, start + 3000)],
+            }
+        )
         for start in (0, 1000, 2000)
     ]
     results: list[al.AddedTasks] = []

@@ -66,22 +66,30 @@ def test_status_moves_and_is_evented(workspace: al.Workspace, project: al.Projec
     with pytest.raises(al.StoreError, match="status='active' can not follow 'archived'"):
         project.set_status("active")
     with workspace.engine.begin() as conn:
-        moves = conn.execute(
-            sa.text(
-                "SELECT after->>'status' FROM events WHERE action = 'project.status_changed' "
-                "AND project_id = :p ORDER BY id"
-            ),
-            {"p": project.id},
-        ).scalars().all()
+        moves = (
+            conn.execute(
+                sa.text(
+                    "SELECT after->>'status' FROM events WHERE action = 'project.status_changed' "
+                    "AND project_id = :p ORDER BY id"
+                ),
+                {"p": project.id},
+            )
+            .scalars()
+            .all()
+        )
     assert moves == ["paused", "completed", "archived"]
 
 
 def test_exist_ok_reopens_a_project_with_the_same_labels(
     workspace: al.Workspace, project: al.Project
 ) -> None:
-    again = workspace.create_project(project.name, labels=["person", "location", "group"],
-                                     exist_ok=True)
+    again = workspace.create_project(
+        project.name, labels=["person", "location", "group"], exist_ok=True
+    )
     assert again.id == project.id
-    with pytest.raises(al.ValidationError, match=r"labels=\['x'\] differ from the labels of the "
-                                                 r"existing project"):
+    with pytest.raises(
+        al.ValidationError,
+        match=r"labels=\['x'\] differ from the labels of the "
+        r"existing project",
+    ):
         workspace.create_project(project.name, labels=["x"], exist_ok=True)

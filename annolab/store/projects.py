@@ -59,8 +59,15 @@ def create_project(
     except IntegrityError as exc:
         msg = f"name={name!r} is already a project; open it with workspace.project({name!r})"
         raise StoreError(msg) from exc
-    record_event(conn, actor=actor, action="project.created", entity="project",
-                 entity_id=row.id, project_id=row.id, after=values)
+    record_event(
+        conn,
+        actor=actor,
+        action="project.created",
+        entity="project",
+        entity_id=row.id,
+        project_id=row.id,
+        after=values,
+    )
     return _row(row)
 
 
@@ -98,10 +105,19 @@ def set_status(
         msg = f"status={status.value!r} can not follow {current.value!r}; allowed next: {allowed}"
         raise StoreError(msg)
     row = conn.execute(
-        projects.update().where(projects.c.id == project_id).values(status=status)
+        projects.update()
+        .where(projects.c.id == project_id)
+        .values(status=status)
         .returning(*projects.c)
     ).one()
-    record_event(conn, actor=actor, action="project.status_changed", entity="project",
-                 entity_id=project_id, project_id=project_id,
-                 before={"status": current.value}, after={"status": status.value})
+    record_event(
+        conn,
+        actor=actor,
+        action="project.status_changed",
+        entity="project",
+        entity_id=project_id,
+        project_id=project_id,
+        before={"status": current.value},
+        after={"status": status.value},
+    )
     return _row(row)

@@ -2,9 +2,10 @@
 
 A test compares this metadata with a database migrated to head, so the two can not drift.
 Enum types come from ``annolab.schema.enums``: one definition, used by Python and Postgres.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: it would bind the name ``annotations``, which is
+also the name of a table.
+"""
 
 from enum import Enum
 
@@ -96,8 +97,9 @@ users = sa.Table(
 user_skills = sa.Table(
     "user_skills",
     metadata,
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("skill", sa.Text, primary_key=True),
     sa.Column("proficiency", proficiency, nullable=False),
 )
@@ -113,10 +115,12 @@ teams = sa.Table(
 team_members = sa.Table(
     "team_members",
     metadata,
-    sa.Column("team_id", sa.BigInteger, sa.ForeignKey("teams.id", ondelete="CASCADE"),
-              primary_key=True),
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column(
+        "team_id", sa.BigInteger, sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("role", team_role, nullable=False, server_default=enums.TeamRole.MEMBER.value),
 )
 
@@ -125,8 +129,9 @@ projects = sa.Table(
     metadata,
     _id(),
     sa.Column("name", sa.Text, nullable=False, unique=True),
-    sa.Column("status", project_status, nullable=False,
-              server_default=enums.ProjectStatus.ACTIVE.value),
+    sa.Column(
+        "status", project_status, nullable=False, server_default=enums.ProjectStatus.ACTIVE.value
+    ),
     _jsonb("label_schema", "{}"),
     _jsonb("layout", "{}"),
     _jsonb("workflow", "{}"),
@@ -141,8 +146,12 @@ tasks = sa.Table(
     "tasks",
     metadata,
     _id(),
-    sa.Column("project_id", sa.BigInteger, sa.ForeignKey("projects.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "project_id",
+        sa.BigInteger,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("external_id", sa.Text, nullable=False),
     sa.Column("data", pg.JSONB, nullable=False),
     sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
@@ -156,12 +165,17 @@ assignments = sa.Table(
     "assignments",
     metadata,
     _id(),
-    sa.Column("task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("step", sa.Text, nullable=False, server_default="annotate"),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
-    sa.Column("status", assignment_status, nullable=False,
-              server_default=enums.AssignmentStatus.ACTIVE.value),
+    sa.Column(
+        "status",
+        assignment_status,
+        nullable=False,
+        server_default=enums.AssignmentStatus.ACTIVE.value,
+    ),
     sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
     _created_at(),
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
@@ -172,8 +186,9 @@ annotations = sa.Table(
     "annotations",
     metadata,
     sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),  # made by the client: idempotent
-    sa.Column("task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("kind", annotation_kind, nullable=False),
     sa.Column("status", annotation_status, nullable=False),
@@ -188,8 +203,9 @@ annotations = sa.Table(
     sa.Column("prompt_hash", sa.Text, nullable=True),
     sa.Column("persona_version", sa.Integer, nullable=True),
     _created_at(),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.CheckConstraint("version >= 1", name="version_positive"),
     sa.CheckConstraint("time_spent IS NULL OR time_spent >= 0", name="time_spent_positive"),
     sa.Index("ix_annotations_task", "task_id", "status"),
@@ -200,8 +216,12 @@ reviews = sa.Table(
     "reviews",
     metadata,
     _id(),
-    sa.Column("annotation_id", pg.UUID(as_uuid=True),
-              sa.ForeignKey("annotations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "annotation_id",
+        pg.UUID(as_uuid=True),
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("reviewer_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("decision", review_decision, nullable=False),
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
@@ -213,8 +233,12 @@ feedback = sa.Table(
     "feedback",
     metadata,
     _id(),
-    sa.Column("annotation_id", pg.UUID(as_uuid=True),
-              sa.ForeignKey("annotations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "annotation_id",
+        pg.UUID(as_uuid=True),
+        sa.ForeignKey("annotations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("rating", sa.SmallInteger, nullable=True),
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
@@ -228,8 +252,9 @@ events = sa.Table(
     "events",
     metadata,
     _id(),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.clock_timestamp()),
+    sa.Column(
+        "at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.clock_timestamp()
+    ),
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("entity", sa.Text, nullable=False),

@@ -48,23 +48,34 @@ def copy_tasks(conn: sa.Connection, *, actor: str, project_id: int, rows: pl.Dat
             new = None  # another session added some of these ids meanwhile: merge below
     if new is None:
         new = _merge(conn, raw, project_id, rows)
-    record_event(conn, actor=actor, action="tasks.added", entity="project", entity_id=project_id,
-                 project_id=project_id, after={"new": new, "existing": rows.height - new})
+    record_event(
+        conn,
+        actor=actor,
+        action="tasks.added",
+        entity="project",
+        entity_id=project_id,
+        project_id=project_id,
+        after={"new": new, "existing": rows.height - new},
+    )
     return new
 
 
 def _merge(conn: sa.Connection, raw: Any, project_id: int, rows: pl.DataFrame) -> int:
-    conn.execute(sa.text(
-        "CREATE TEMP TABLE IF NOT EXISTS annolab_task_stage "
-        "(project_id bigint, external_id text, data jsonb, priority integer) ON COMMIT DROP"
-    ))
+    conn.execute(
+        sa.text(
+            "CREATE TEMP TABLE IF NOT EXISTS annolab_task_stage "
+            "(project_id bigint, external_id text, data jsonb, priority integer) ON COMMIT DROP"
+        )
+    )
     conn.execute(sa.text("TRUNCATE annolab_task_stage"))
     _copy(raw, "annolab_task_stage (project_id, external_id, data, priority)", rows, project_id)
-    result = conn.execute(sa.text(
-        "INSERT INTO tasks (project_id, external_id, data, priority) "
-        "SELECT project_id, external_id, data, priority FROM annolab_task_stage "
-        "ON CONFLICT (project_id, external_id) DO NOTHING"
-    ))
+    result = conn.execute(
+        sa.text(
+            "INSERT INTO tasks (project_id, external_id, data, priority) "
+            "SELECT project_id, external_id, data, priority FROM annolab_task_stage "
+            "ON CONFLICT (project_id, external_id) DO NOTHING"
+        )
+    )
     return int(result.rowcount)
 
 

@@ -19,7 +19,13 @@ def ensure_user(conn: sa.Connection, name: str, *, kind: UserKind = UserKind.HUM
         .returning(users.c.id)
     ).scalar()
     if created is not None:
-        record_event(conn, actor=name, action="user.created", entity="user", entity_id=created,
-                     after={"name": name, "kind": kind.value})
+        record_event(
+            conn,
+            actor=name,
+            action="user.created",
+            entity="user",
+            entity_id=created,
+            after={"name": name, "kind": kind.value},
+        )
         return int(created)
     return int(conn.execute(sa.select(users.c.id).where(users.c.name == name)).scalar_one())

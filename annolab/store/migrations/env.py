@@ -8,7 +8,9 @@ from annolab.store.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    msg = "annolab migrations run through annolab.store.migrate.upgrade(), which passes a connection"
+    msg = (
+        "annolab migrations run through annolab.store.migrate.upgrade(), which passes a connection"
+    )
     raise RuntimeError(msg)
 
 context.configure(connection=connection, target_metadata=metadata)

@@ -23,7 +23,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-ENUMS = {
+ENUMS: dict[str, type[enums.StrEnum]] = {
     "user_kind": enums.UserKind,
     "user_status": enums.UserStatus,
     "user_role": enums.Role,
@@ -34,18 +34,23 @@ ENUMS = {
 }
 
 
+def _values(enum_cls: type[enums.StrEnum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
 def _enum(name: str) -> pg.ENUM:
-    return pg.ENUM(*[m.value for m in ENUMS[name]], name=name, create_type=False)
+    return pg.ENUM(*_values(ENUMS[name]), name=name, create_type=False)
 
 
 def _now() -> sa.Column[object]:
-    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                     server_default=sa.func.now())
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
 
 
 def upgrade() -> None:
     for name, enum_cls in ENUMS.items():
-        pg.ENUM(*[m.value for m in enum_cls], name=name).create(op.get_bind())
+        pg.ENUM(*_values(enum_cls), name=name).create(op.get_bind())
 
     op.create_table(
         "users",
@@ -53,8 +58,12 @@ def upgrade() -> None:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("display_name", sa.Text, nullable=False, server_default=""),
         sa.Column("kind", _enum("user_kind"), nullable=False, server_default="human"),
-        sa.Column("roles", pg.ARRAY(_enum("user_role")), nullable=False,
-                  server_default=sa.text("'{annotator}'::user_role[]")),
+        sa.Column(
+            "roles",
+            pg.ARRAY(_enum("user_role")),
+            nullable=False,
+            server_default=sa.text("'{annotator}'::user_role[]"),
+        ),
         sa.Column("status", _enum("user_status"), nullable=False, server_default="active"),
         _now(),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
@@ -66,8 +75,9 @@ def upgrade() -> None:
         sa.Column("skill", sa.Text, nullable=False),
         sa.Column("proficiency", _enum("proficiency"), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "skill", name="pk_user_skills"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name="fk_user_skills_user_id_users"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name="fk_user_skills_user_id_users"
+        ),
     )
     op.create_table(
         "teams",
@@ -83,10 +93,12 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger, nullable=False),
         sa.Column("role", _enum("team_role"), nullable=False, server_default="member"),
         sa.PrimaryKeyConstraint("team_id", "user_id", name="pk_team_members"),
-        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], ondelete="CASCADE",
-                                name="fk_team_members_team_id_teams"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name="fk_team_members_user_id_users"),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], ondelete="CASCADE", name="fk_team_members_team_id_teams"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], ondelete="CASCADE", name="fk_team_members_user_id_users"
+        ),
     )
     op.create_table(
         "projects",
@@ -116,16 +128,22 @@ def upgrade() -> None:
         _now(),
         sa.PrimaryKeyConstraint("id", name="pk_tasks"),
         sa.UniqueConstraint("project_id", "external_id", name="uq_tasks_project_id_external_id"),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE",
-                                name="fk_tasks_project_id_projects"),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_tasks_project_id_projects"
+        ),
     )
-    op.create_index("ix_tasks_queue", "tasks",
-                    ["project_id", "status", sa.text("priority DESC"), "id"])
+    op.create_index(
+        "ix_tasks_queue", "tasks", ["project_id", "status", sa.text("priority DESC"), "id"]
+    )
     op.create_table(
         "events",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.clock_timestamp()),
+        sa.Column(
+            "at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.clock_timestamp(),
+        ),
         sa.Column("actor", sa.Text, nullable=False),
         sa.Column("action", sa.Text, nullable=False),
         sa.Column("entity", sa.Text, nullable=False),

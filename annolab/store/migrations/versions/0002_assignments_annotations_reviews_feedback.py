@@ -18,7 +18,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-ENUMS = {
+ENUMS: dict[str, type[enums.StrEnum]] = {
     "assignment_status": enums.AssignmentStatus,
     "annotation_kind": enums.AnnotationKind,
     "annotation_status": enums.AnnotationStatus,
@@ -26,20 +26,26 @@ ENUMS = {
 }
 
 
+def _values(enum_cls: type[enums.StrEnum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
 def _enum(name: str) -> pg.ENUM:
-    return pg.ENUM(*[m.value for m in ENUMS[name]], name=name, create_type=False)
+    return pg.ENUM(*_values(ENUMS[name]), name=name, create_type=False)
 
 
 def _fk(column: str, table: str, ref: str, *, cascade: bool) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
-        [column], [f"{ref}.id"], name=f"fk_{table}_{column}_{ref}",
+        [column],
+        [f"{ref}.id"],
+        name=f"fk_{table}_{column}_{ref}",
         ondelete="CASCADE" if cascade else None,
     )
 
 
 def upgrade() -> None:
     for name, enum_cls in ENUMS.items():
-        pg.ENUM(*[m.value for m in enum_cls], name=name).create(op.get_bind())
+        pg.ENUM(*_values(enum_cls), name=name).create(op.get_bind())
 
     op.create_table(
         "assignments",
@@ -49,13 +55,15 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger, nullable=False),
         sa.Column("status", _enum("assignment_status"), nullable=False, server_default="active"),
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_assignments"),
         # One person, one task, one step: a duplicate claim is impossible, not just unlikely.
-        sa.UniqueConstraint("task_id", "step", "user_id",
-                            name="uq_assignments_task_id_step_user_id"),
+        sa.UniqueConstraint(
+            "task_id", "step", "user_id", name="uq_assignments_task_id_step_user_id"
+        ),
         _fk("task_id", "assignments", "tasks", cascade=True),
         _fk("user_id", "assignments", "users", cascade=False),
     )
@@ -76,14 +84,17 @@ def upgrade() -> None:
         sa.Column("model_digest", sa.Text, nullable=True),
         sa.Column("prompt_hash", sa.Text, nullable=True),
         sa.Column("persona_version", sa.Integer, nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_annotations"),
         sa.CheckConstraint("version >= 1", name="ck_annotations_version_positive"),
-        sa.CheckConstraint("time_spent IS NULL OR time_spent >= 0",
-                           name="ck_annotations_time_spent_positive"),
+        sa.CheckConstraint(
+            "time_spent IS NULL OR time_spent >= 0", name="ck_annotations_time_spent_positive"
+        ),
         _fk("task_id", "annotations", "tasks", cascade=True),
         _fk("user_id", "annotations", "users", cascade=False),
         _fk("parent_id", "annotations", "annotations", cascade=False),
@@ -97,8 +108,9 @@ def upgrade() -> None:
         sa.Column("reviewer_id", sa.BigInteger, nullable=False),
         sa.Column("decision", _enum("review_decision"), nullable=False),
         sa.Column("comment", sa.Text, nullable=False, server_default=""),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_reviews"),
         _fk("annotation_id", "reviews", "annotations", cascade=True),
         _fk("reviewer_id", "reviews", "users", cascade=False),
@@ -112,8 +124,9 @@ def upgrade() -> None:
         sa.Column("rating", sa.SmallInteger, nullable=True),
         sa.Column("comment", sa.Text, nullable=False, server_default=""),
         sa.Column("error_spans", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_feedback"),
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name="ck_feedback_rating_1_to_5"),
         _fk("annotation_id", "feedback", "annotations", cascade=True),
