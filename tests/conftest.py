@@ -23,7 +23,6 @@ from annolab.store.embedded import start_embedded
 from annolab.store.engine import normalize_url, server_versions
 
 REPO = Path(__file__).resolve().parent.parent
-WNUT = REPO.parent / "shared" / "data" / "wnut17"
 
 
 @cache
