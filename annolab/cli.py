@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import subprocess
 import sys
 from importlib.resources import files
 from pathlib import Path
@@ -54,12 +53,19 @@ def tutorial_folder() -> Path:
     return target
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def lab(
-    folder: Annotated[Optional[Path], typer.Argument(help="Folder to open")] = None,  # noqa: UP045
+    ctx: typer.Context,
+    folder: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--dir", help="Folder to open (default: the tutorial notebooks)"),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port for JupyterLab")] = 8888,
 ) -> None:
-    """Start the embedded database and open JupyterLab on the tutorial notebooks."""
+    """Start the embedded database and open JupyterLab on the tutorial notebooks.
+
+    Options annolab does not know are passed to JupyterLab, e.g. ``annolab lab --no-browser``.
+    """
     import annolab as al
 
     try:
@@ -76,8 +82,11 @@ def lab(
         "lab",
         f"--notebook-dir={where}",
         f"--ServerApp.port={port}",
+        *ctx.args,
     ]
-    raise typer.Exit(subprocess.call(command))
+    sys.stdout.flush()
+    # Become JupyterLab, so Ctrl+C and signals reach it directly, as if it had been run itself.
+    os.execv(sys.executable, command)  # noqa: S606 - our own interpreter, our own arguments
 
 
 @app.command()
@@ -221,3 +230,7 @@ def export(
     except AnnolabError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"wrote {count} annotations to {path}")
+
+
+if __name__ == "__main__":
+    main()

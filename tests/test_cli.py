@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 import annolab as al
@@ -122,3 +129,49 @@ def test_export_to_an_unknown_project_fails_clearly(db_url: str, tmp_path: Path)
     )
     assert result.exit_code == 1
     assert "name='no-such-project' is not a project" in result.output
+
+
+@pytest.mark.slow
+def test_lab_opens_jupyterlab_on_the_tutorials(db_url: str) -> None:
+    """The main job: `annolab lab` readies the database and serves the tutorial notebooks."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "ANNOLAB_DATABASE_URL"}
+    env["ANNOLAB_DATABASE_URL"] = db_url
+    lab = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "annolab.cli",
+            "lab",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            "--IdentityProvider.token=t0k",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        listing = None
+        deadline = time.monotonic() + 90
+        while listing is None and time.monotonic() < deadline and lab.poll() is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/contents?token=t0k", timeout=5
+                ) as response:
+                    listing = json.load(response)
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, "JupyterLab did not answer"
+        names = {item["name"] for item in listing["content"]}
+        assert "01_getting_started.ipynb" in names
+    finally:
+        lab.terminate()
+        output = lab.communicate(timeout=30)[0]
+    assert "database ready: <Workspace" in output

@@ -17,8 +17,9 @@ from annolab.store.annotations import NewAnnotation, upsert_annotations
 from tests.strategies import payloads_with_context
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(drawn=payloads_with_context())
 def test_valid_payloads_round_trip_through_the_database(
     workspace: al.Workspace, project: al.Project, drawn: tuple[Payload, dict[str, Any]]
@@ -29,12 +30,24 @@ def test_valid_payloads_round_trip_through_the_database(
     task_id = int(project.tasks()["task_id"][0])
     ann_id = uuid.uuid4()
     with workspace.engine.begin() as conn:
-        upsert_annotations(conn, [NewAnnotation(
-            id=ann_id, task_id=task_id, user_id=workspace.user_id, kind=AnnotationKind.HUMAN,
-            status=AnnotationStatus.SUBMITTED, payload=payload.to_dict())],
-            actor="tester", project_id=project.id)
-        stored = conn.execute(sa.text("SELECT payload::text FROM annotations WHERE id = :id"),
-                              {"id": ann_id}).scalar_one()
+        upsert_annotations(
+            conn,
+            [
+                NewAnnotation(
+                    id=ann_id,
+                    task_id=task_id,
+                    user_id=workspace.user_id,
+                    kind=AnnotationKind.HUMAN,
+                    status=AnnotationStatus.SUBMITTED,
+                    payload=payload.to_dict(),
+                )
+            ],
+            actor="tester",
+            project_id=project.id,
+        )
+        stored = conn.execute(
+            sa.text("SELECT payload::text FROM annotations WHERE id = :id"), {"id": ann_id}
+        ).scalar_one()
     again = validate_payload(json.loads(stored), **context)
     assert again == payload
     assert again.to_dict() == payload.to_dict()
