@@ -12,7 +12,7 @@ lab: $(STAMP)
 	$(BIN)/annolab lab
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	$(BIN)/python -m pytest tests annolab notebooks --nbval-lax -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check annolab tests benchmarks

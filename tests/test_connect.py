@@ -122,7 +122,8 @@ def test_killed_server_is_restarted_with_its_data(tmp_path: Path) -> None:
     assert again.stdout.strip() == "kept", again.stderr
 
 
-def test_unwritable_home_says_what_to_do(tmp_path: Path) -> None:
+def test_unwritable_home_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANNOLAB_DATABASE_URL", raising=False)  # set when testing a server
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(al.ConnectError) as caught:
