@@ -152,3 +152,19 @@ def test_import_stores_good_rows_and_reports_bad_ones(
 def test_import_of_a_missing_file_names_it(annotated: al.Project, tmp_path: Path) -> None:
     with pytest.raises(al.DataError, match=r"path='.*missing\.jsonl' can not be read"):
         annotated.import_annotations(tmp_path / "missing.jsonl")
+
+
+def test_awkward_texts_survive_every_format(project: al.Project, tmp_path: Path) -> None:
+    text = 'line one\nline "two", with commas\t\\ and a backslash 👋'
+    project.add_tasks(pl.DataFrame({"id": ["w"], "text": [text]}), id="id")
+    project.add_annotation(
+        "w", {"kind": "spans", "spans": [{"start": 0, "end": 4, "label": "group"}]}
+    )
+    project.export(tmp_path / "a.jsonl")
+    project.export(tmp_path / "a.csv")
+    project.export(tmp_path / "a.parquet")
+    (row,) = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert row["text"] == text
+    assert pl.read_csv(tmp_path / "a.csv")["text"][0] == text
+    assert pl.read_parquet(tmp_path / "a.parquet")["text"][0] == text
+    assert project.tasks()["text"][0] == text

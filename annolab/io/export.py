@@ -50,20 +50,26 @@ def _jsonl(batches: Iterable[pl.DataFrame], path: Path) -> int:
     count = 0
     with path.open("wb") as out:
         for batch in batches:
-            out.write(_json_lines(batch).encode())
+            # JSON never holds a raw newline, so polars can write the lines as unquoted "CSV".
+            _json_lines(batch).write_csv(out, include_header=False, quote_style="never")
             count += batch.height
     return count
 
 
-def _json_lines(batch: pl.DataFrame) -> str:
+def _json_lines(batch: pl.DataFrame) -> pl.DataFrame:
     # The payload is already JSON text from Postgres: splice it in as an object rather than
     # decoding and re-encoding it (which would also need one schema for every payload kind).
     others = [c for c in batch.columns if c != "payload"]
-    rest = batch.select(pl.struct(others).struct.json_encode().alias("r"))["r"]
-    lines = pl.select(
-        pl.concat_str([rest.str.head(-1), pl.lit(',"payload":'), batch["payload"], pl.lit("}\n")])
-    ).to_series()
-    return "".join(lines.to_list())
+    return batch.select(
+        pl.concat_str(
+            [
+                pl.struct(others).struct.json_encode().str.head(-1),
+                pl.lit(',"payload":'),
+                pl.col("payload"),
+                pl.lit("}"),
+            ]
+        ).alias("line")
+    )
 
 
 def _csv(batches: Iterable[pl.DataFrame], path: Path) -> int:

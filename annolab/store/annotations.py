@@ -149,10 +149,8 @@ def read_annotations(conn: sa.Connection, project_id: int) -> pl.DataFrame:
     return read_frame(conn, _SELECT.format(extra=""), {"p": project_id}, ANNOTATION_SCHEMA)
 
 
-def iter_export_batches(
-    conn: sa.Connection, project_id: int, *, batch_rows: int = 50_000
-) -> Iterator[pl.DataFrame]:
+def iter_export_batches(conn: sa.Connection, project_id: int) -> Iterator[pl.DataFrame]:
     """The project's annotations with their task text, one bounded batch at a time."""
     schema = {**ANNOTATION_SCHEMA, "text": pl.String}
     sql = _SELECT.format(extra=", t.data->>'text'")
-    yield from iter_frames(conn, sql, {"p": project_id}, schema, batch_rows=batch_rows)
+    yield from iter_frames(conn, sql, {"p": project_id}, schema)

@@ -11,7 +11,7 @@ import psycopg
 import sqlalchemy as sa
 
 from annolab.store.events import record_event
-from annolab.store.frames import _raw, read_frame
+from annolab.store.frames import driver_connection, read_frame
 
 COPY_BATCH_ROWS = 100_000
 
@@ -34,7 +34,7 @@ def copy_tasks(conn: sa.Connection, *, actor: str, project_id: int, rows: pl.Dat
     as a raw COPY); otherwise, or if a concurrent load wins the race for an id, rows go through a
     temporary table and ``INSERT ... ON CONFLICT DO NOTHING``.
     """
-    raw = _raw(conn)
+    raw = driver_connection(conn)
     has_tasks = conn.execute(
         sa.text("SELECT EXISTS (SELECT 1 FROM tasks WHERE project_id = :p)"), {"p": project_id}
     ).scalar_one()
