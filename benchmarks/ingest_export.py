@@ -43,7 +43,13 @@ import annolab as al
 from annolab.store.annotations import _SELECT  # the very query export runs: the raw baseline
 from annolab.store.embedded import PG_MAJOR, start_embedded
 
-DEFAULT_CONLL = Path("/work/shared/data/wnut17/wnut17train.conll")
+# The WNUT 2017 train file beside the repository (shared/data), else the dev set annolab ships.
+_SHARED_CONLL = Path(__file__).resolve().parents[2] / "shared/data/wnut17/wnut17train.conll"
+DEFAULT_CONLL = (
+    _SHARED_CONLL
+    if _SHARED_CONLL.exists()
+    else Path(__file__).resolve().parents[1] / "annolab/data/wnut17_dev.conll"
+)
 TEXT_BYTES = 100
 INGEST_TARGET_RATIO = 0.7
 EXPORT_TARGET_MB = 500.0
