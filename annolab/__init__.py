@@ -7,16 +7,20 @@
 from __future__ import annotations
 
 from annolab import datasets, widgets
+from annolab import workflow as workflows
 from annolab.errors import (
     AnnolabError,
+    AssignmentError,
     ConnectError,
     DataError,
     LayoutError,
     StoreError,
     ValidationError,
+    WorkflowError,
 )
 from annolab.project import AddedTasks, Project
 from annolab.schema import Label, LabelSchema, validate_payload
+from annolab.workflow.spec import Workflow
 from annolab.workspace import Workspace, connect
 
 __version__ = "0.1.0"
@@ -24,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AddedTasks",
     "AnnolabError",
+    "AssignmentError",
     "ConnectError",
     "DataError",
     "Label",
@@ -32,10 +37,13 @@ __all__ = [
     "Project",
     "StoreError",
     "ValidationError",
+    "Workflow",
+    "WorkflowError",
     "Workspace",
     "__version__",
     "connect",
     "datasets",
     "validate_payload",
     "widgets",
+    "workflows",
 ]

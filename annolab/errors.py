@@ -8,11 +8,13 @@ from __future__ import annotations
 
 __all__ = [
     "AnnolabError",
+    "AssignmentError",
     "ConnectError",
     "DataError",
     "LayoutError",
     "StoreError",
     "ValidationError",
+    "WorkflowError",
 ]
 
 
@@ -40,6 +42,14 @@ class DataError(AnnolabError, ValueError):
 
 class LayoutError(AnnolabError):
     """A layout or prompt template is missing or malformed."""
+
+
+class WorkflowError(AnnolabError, ValueError):
+    """A workflow spec is malformed, or a task was asked to make a move its state forbids."""
+
+
+class AssignmentError(AnnolabError):
+    """A claim or an admin operation was refused; the message gives the human reason."""
 
 
 class StoreError(AnnolabError):

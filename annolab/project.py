@@ -25,8 +25,11 @@ from annolab.store.annotations import (
 from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
 from annolab.store.users import ensure_user
+from annolab.workflow.engine import Clock
+from annolab.workflow.spec import Workflow
 
 if TYPE_CHECKING:
+    from annolab.session import Session
     from annolab.workspace import Workspace
 
 
@@ -68,6 +71,19 @@ class Project:
     def settings(self) -> dict[str, Any]:
         return dict(self._row.settings)
 
+    @property
+    def workflow(self) -> Workflow:
+        return Workflow.from_dict(self._row.workflow)
+
+    def session(self, user: str | None = None, *, clock: Clock | None = None) -> Session:
+        """Your queue in this project (``user`` defaults to ``JUPYTERHUB_USER`` or the OS user).
+
+        >>> session = proj.session()  # doctest: +SKIP
+        """
+        from annolab.session import Session  # session builds on project: import when used
+
+        return Session(self, user, clock)
+
     def add_tasks(
         self,
         frame: Any,
@@ -88,7 +104,15 @@ class Project:
         rows = prepare_tasks(frame, text=text, id=id, priority=priority, max_text_chars=limit)
         ws = self.workspace
         with ws.engine.begin() as conn:
-            new = copy_tasks(conn, actor=ws.user, project_id=self.id, rows=rows)
+            first = self.workflow.step(self.workflow.first)
+            new = copy_tasks(
+                conn,
+                actor=ws.user,
+                project_id=self.id,
+                rows=rows,
+                step=first.name,
+                needed=first.annotators,
+            )
         return AddedTasks(new=new, existing=rows.height - new)
 
     def tasks(self) -> pl.DataFrame:

@@ -14,11 +14,13 @@ from annolab.errors import ValidationError
 from annolab.project import Project
 from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
+from annolab.schema.enums import Proficiency, Role
 from annolab.store import migrate, projects
 from annolab.store.embedded import start_embedded
 from annolab.store.engine import create_engine, redact, server_versions
 from annolab.store.frames import read_frame
-from annolab.store.users import ensure_user
+from annolab.store.users import add_to_team, ensure_user, set_roles, set_skill
+from annolab.workflow.spec import Workflow, single
 
 _PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "project_id": pl.Int64,
@@ -28,6 +30,12 @@ _PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "annotations": pl.Int64,
     "created_at": pl.Datetime("us", "UTC"),
 }
+
+
+def _workflow(spec: Workflow | dict[str, Any] | None) -> Workflow:
+    if spec is None:
+        return single()
+    return spec if isinstance(spec, Workflow) else Workflow.from_dict(spec)
 
 
 def current_user() -> str:
@@ -76,6 +84,7 @@ class Workspace:
         *,
         labels: Any,
         layout: str = "ner",
+        workflow: Workflow | dict[str, Any] | None = None,
         guidelines: str = "",
         settings: dict[str, Any] | None = None,
         exist_ok: bool = False,
@@ -108,7 +117,7 @@ class Workspace:
                 name=name,
                 label_schema=schema.to_dict(),
                 layout={"name": layout, **load_layout(layout)},
-                workflow={"kind": "single"},
+                workflow=_workflow(workflow).to_dict(),
                 guidelines=guidelines,
                 settings=settings or {},
             )
@@ -131,6 +140,30 @@ class Workspace:
                 {},
                 _PROJECT_SCHEMA,
             )
+
+    def set_roles(self, user: str, roles: list[str]) -> None:
+        """Give ``user`` exactly these roles (annotator, reviewer, adjudicator, team_lead,
+        project_admin)."""
+        with self.engine.begin() as conn:
+            user_id = ensure_user(conn, user)
+            set_roles(conn, actor=self.user, user_id=user_id, roles=[Role(r) for r in roles])
+
+    def set_skill(self, user: str, skill: str, proficiency: str) -> None:
+        """Record ``user``'s ``skill`` at ``proficiency`` (novice, intermediate, expert)."""
+        with self.engine.begin() as conn:
+            user_id = ensure_user(conn, user)
+            set_skill(
+                conn,
+                actor=self.user,
+                user_id=user_id,
+                skill=skill,
+                proficiency=Proficiency(proficiency),
+            )
+
+    def add_to_team(self, user: str, team: str) -> None:
+        """Put ``user`` in ``team`` (made if new)."""
+        with self.engine.begin() as conn:
+            add_to_team(conn, actor=self.user, user_id=ensure_user(conn, user), team=team)
 
     def close(self) -> None:
         """Release the connections (the embedded server stays up for other notebooks)."""

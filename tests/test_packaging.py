@@ -98,7 +98,7 @@ def test_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path
     assert found["esm"].endswith("annolab/static/preview.js")
     assert found["stand_in"] is False
     assert found["layout"].endswith("annolab/layouts/ner.yaml")
-    assert found["head"] == "0002"
+    assert found["head"] == "0003"
     help_text = subprocess.run(
         [env_dir / "bin" / "annolab", "--help"],
         check=True,

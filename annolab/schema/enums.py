@@ -64,6 +64,7 @@ class TaskStatus(StrEnum):
     IN_REVIEW = "in_review"
     COMPLETED = "completed"
     SKIPPED = "skipped"
+    ESCALATED = "escalated"
 
 
 class AssignmentStatus(StrEnum):

@@ -156,6 +156,11 @@ tasks = sa.Table(
     sa.Column("data", pg.JSONB, nullable=False),
     sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", task_status, nullable=False, server_default=enums.TaskStatus.PENDING.value),
+    sa.Column("step", sa.Text, nullable=False, server_default="annotate"),  # the current step
+    # People holding or done with the current step: kept on the task row, so claims that lock
+    # the row also see the count change (a count of assignments would be a stale snapshot).
+    sa.Column("assigned", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("needed", sa.Integer, nullable=False, server_default="1"),  # people the step needs
     _created_at(),
     sa.UniqueConstraint("project_id", "external_id"),
     sa.Index("ix_tasks_queue", "project_id", "status", sa.text("priority DESC"), "id"),

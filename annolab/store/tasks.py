@@ -26,7 +26,15 @@ TASK_SCHEMA: Mapping[str, Any] = {
 }
 
 
-def copy_tasks(conn: sa.Connection, *, actor: str, project_id: int, rows: pl.DataFrame) -> int:
+def copy_tasks(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    project_id: int,
+    rows: pl.DataFrame,
+    step: str = "annotate",
+    needed: int = 1,
+) -> int:
     """Add ``rows`` (columns ``external_id``, ``data`` as JSON text, ``priority``) to a project.
 
     Rows whose external id the project already has are left alone. Returns how many were new.
@@ -42,12 +50,19 @@ def copy_tasks(conn: sa.Connection, *, actor: str, project_id: int, rows: pl.Dat
     if not has_tasks:
         try:
             with conn.begin_nested():
-                _copy(raw, "tasks (project_id, external_id, data, priority)", rows, project_id)
+                _copy(
+                    raw,
+                    "tasks (project_id, external_id, data, priority, step, needed)",
+                    rows,
+                    project_id,
+                    step=step,
+                    needed=needed,
+                )
                 new = rows.height
         except psycopg.errors.UniqueViolation:
             new = None  # another session added some of these ids meanwhile: merge below
     if new is None:
-        new = _merge(conn, raw, project_id, rows)
+        new = _merge(conn, raw, project_id, rows, step=step, needed=needed)
     record_event(
         conn,
         actor=actor,
@@ -60,31 +75,48 @@ def copy_tasks(conn: sa.Connection, *, actor: str, project_id: int, rows: pl.Dat
     return new
 
 
-def _merge(conn: sa.Connection, raw: Any, project_id: int, rows: pl.DataFrame) -> int:
+def _merge(
+    conn: sa.Connection, raw: Any, project_id: int, rows: pl.DataFrame, *, step: str, needed: int
+) -> int:
     conn.execute(
         sa.text(
             "CREATE TEMP TABLE IF NOT EXISTS annolab_task_stage "
-            "(project_id bigint, external_id text, data jsonb, priority integer) ON COMMIT DROP"
+            "(project_id bigint, external_id text, data jsonb, priority integer, step text, "
+            "needed integer) ON COMMIT DROP"
         )
     )
     conn.execute(sa.text("TRUNCATE annolab_task_stage"))
-    _copy(raw, "annolab_task_stage (project_id, external_id, data, priority)", rows, project_id)
+    _copy(
+        raw,
+        "annolab_task_stage (project_id, external_id, data, priority, step, needed)",
+        rows,
+        project_id,
+        step=step,
+        needed=needed,
+    )
     result = conn.execute(
         sa.text(
-            "INSERT INTO tasks (project_id, external_id, data, priority) "
-            "SELECT project_id, external_id, data, priority FROM annolab_task_stage "
+            "INSERT INTO tasks (project_id, external_id, data, priority, step, needed) "
+            "SELECT project_id, external_id, data, priority, step, needed FROM annolab_task_stage "
             "ON CONFLICT (project_id, external_id) DO NOTHING"
         )
     )
     return int(result.rowcount)
 
 
-def _copy(raw: Any, target: str, rows: pl.DataFrame, project_id: int) -> None:
+def _copy(
+    raw: Any, target: str, rows: pl.DataFrame, project_id: int, *, step: str, needed: int
+) -> None:
     # CSV made by polars in Rust is the cheapest way to feed COPY from a frame; batches bound
     # the size of the buffer. Empty ids and texts were refused upstream, and COPY's CSV reads an
     # unquoted empty field as NULL, so nothing here can turn into a NULL by accident.
     columns = rows.select(
-        pl.lit(project_id, dtype=pl.Int64).alias("project_id"), "external_id", "data", "priority"
+        pl.lit(project_id, dtype=pl.Int64).alias("project_id"),
+        "external_id",
+        "data",
+        "priority",
+        pl.lit(step).alias("step"),
+        pl.lit(needed, dtype=pl.Int32).alias("needed"),
     )
     with raw.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
         for start in range(0, columns.height, COPY_BATCH_ROWS):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from annolab.schema.enums import UserKind
+from annolab.schema.enums import Proficiency, Role, UserKind
 from annolab.store.events import record_event
-from annolab.store.tables import users
+from annolab.store.tables import team_members, teams, user_skills, users
 
 
 def ensure_user(conn: sa.Connection, name: str, *, kind: UserKind = UserKind.HUMAN) -> int:
@@ -29,3 +31,99 @@ def ensure_user(conn: sa.Connection, name: str, *, kind: UserKind = UserKind.HUM
         )
         return int(created)
     return int(conn.execute(sa.select(users.c.id).where(users.c.name == name)).scalar_one())
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    id: int
+    name: str
+    kind: UserKind
+    roles: frozenset[Role]
+    skills: dict[str, Proficiency]
+    teams: frozenset[str]
+
+
+def user_profile(conn: sa.Connection, user_id: int) -> UserProfile:
+    row = conn.execute(
+        sa.text("SELECT id, name, kind::text, roles::text[] FROM users WHERE id = :u"),
+        {"u": user_id},
+    ).one()
+    skills = conn.execute(
+        sa.text("SELECT skill, proficiency::text FROM user_skills WHERE user_id = :u"),
+        {"u": user_id},
+    ).all()
+    teams = (
+        conn.execute(
+            sa.text(
+                "SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id "
+                "WHERE m.user_id = :u"
+            ),
+            {"u": user_id},
+        )
+        .scalars()
+        .all()
+    )
+    return UserProfile(
+        id=row.id,
+        name=row.name,
+        kind=UserKind(row.kind),
+        roles=frozenset(Role(r) for r in row.roles),
+        skills={s.skill: Proficiency(s.proficiency) for s in skills},
+        teams=frozenset(teams),
+    )
+
+
+def set_roles(conn: sa.Connection, *, actor: str, user_id: int, roles: list[Role]) -> None:
+    before = conn.execute(
+        sa.text("SELECT roles::text[] FROM users WHERE id = :u"), {"u": user_id}
+    ).scalar_one()
+    conn.execute(users.update().where(users.c.id == user_id).values(roles=roles))
+    record_event(
+        conn,
+        actor=actor,
+        action="user.roles_changed",
+        entity="user",
+        entity_id=user_id,
+        before={"roles": list(before)},
+        after={"roles": [r.value for r in roles]},
+    )
+
+
+def set_skill(
+    conn: sa.Connection, *, actor: str, user_id: int, skill: str, proficiency: Proficiency
+) -> None:
+    conn.execute(
+        insert(user_skills)
+        .values(user_id=user_id, skill=skill, proficiency=proficiency)
+        .on_conflict_do_update(
+            index_elements=["user_id", "skill"], set_={"proficiency": proficiency}
+        )
+    )
+    record_event(
+        conn,
+        actor=actor,
+        action="user.skill_set",
+        entity="user",
+        entity_id=user_id,
+        after={"skill": skill, "proficiency": proficiency.value},
+    )
+
+
+def add_to_team(conn: sa.Connection, *, actor: str, user_id: int, team: str) -> None:
+    team_id = conn.execute(
+        insert(teams)
+        .values(name=team)
+        .on_conflict_do_update(index_elements=["name"], set_={"name": team})
+        .returning(teams.c.id)
+    ).scalar_one()
+    conn.execute(
+        insert(team_members).values(team_id=team_id, user_id=user_id).on_conflict_do_nothing()
+    )
+    record_event(
+        conn,
+        actor=actor,
+        action="team.member_added",
+        entity="team",
+        entity_id=team_id,
+        after={"team": team, "user_id": user_id},
+    )

@@ -1,0 +1,173 @@
+"""A session: one person working through a project's queue (claim, annotate, submit, next).
+
+>>> session = proj.session()          # doctest: +SKIP
+>>> item = session.next()             # doctest: +SKIP
+>>> session.submit({"kind": "choice", "label": "positive"})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from annolab.errors import AssignmentError
+from annolab.schema import validate_payload
+from annolab.schema.enums import AnnotationKind, AnnotationStatus, UserKind
+from annolab.store.annotations import NewAnnotation
+from annolab.store.assignments import renew_lease, step_annotations
+from annolab.store.users import ensure_user, user_profile
+from annolab.workflow.engine import Clock, Engine
+
+if TYPE_CHECKING:
+    from annolab.project import Project
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A claimed task: what to show, and the place held for you until ``lease_expires_at``."""
+
+    task_id: int
+    external_id: str
+    step: str
+    text: str | None
+    data: dict[str, Any]
+    assignment_id: int
+    lease_expires_at: dt.datetime
+    # Earlier annotations of the task, shown only where the workflow releases them
+    # (adjudication and review); in a blind step this is always empty.
+    shown: tuple[dict[str, Any], ...] = field(default=())
+
+
+class Session:
+    """The queue of ``project`` as seen by ``user`` (default: the workspace's user)."""
+
+    def __init__(
+        self, project: Project, user: str | None = None, clock: Clock | None = None
+    ) -> None:
+        self.project = project
+        self.clock = clock or utc_now
+        engine = project.workspace.engine
+        with engine.begin() as conn:
+            self.user_id = ensure_user(conn, user or project.workspace.user, kind=UserKind.HUMAN)
+        self.user = user or project.workspace.user
+        self.current: Item | None = None
+
+    @property
+    def _engine(self) -> Engine:
+        return Engine(self.project.workflow, self.project.id, self.clock)
+
+    def next(self) -> Item | None:
+        """Claim the next task (releasing nothing: finish or skip the current one first)."""
+        with self.project.workspace.engine.begin() as conn:
+            profile = user_profile(conn, self.user_id)
+            claim = self._engine.claim(conn, profile)
+            if claim is None:
+                self.current = None
+                return None
+            step = self.project.workflow.step(claim.step)
+            shown: tuple[dict[str, Any], ...] = ()
+            if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
+                shown = tuple(self._earlier(conn, claim.task_id, claim.step))
+        self.current = Item(
+            task_id=claim.task_id,
+            external_id=claim.external_id,
+            step=claim.step,
+            text=claim.data.get("text"),
+            data=claim.data,
+            assignment_id=claim.assignment_id,
+            lease_expires_at=claim.lease_expires_at,
+            shown=shown,
+        )
+        return self.current
+
+    def _earlier(self, conn: sa.Connection, task_id: int, step: str) -> list[dict[str, Any]]:
+        steps = [s.name for s in self.project.workflow.steps]
+        earlier = steps[: steps.index(step)] or steps
+        return [
+            dict(r.payload)
+            for s in earlier
+            for r in step_annotations(conn, task_id=task_id, step=s)
+        ]
+
+    def submit(
+        self, payload: Any, *, time_spent: float | None = None, id: uuid.UUID | str | None = None
+    ) -> uuid.UUID:
+        """Validate and store the answer for the current task; idempotent on ``id``."""
+        return self._write(payload, AnnotationStatus.SUBMITTED, time_spent, id)
+
+    def save_draft(
+        self, payload: Any, *, time_spent: float | None = None, id: uuid.UUID | str | None = None
+    ) -> uuid.UUID:
+        """Store a draft of the answer; the task stays yours and open."""
+        return self._write(payload, AnnotationStatus.DRAFT, time_spent, id)
+
+    def _write(
+        self,
+        payload: Any,
+        status: AnnotationStatus,
+        time_spent: float | None,
+        ann_id: uuid.UUID | str | None,
+    ) -> uuid.UUID:
+        item = self._require_current()
+        valid = validate_payload(payload, labels=self.project.labels, text=item.text)
+        # The id is derived from the assignment unless given: a retried submit, or a draft
+        # followed by the submit, updates the same annotation instead of adding one.
+        final_id = (
+            uuid.UUID(str(ann_id))
+            if ann_id
+            else uuid.uuid5(uuid.NAMESPACE_URL, f"annolab:assignment:{item.assignment_id}")
+        )
+        annotation = NewAnnotation(
+            id=final_id,
+            task_id=item.task_id,
+            user_id=self.user_id,
+            kind=AnnotationKind.HUMAN,
+            status=status,
+            payload=valid.to_dict(),
+            step=item.step,
+            time_spent=time_spent,
+            guidelines_version=self.project._row.guidelines_version,
+        )
+        with self.project.workspace.engine.begin() as conn:
+            self._engine.submit(
+                conn, user_profile(conn, self.user_id), item.assignment_id, annotation
+            )
+        if status is AnnotationStatus.SUBMITTED:
+            self.current = None
+        return final_id
+
+    def skip(self) -> None:
+        """Hand the current task back; you will not be offered it at this step again."""
+        item = self._require_current()
+        with self.project.workspace.engine.begin() as conn:
+            self._engine.skip(conn, user_profile(conn, self.user_id), item.assignment_id)
+        self.current = None
+
+    def renew(self) -> dt.datetime:
+        """Extend the lease on the current task (the widget calls this while it is in use)."""
+        item = self._require_current()
+        until = self.clock() + dt.timedelta(minutes=self.project.workflow.lease_minutes)
+        with self.project.workspace.engine.begin() as conn:
+            if not renew_lease(conn, assignment_id=item.assignment_id, until=until):
+                self.current = None
+                msg = "your lease on this task has ended; claim a task again with session.next()"
+                raise AssignmentError(msg)
+        return until
+
+    def _require_current(self) -> Item:
+        if self.current is None:
+            msg = "no task is open in this session; call session.next() first"
+            raise AssignmentError(msg)
+        return self.current
+
+    def __repr__(self) -> str:
+        where = f"task {self.current.external_id!r}" if self.current else "no open task"
+        return f"<Session {self.user!r} on {self.project.name!r}: {where}>"

@@ -1,0 +1,246 @@
+"""Claims, leases and submissions: the queue, with its concurrency in Postgres.
+
+A claim locks one task row with ``FOR UPDATE SKIP LOCKED`` and counts itself on that row
+(``tasks.assigned``), so two people can never take the last place on a task and a busy queue
+never waits on a lock. ``UNIQUE (task_id, step, user_id)`` makes a second claim of the same task
+by the same person impossible, not just unlikely. Leases that run out hand their place back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from annolab.store.events import record_event
+
+
+@dataclass(frozen=True)
+class Claim:
+    assignment_id: int
+    task_id: int
+    external_id: str
+    step: str
+    data: dict[str, Any]
+    lease_expires_at: dt.datetime
+
+
+def expire_leases(conn: sa.Connection, *, project_id: int, now: dt.datetime) -> int:
+    """Hand back the places of leases that ran out; returns how many expired."""
+    rows = conn.execute(
+        sa.text(
+            """
+            WITH gone AS (
+                UPDATE assignments a SET status = 'expired'
+                FROM tasks t
+                WHERE t.id = a.task_id AND t.project_id = :p AND a.status = 'active'
+                  AND a.step = t.step AND a.lease_expires_at < :now
+                RETURNING a.id, a.task_id, a.user_id
+            ), per_task AS (
+                SELECT task_id, count(*) AS n FROM gone GROUP BY task_id
+            ), freed AS (
+                UPDATE tasks t SET assigned = t.assigned - per_task.n,
+                    status = CASE WHEN t.assigned - per_task.n = 0 THEN 'pending'::task_status
+                                  ELSE t.status END
+                FROM per_task WHERE t.id = per_task.task_id
+            )
+            SELECT id, task_id, user_id FROM gone
+            """
+        ),
+        {"p": project_id, "now": now},
+    ).all()
+    for row in rows:
+        record_event(
+            conn,
+            actor="annolab",
+            action="assignment.expired",
+            entity="assignment",
+            entity_id=row.id,
+            project_id=project_id,
+            after={"task_id": row.task_id, "user_id": row.user_id},
+        )
+    return len(rows)
+
+
+def active_count(conn: sa.Connection, *, project_id: int, user_id: int) -> int:
+    return int(
+        conn.execute(
+            sa.text(
+                "SELECT count(*) FROM assignments a JOIN tasks t ON t.id = a.task_id "
+                "WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'active'"
+            ),
+            {"p": project_id, "u": user_id},
+        ).scalar_one()
+    )
+
+
+def claim_next_task(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    project_id: int,
+    user_id: int,
+    steps: Sequence[str],
+    exclude_earlier: Sequence[str],
+    lease: dt.timedelta,
+    now: dt.datetime,
+) -> Claim | None:
+    """Take the most urgent free place on a task at one of ``steps``, or None if there is none.
+
+    ``exclude_earlier`` names the steps whose tasks this user must not have annotated before.
+    """
+    picked = conn.execute(
+        sa.text(
+            """
+            WITH pick AS (
+                SELECT t.id FROM tasks t
+                WHERE t.project_id = :p AND t.status IN ('pending', 'in_progress')
+                  AND t.step = ANY(:steps) AND t.assigned < t.needed
+                  AND NOT EXISTS (SELECT 1 FROM assignments a
+                                  WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u)
+                  AND NOT (t.step = ANY(:exclude) AND EXISTS (
+                      SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u))
+                ORDER BY t.priority DESC, t.id
+                LIMIT 1
+                FOR UPDATE OF t SKIP LOCKED
+            )
+            UPDATE tasks t SET assigned = t.assigned + 1, status = 'in_progress'
+            FROM pick WHERE t.id = pick.id
+            RETURNING t.id, t.external_id, t.step, t.data
+            """
+        ),
+        {"p": project_id, "u": user_id, "steps": list(steps), "exclude": list(exclude_earlier)},
+    ).one_or_none()
+    if picked is None:
+        return None
+    expires = now + lease
+    assignment_id = conn.execute(
+        sa.text(
+            "INSERT INTO assignments "
+            "(task_id, step, user_id, status, lease_expires_at, created_at) "
+            "VALUES (:t, :s, :u, 'active', :exp, :now) RETURNING id"
+        ),
+        {"t": picked.id, "s": picked.step, "u": user_id, "exp": expires, "now": now},
+    ).scalar_one()
+    record_event(
+        conn,
+        actor=actor,
+        action="task.assigned",
+        entity="task",
+        entity_id=picked.id,
+        project_id=project_id,
+        after={"step": picked.step, "user_id": user_id, "assignment_id": assignment_id},
+    )
+    return Claim(assignment_id, picked.id, picked.external_id, picked.step, picked.data, expires)
+
+
+def renew_lease(conn: sa.Connection, *, assignment_id: int, until: dt.datetime) -> bool:
+    """Push an active lease's end to ``until``; False if the lease is no longer active."""
+    result = conn.execute(
+        sa.text(
+            "UPDATE assignments SET lease_expires_at = :until WHERE id = :a AND status = 'active'"
+        ),
+        {"a": assignment_id, "until": until},
+    )
+    return result.rowcount == 1
+
+
+def lock_assignment(conn: sa.Connection, assignment_id: int) -> sa.Row[Any] | None:
+    return conn.execute(
+        sa.text(
+            "SELECT a.id, a.task_id, a.step, a.user_id, a.status, a.lease_expires_at, "
+            "t.project_id, t.step AS task_step FROM assignments a JOIN tasks t ON t.id = a.task_id "
+            "WHERE a.id = :a FOR UPDATE OF a"
+        ),
+        {"a": assignment_id},
+    ).one_or_none()
+
+
+def finish_assignment(
+    conn: sa.Connection, *, assignment_id: int, status: str, now: dt.datetime
+) -> None:
+    """Mark an assignment submitted or skipped; a skip gives its place back to the pool."""
+    conn.execute(
+        sa.text(
+            "UPDATE assignments SET status = CAST(:s AS assignment_status), "
+            "completed_at = :now "
+            "WHERE id = :a"
+        ),
+        {"a": assignment_id, "s": status, "now": now},
+    )
+    if status != "submitted":
+        conn.execute(
+            sa.text(
+                "UPDATE tasks t SET assigned = t.assigned - 1, "
+                "status = CASE WHEN t.assigned - 1 = 0 THEN 'pending'::task_status "
+                "ELSE t.status END "
+                "FROM assignments a WHERE a.id = :a AND t.id = a.task_id"
+            ),
+            {"a": assignment_id},
+        )
+
+
+def lock_task(conn: sa.Connection, task_id: int) -> sa.Row[Any]:
+    """The task row, locked for this transaction: step decisions happen one at a time."""
+    return conn.execute(
+        sa.text(
+            "SELECT id, project_id, step, status, assigned, needed, data FROM tasks "
+            "WHERE id = :t FOR UPDATE"
+        ),
+        {"t": task_id},
+    ).one()
+
+
+def step_annotations(conn: sa.Connection, *, task_id: int, step: str) -> list[sa.Row[Any]]:
+    """The submitted annotations of one step of a task, oldest first."""
+    return list(
+        conn.execute(
+            sa.text(
+                "SELECT an.id, an.user_id, an.payload FROM annotations an "
+                "JOIN assignments a ON a.task_id = an.task_id AND a.user_id = an.user_id "
+                "  AND a.step = an.step "
+                "WHERE an.task_id = :t AND an.step = :s AND a.status = 'submitted' "
+                "  AND an.status IN ('submitted', 'approved') AND an.kind <> 'consensus' "
+                "ORDER BY an.created_at, an.id"
+            ),
+            {"t": task_id, "s": step},
+        ).all()
+    )
+
+
+def move_task(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    task_id: int,
+    project_id: int,
+    status: str,
+    step: str,
+    needed: int,
+    reset_assigned: bool,
+    reason: str,
+) -> None:
+    """Put a task at ``step`` with ``status`` and record why, in one event."""
+    before = conn.execute(
+        sa.text("SELECT status::text, step, needed FROM tasks WHERE id = :t"), {"t": task_id}
+    ).one()
+    conn.execute(
+        sa.text(
+            "UPDATE tasks SET status = CAST(:status AS task_status), step = :step, needed = :n, "
+            "assigned = CASE WHEN :reset THEN 0 ELSE assigned END WHERE id = :t"
+        ),
+        {"t": task_id, "status": status, "step": step, "n": needed, "reset": reset_assigned},
+    )
+    record_event(
+        conn,
+        actor=actor,
+        action=f"task.{reason}",
+        entity="task",
+        entity_id=task_id,
+        project_id=project_id,
+        before={"status": before[0], "step": before[1], "needed": before[2]},
+        after={"status": status, "step": step, "needed": needed},
+    )

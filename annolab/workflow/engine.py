@@ -1,0 +1,300 @@
+"""The task state machine: who may claim what, and where a task goes when a step ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from annolab.errors import AssignmentError, WorkflowError
+from annolab.schema.enums import AnnotationKind, AnnotationStatus, Proficiency, TaskStatus
+from annolab.store import assignments as store
+from annolab.store.annotations import NewAnnotation, upsert_annotations
+from annolab.store.events import record_event
+from annolab.store.users import UserProfile
+from annolab.workflow.consensus import agreement, consensus
+from annolab.workflow.spec import DONE, ESCALATE, Step, Transition, Workflow
+
+Clock = Callable[[], dt.datetime]
+
+_RANK = {Proficiency.NOVICE: 0, Proficiency.INTERMEDIATE: 1, Proficiency.EXPERT: 2}
+
+# Which task statuses may follow which: anything else is a bug, refused loudly.
+TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset(
+        {TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.ESCALATED, TaskStatus.PENDING}
+    ),
+    TaskStatus.IN_PROGRESS: frozenset(
+        {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.ESCALATED}
+    ),
+    TaskStatus.COMPLETED: frozenset({TaskStatus.PENDING}),  # only by an admin's reset
+    TaskStatus.ESCALATED: frozenset({TaskStatus.PENDING, TaskStatus.COMPLETED}),
+    TaskStatus.IN_REVIEW: frozenset(),
+    TaskStatus.SKIPPED: frozenset(),
+}
+
+
+def check_transition(current: TaskStatus, target: TaskStatus) -> None:
+    """Raise unless a task may go from ``current`` to ``target``."""
+    if target not in TASK_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in TASK_TRANSITIONS[current])) or "none"
+        msg = f"status={target.value!r} can not follow {current.value!r}; allowed next: {allowed}"
+        raise WorkflowError(msg)
+
+
+def refusal(step: Step, user: UserProfile) -> str | None:
+    """Why ``user`` may not take ``step``, in words for them; None if they may.
+
+    >>> from annolab.schema.enums import Role, UserKind
+    >>> novice = UserProfile(1, "n", UserKind.HUMAN, frozenset({Role.ANNOTATOR}),
+    ...                      {"medical_coding": Proficiency.NOVICE}, frozenset())
+    >>> step = Step(name="code", who={"skills": {"medical_coding": "intermediate"}})
+    >>> refusal(step, novice)
+    'Requires skill: medical_coding (intermediate)'
+    """
+    who = step.who
+    if who.roles and not user.roles & set(who.roles):
+        return f"Requires role: {' or '.join(r.value for r in who.roles)}"
+    for skill, level in who.skills.items():
+        have = user.skills.get(skill)
+        if have is None or _RANK[have] < _RANK[level]:
+            return f"Requires skill: {skill} ({level.value})"
+    if who.teams and not user.teams & set(who.teams):
+        return f"Requires team: {' or '.join(who.teams)}"
+    return None
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Applies one project's workflow to its tasks, inside the caller's transaction."""
+
+    workflow: Workflow
+    project_id: int
+    clock: Clock
+
+    def claim(self, conn: sa.Connection, user: UserProfile) -> store.Claim | None:
+        """The next task for ``user``, or None when their queue is empty.
+
+        Raises AssignmentError with the reason when they may take no step at all, or hold as
+        many open tasks as the workflow allows.
+        """
+        now = self.clock()
+        store.expire_leases(conn, project_id=self.project_id, now=now)
+        reasons = {s.name: refusal(s, user) for s in self.workflow.steps}
+        open_steps = [name for name, reason in reasons.items() if reason is None]
+        if not open_steps:
+            # The entry step's reason is the one that matters to someone who can do nothing.
+            raise AssignmentError(str(reasons[self.workflow.first]))
+        holding = store.active_count(conn, project_id=self.project_id, user_id=user.id)
+        if holding >= self.workflow.max_concurrent:
+            msg = f"You have reached max concurrent tasks ({self.workflow.max_concurrent})"
+            raise AssignmentError(msg)
+        exclude = [s.name for s in self.workflow.steps if s.who.exclude_earlier_steps]
+        return store.claim_next_task(
+            conn,
+            actor=user.name,
+            project_id=self.project_id,
+            user_id=user.id,
+            steps=open_steps,
+            exclude_earlier=exclude,
+            lease=dt.timedelta(minutes=self.workflow.lease_minutes),
+            now=now,
+        )
+
+    def submit(
+        self, conn: sa.Connection, user: UserProfile, assignment_id: int, annotation: NewAnnotation
+    ) -> None:
+        """Store ``annotation`` for the assignment and move the task on if its step is done."""
+        row = self._own_active(conn, user, assignment_id, allow_submitted=True)
+        upsert_annotations(conn, [annotation], actor=user.name, project_id=self.project_id)
+        if row.status == "submitted":
+            return  # a retry of a submit that already went through: nothing more to do
+        if annotation.status is AnnotationStatus.DRAFT:
+            return
+        store.finish_assignment(
+            conn, assignment_id=assignment_id, status="submitted", now=self.clock()
+        )
+        self.advance(conn, row.task_id, actor=user.name)
+
+    def skip(self, conn: sa.Connection, user: UserProfile, assignment_id: int) -> None:
+        """Give the place back; this user will not be offered the task at this step again."""
+        self._own_active(conn, user, assignment_id, allow_submitted=False)
+        store.finish_assignment(
+            conn, assignment_id=assignment_id, status="skipped", now=self.clock()
+        )
+
+    def _own_active(
+        self, conn: sa.Connection, user: UserProfile, assignment_id: int, *, allow_submitted: bool
+    ) -> sa.Row[object]:
+        row = store.lock_assignment(conn, assignment_id)
+        if row is None or row.user_id != user.id:
+            msg = f"assignment={assignment_id} is not yours; claim a task with session.next()"
+            raise AssignmentError(msg)
+        if row.status == "submitted" and allow_submitted:
+            return row
+        if row.status != "active":
+            msg = (
+                f"assignment={assignment_id} is {row.status}: your lease ended or you moved "
+                "on; claim a task again with session.next()"
+            )
+            raise AssignmentError(msg)
+        return row
+
+    def advance(self, conn: sa.Connection, task_id: int, *, actor: str) -> None:
+        """If the task's current step has all its annotations, decide where it goes next."""
+        task = store.lock_task(conn, task_id)
+        step = self.workflow.step(task.step)
+        done = store.step_annotations(conn, task_id=task_id, step=step.name)
+        if len(done) < task.needed:
+            return
+        record_event(
+            conn,
+            actor=actor,
+            action="step.completed",
+            entity="task",
+            entity_id=task.id,
+            project_id=self.project_id,
+            after={"step": step.name, "annotations": [str(r.id) for r in done]},
+        )
+        transition = self._choose(conn, task, step, done, actor)
+        if transition is None:
+            return
+        self._go(conn, task.id, transition.to, actor, reason="step_completed")
+
+    def _choose(
+        self,
+        conn: sa.Connection,
+        task: sa.Row[object],
+        step: Step,
+        done: list[sa.Row[object]],
+        actor: str,
+    ) -> Transition | None:
+        if step.agreement is None or len(done) < 2:
+            return _first(step.then, "complete")
+        payloads = [r.payload for r in done]
+        score = agreement(payloads, step.agreement.metric)
+        agreed = score >= step.agreement.threshold
+        if agreed:
+            merged = consensus(payloads, step.agreement.consensus)
+            if merged is not None:
+                self._store_consensus(conn, task.id, step.name, merged, actor)
+                return _first(step.then, "agreement")
+        chosen = _first(step.then, "disagreement")
+        if chosen is not None and chosen.to == step.name:
+            # "More annotators": one more place on the same step, up to max_annotators.
+            limit = step.max_annotators or step.annotators
+            if task.needed < limit:
+                store.move_task(
+                    conn,
+                    actor=actor,
+                    task_id=task.id,
+                    project_id=self.project_id,
+                    status="pending",
+                    step=step.name,
+                    needed=task.needed + 1,
+                    reset_assigned=False,
+                    reason="needs_another_annotator",
+                )
+                return None
+            return Transition(on="disagreement", to=ESCALATE)
+        return chosen
+
+    def _store_consensus(
+        self, conn: sa.Connection, task_id: int, step: str, payload: dict[str, object], actor: str
+    ) -> None:
+        from annolab.schema.enums import UserKind
+        from annolab.store.users import ensure_user
+
+        bot = ensure_user(conn, "annolab:consensus", kind=UserKind.PERSONA)
+        upsert_annotations(
+            conn,
+            [
+                NewAnnotation(
+                    id=uuid.uuid5(uuid.NAMESPACE_URL, f"annolab:consensus:{task_id}:{step}"),
+                    task_id=task_id,
+                    user_id=bot,
+                    kind=AnnotationKind.CONSENSUS,
+                    status=AnnotationStatus.APPROVED,
+                    payload=payload,
+                    step=step,
+                )
+            ],
+            actor=actor,
+            project_id=self.project_id,
+        )
+
+    def _go(
+        self, conn: sa.Connection, task_id: int, target: str, actor: str, *, reason: str
+    ) -> None:
+        """Move the task to ``target`` (a step, done or escalate), skipping unsampled reviews."""
+        while True:
+            if target == DONE:
+                store.move_task(
+                    conn,
+                    actor=actor,
+                    task_id=task_id,
+                    project_id=self.project_id,
+                    status="completed",
+                    step=self._current(conn, task_id),
+                    needed=0,
+                    reset_assigned=False,
+                    reason="completed",
+                )
+                return
+            if target == ESCALATE:
+                store.move_task(
+                    conn,
+                    actor=actor,
+                    task_id=task_id,
+                    project_id=self.project_id,
+                    status="escalated",
+                    step=self._current(conn, task_id),
+                    needed=0,
+                    reset_assigned=False,
+                    reason="escalated",
+                )
+                return
+            step = self.workflow.step(target)
+            if step.sample is None or self.sampled(task_id, step):
+                store.move_task(
+                    conn,
+                    actor=actor,
+                    task_id=task_id,
+                    project_id=self.project_id,
+                    status="pending",
+                    step=step.name,
+                    needed=step.annotators,
+                    reset_assigned=True,
+                    reason=reason,
+                )
+                return
+            nxt = _first(step.then, "complete")
+            target = nxt.to if nxt is not None else DONE
+
+    def sampled(self, task_id: int, step: Step) -> bool:
+        """Whether a sampled step (a review of a fraction of tasks) takes this task.
+
+        Seeded by the workflow's seed, the step and the task: the same every time it is asked.
+        """
+        # Sampling, not secrecy: a seeded, reproducible generator is the point.
+        chance = random.Random(f"{self.workflow.seed}:{step.name}:{task_id}").random()  # noqa: S311
+        return step.sample is None or chance < step.sample
+
+    @staticmethod
+    def _current(conn: sa.Connection, task_id: int) -> str:
+        return str(
+            conn.execute(
+                sa.text("SELECT step FROM tasks WHERE id = :t"), {"t": task_id}
+            ).scalar_one()
+        )
+
+
+def _first(transitions: tuple[Transition, ...], trigger: str) -> Transition | None:
+    for transition in transitions:
+        if transition.on == trigger:
+            return transition
+    return None

@@ -1,0 +1,226 @@
+"""Workflow specs: which steps a task goes through, who may do each, and what happens next.
+
+A spec is configuration: pydantic models that round-trip through dicts and YAML, validated
+before anything is stored. The built-in shapes are functions that return a spec:
+
+>>> vote(annotators=2, metric="span_f1", threshold=0.8).steps[0].annotators
+2
+>>> Workflow.from_yaml(review(fraction=0.1, seed=7).to_yaml()) == review(fraction=0.1, seed=7)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from annolab.errors import WorkflowError
+from annolab.schema.enums import Proficiency, Role
+
+DONE = "done"
+ESCALATE = "escalate"
+MAX_DEPTH = 4  # nested sub-workflows deeper than this are almost surely a mistake (or a loop)
+
+StepKind = Literal["annotate", "review", "adjudicate"]
+Metric = Literal["exact", "span_f1", "box_f1", "kappa"]
+Consensus = Literal["majority", "weighted", "unanimous"]
+Trigger = Literal["complete", "agreement", "disagreement"]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Eligibility(_Config):
+    """Who may take a step: every listed condition must hold."""
+
+    roles: tuple[Role, ...] = (Role.ANNOTATOR,)
+    skills: dict[str, Proficiency] = Field(default_factory=dict)
+    teams: tuple[str, ...] = ()
+    exclude_earlier_steps: bool = False  # "did not annotate this task in an earlier step"
+
+
+class Agreement(_Config):
+    """How k annotations of one task are compared, and when they count as agreeing."""
+
+    metric: Metric = "exact"
+    threshold: float = Field(1.0, ge=0.0, le=1.0)
+    consensus: Consensus = "majority"
+
+
+class Transition(_Config):
+    """Where a task goes when a step ends: on ``complete``, on (dis)agreement, or when
+    ``when`` (an expression over the step's annotations, see ``annolab.workflow.expr``) is true."""
+
+    on: Trigger = "complete"
+    when: str | None = None
+    to: str = DONE
+
+
+class Step(_Config):
+    """One step of a workflow, done by ``annotators`` different people."""
+
+    name: str = Field(min_length=1)
+    kind: StepKind = "annotate"
+    annotators: int = Field(1, ge=1, le=50)
+    max_annotators: int | None = Field(None, ge=1, le=50)  # room to add people on disagreement
+    who: Eligibility = Field(default_factory=Eligibility)
+    agreement: Agreement | None = None
+    sample: float | None = Field(None, gt=0.0, le=1.0)  # a review step sees only this fraction
+    workflow: Workflow | None = None  # a nested sub-workflow run in place of this step
+    then: tuple[Transition, ...] = (Transition(),)
+
+    @model_validator(mode="after")
+    def _check(self) -> Step:
+        if self.max_annotators is not None and self.max_annotators < self.annotators:
+            msg = (
+                f"steps[{self.name!r}].max_annotators={self.max_annotators} is below "
+                f"annotators={self.annotators}"
+            )
+            raise ValueError(msg)
+        needs_agreement = any(t.on != "complete" for t in self.then)
+        if needs_agreement and self.agreement is None:
+            msg = f"steps[{self.name!r}] branches on agreement but sets no agreement rule"
+            raise ValueError(msg)
+        return self
+
+
+class Workflow(_Config):
+    """A graph of steps; a task starts at ``start`` and ends at ``done`` (or ``escalate``)."""
+
+    kind: str = "custom"
+    steps: tuple[Step, ...]
+    start: str | None = None
+    seed: int = 0  # review sampling and any other chance are seeded: the same run twice agrees
+    max_concurrent: int = Field(10, ge=1)  # open tasks one person may hold at once
+    lease_minutes: float = Field(30.0, gt=0)
+    blind: bool = True  # annotators never see each other's work on an item until it is released
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_names(cls, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        if not steps:
+            raise ValueError("a workflow needs at least one step")
+        names = [s.name for s in steps]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"step names must be unique; repeated: {repeated}")
+        reserved = {DONE, ESCALATE} & set(names)
+        if reserved:
+            raise ValueError(f"{sorted(reserved)} are reserved targets, not step names")
+        return steps
+
+    @model_validator(mode="after")
+    def _check_graph(self) -> Workflow:
+        names = {s.name for s in self.steps}
+        if self.start is not None and self.start not in names:
+            raise ValueError(f"start={self.start!r} is not a step; steps are {sorted(names)}")
+        for step in self.steps:
+            for t in step.then:
+                if t.to not in names | {DONE, ESCALATE}:
+                    raise ValueError(f"steps[{step.name!r}] goes to {t.to!r}, which is not a step")
+        _check_depth(self, 1)
+        return self
+
+    @property
+    def first(self) -> str:
+        return self.start or self.steps[0].name
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        names = [s.name for s in self.steps]
+        msg = f"step={name!r} is not a step of this workflow; steps are {names}"
+        raise WorkflowError(msg)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True) | {"kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Workflow:
+        """Build and check a workflow; errors name the field and the rule."""
+        try:
+            return cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "workflow"
+            rule = first["msg"].removeprefix("Value error, ")
+            raise WorkflowError(f"{where}: {rule}") from exc
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Workflow:
+        return cls.from_dict(yaml.safe_load(text))
+
+
+def _check_depth(workflow: Workflow, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        msg = f"sub-workflows nest deeper than {MAX_DEPTH} levels"
+        raise ValueError(msg)
+    for step in workflow.steps:
+        if step.workflow is not None:
+            _check_depth(step.workflow, depth + 1)
+
+
+def single(**options: Any) -> Workflow:
+    """One annotator per task; the task is done when they submit."""
+    return Workflow(kind="single", steps=(Step(name="annotate"),), **options)
+
+
+def vote(
+    *,
+    annotators: int = 2,
+    metric: Metric = "exact",
+    threshold: float = 1.0,
+    consensus: Consensus = "majority",
+    on_disagreement: Literal["adjudicate", "more_annotators", "escalate"] = "adjudicate",
+    max_annotators: int | None = None,
+    who: Eligibility | dict[str, Any] | None = None,
+    **options: Any,
+) -> Workflow:
+    """k independent annotators; agreement completes the task with a consensus annotation,
+    disagreement goes to an adjudicator, to more annotators (up to ``max_annotators``), or is
+    escalated. ``who`` says who may annotate (roles, skills, teams)."""
+    rule = Agreement(metric=metric, threshold=threshold, consensus=consensus)
+    target = {"adjudicate": "adjudicate", "more_annotators": "annotate", "escalate": ESCALATE}[
+        on_disagreement
+    ]
+    annotate = Step(
+        name="annotate",
+        who=Eligibility.model_validate(who or {}),
+        annotators=annotators,
+        max_annotators=max_annotators
+        or (annotators + 1 if on_disagreement == "more_annotators" else None),
+        agreement=rule,
+        then=(Transition(on="agreement", to=DONE), Transition(on="disagreement", to=target)),
+    )
+    steps = [annotate]
+    if on_disagreement == "adjudicate":
+        steps.append(
+            Step(name="adjudicate", kind="adjudicate", who=Eligibility(roles=(Role.ADJUDICATOR,)))
+        )
+    return Workflow(kind="vote", steps=tuple(steps), **options)
+
+
+def review(*, fraction: float = 1.0, seed: int = 0, **options: Any) -> Workflow:
+    """One annotator, then a reviewer for ``fraction`` of the tasks (chosen with ``seed``)."""
+    return Workflow(
+        kind="review",
+        seed=seed,
+        steps=(
+            Step(name="annotate", then=(Transition(to="review"),)),
+            Step(
+                name="review",
+                kind="review",
+                sample=fraction,
+                who=Eligibility(roles=(Role.REVIEWER,), exclude_earlier_steps=True),
+            ),
+        ),
+        **options,
+    )
