@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from annolab.errors import AssignmentError
 from annolab.schema import validate_payload
-from annolab.schema.enums import AnnotationKind, AnnotationStatus, UserKind
+from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.store.annotations import NewAnnotation
 from annolab.store.assignments import renew_lease, step_annotations
 from annolab.store.users import ensure_user, user_profile
@@ -64,11 +64,11 @@ class Session:
     def _engine(self) -> Engine:
         return Engine(self.project.workflow, self.project.id, self.clock)
 
-    def next(self) -> Item | None:
-        """Claim the next task (releasing nothing: finish or skip the current one first)."""
+    def next(self, *, resume: bool = True) -> Item | None:
+        """Claim the next task; one you already hold comes back first unless ``resume=False``."""
         with self.project.workspace.engine.begin() as conn:
             profile = user_profile(conn, self.user_id)
-            claim = self._engine.claim(conn, profile)
+            claim = self._engine.claim(conn, profile, resume=resume)
             if claim is None:
                 self.current = None
                 return None
@@ -143,6 +143,20 @@ class Session:
         if status is AnnotationStatus.SUBMITTED:
             self.current = None
         return final_id
+
+    def review(self, decision: str, comment: str = "") -> None:
+        """Decide on the current review task: ``approve``, ``reject`` or ``revise`` (with a
+        comment saying what to fix)."""
+        item = self._require_current()
+        with self.project.workspace.engine.begin() as conn:
+            self._engine.review(
+                conn,
+                user_profile(conn, self.user_id),
+                item.assignment_id,
+                ReviewDecision(decision),
+                comment,
+            )
+        self.current = None
 
     def skip(self) -> None:
         """Hand the current task back; you will not be offered it at this step again."""

@@ -244,3 +244,84 @@ def move_task(
         before={"status": before[0], "step": before[1], "needed": before[2]},
         after={"status": status, "step": step, "needed": needed},
     )
+
+
+def held_claim(
+    conn: sa.Connection, *, project_id: int, user_id: int, now: dt.datetime
+) -> Claim | None:
+    """The oldest task this user holds with a live lease (after a kernel restart, or handed
+    back for revision), so ``next()`` resumes it instead of taking another."""
+    row = conn.execute(
+        sa.text(
+            "SELECT a.id, a.task_id, t.external_id, a.step, t.data, a.lease_expires_at "
+            "FROM assignments a JOIN tasks t ON t.id = a.task_id "
+            "WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'active' "
+            "AND a.step = t.step AND a.lease_expires_at >= :now ORDER BY a.id LIMIT 1"
+        ),
+        {"p": project_id, "u": user_id, "now": now},
+    ).one_or_none()
+    return None if row is None else Claim(*row)
+
+
+def record_review(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    project_id: int,
+    annotation_ids: Sequence[Any],
+    reviewer_id: int,
+    decision: str,
+    comment: str,
+) -> None:
+    """A review row per annotation; approve and reject also set the annotation's status."""
+    status = {"approve": "approved", "reject": "rejected"}.get(decision)
+    for annotation_id in annotation_ids:
+        conn.execute(
+            sa.text(
+                "INSERT INTO reviews (annotation_id, reviewer_id, decision, comment) "
+                "VALUES (:a, :r, CAST(:d AS review_decision), :c)"
+            ),
+            {"a": annotation_id, "r": reviewer_id, "d": decision, "c": comment},
+        )
+        if status is not None:
+            conn.execute(
+                sa.text(
+                    "UPDATE annotations SET status = CAST(:s AS annotation_status), "
+                    "updated_at = now() WHERE id = :a"
+                ),
+                {"a": annotation_id, "s": status},
+            )
+        record_event(
+            conn,
+            actor=actor,
+            action=f"review.{decision}",
+            entity="annotation",
+            entity_id=annotation_id,
+            project_id=project_id,
+            after={"decision": decision, "comment": comment},
+        )
+
+
+def reopen_assignment(
+    conn: sa.Connection, *, task_id: int, step: str, user_id: int, until: dt.datetime
+) -> None:
+    """Give a submitted assignment back to its annotator (a review asked for a revision)."""
+    conn.execute(
+        sa.text(
+            "UPDATE assignments SET status = 'active', lease_expires_at = :until, "
+            "completed_at = NULL WHERE task_id = :t AND step = :s AND user_id = :u"
+        ),
+        {"t": task_id, "s": step, "u": user_id, "until": until},
+    )
+
+
+def reopen_step(conn: sa.Connection, *, task_id: int, step: str, until: dt.datetime) -> int:
+    """Reopen every submitted assignment of ``step`` on the task; returns how many."""
+    result = conn.execute(
+        sa.text(
+            "UPDATE assignments SET status = 'active', lease_expires_at = :until, "
+            "completed_at = NULL WHERE task_id = :t AND step = :s AND status = 'submitted'"
+        ),
+        {"t": task_id, "s": step, "until": until},
+    )
+    return int(result.rowcount)

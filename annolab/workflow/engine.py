@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from annolab.errors import AssignmentError, WorkflowError
-from annolab.schema.enums import AnnotationKind, AnnotationStatus, Proficiency, TaskStatus
+from annolab.schema.enums import (
+    AnnotationKind,
+    AnnotationStatus,
+    Proficiency,
+    ReviewDecision,
+    TaskStatus,
+)
 from annolab.store import assignments as store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.events import record_event
@@ -76,14 +82,25 @@ class Engine:
     project_id: int
     clock: Clock
 
-    def claim(self, conn: sa.Connection, user: UserProfile) -> store.Claim | None:
+    def claim(
+        self, conn: sa.Connection, user: UserProfile, *, resume: bool = True
+    ) -> store.Claim | None:
         """The next task for ``user``, or None when their queue is empty.
 
-        Raises AssignmentError with the reason when they may take no step at all, or hold as
-        many open tasks as the workflow allows.
+        A task they already hold (a kernel restarted, a revision was asked) comes back first
+        unless ``resume`` is False. Raises AssignmentError with the reason when they may take no
+        step at all, or hold as many open tasks as the workflow allows.
         """
         now = self.clock()
         store.expire_leases(conn, project_id=self.project_id, now=now)
+        if (
+            resume
+            and (
+                held := store.held_claim(conn, project_id=self.project_id, user_id=user.id, now=now)
+            )
+            is not None
+        ):
+            return held
         reasons = {s.name: refusal(s, user) for s in self.workflow.steps}
         open_steps = [name for name, reason in reasons.items() if reason is None]
         if not open_steps:
@@ -119,6 +136,93 @@ class Engine:
             conn, assignment_id=assignment_id, status="submitted", now=self.clock()
         )
         self.advance(conn, row.task_id, actor=user.name)
+
+    def review(
+        self,
+        conn: sa.Connection,
+        user: UserProfile,
+        assignment_id: int,
+        decision: ReviewDecision,
+        comment: str,
+    ) -> None:
+        """Approve, reject or send back for revision the work the current review step shows.
+
+        approve: the annotations are approved and the task moves on; reject: they are rejected
+        and the task goes back to the earlier step for one more annotator; revise: the task goes
+        back to the same annotators, who resubmit.
+        """
+        row = self._own_active(conn, user, assignment_id, allow_submitted=False)
+        step = self.workflow.step(row.step)
+        if step.kind != "review":
+            msg = f"step={step.name!r} is not a review step; submit an annotation instead"
+            raise WorkflowError(msg)
+        earlier = self.previous(step.name)
+        work = store.step_annotations(conn, task_id=row.task_id, step=earlier.name)
+        if decision is ReviewDecision.REVISE and not comment.strip():
+            raise WorkflowError(
+                "comment='' : a revision request needs a comment saying what to fix"
+            )
+        store.record_review(
+            conn,
+            actor=user.name,
+            project_id=self.project_id,
+            annotation_ids=[w.id for w in work],
+            reviewer_id=user.id,
+            decision=decision.value,
+            comment=comment,
+        )
+        store.finish_assignment(
+            conn, assignment_id=assignment_id, status="submitted", now=self.clock()
+        )
+        task = store.lock_task(conn, row.task_id)
+        if decision is ReviewDecision.APPROVE:
+            nxt = _first(step.then, "complete")
+            self._go(conn, task.id, nxt.to if nxt else DONE, user.name, reason="approved")
+            return
+        if decision is ReviewDecision.REJECT:
+            store.move_task(
+                conn,
+                actor=user.name,
+                task_id=task.id,
+                project_id=self.project_id,
+                status="pending",
+                step=earlier.name,
+                needed=len(work) + 1,
+                reset_assigned=False,
+                reason="rejected",
+            )
+            conn.execute(
+                sa.text("UPDATE tasks SET assigned = :n WHERE id = :t"),
+                {"n": len(work), "t": task.id},
+            )
+            return
+        until = self.clock() + dt.timedelta(minutes=self.workflow.lease_minutes)
+        for w in work:
+            store.reopen_assignment(
+                conn, task_id=task.id, step=earlier.name, user_id=w.user_id, until=until
+            )
+        store.move_task(
+            conn,
+            actor=user.name,
+            task_id=task.id,
+            project_id=self.project_id,
+            status="in_progress",
+            step=earlier.name,
+            needed=len(work),
+            reset_assigned=False,
+            reason="revision_requested",
+        )
+        conn.execute(
+            sa.text("UPDATE tasks SET assigned = :n WHERE id = :t"), {"n": len(work), "t": task.id}
+        )
+
+    def previous(self, name: str) -> Step:
+        """The step whose transitions lead to ``name`` (the work a review looks at)."""
+        for step in self.workflow.steps:
+            if any(t.to == name for t in step.then):
+                return step
+        msg = f"step={name!r} has no earlier step to review"
+        raise WorkflowError(msg)
 
     def skip(self, conn: sa.Connection, user: UserProfile, assignment_id: int) -> None:
         """Give the place back; this user will not be offered the task at this step again."""
@@ -260,20 +364,35 @@ class Engine:
                 return
             step = self.workflow.step(target)
             if step.sample is None or self.sampled(task_id, step):
-                store.move_task(
-                    conn,
-                    actor=actor,
-                    task_id=task_id,
-                    project_id=self.project_id,
-                    status="pending",
-                    step=step.name,
-                    needed=step.annotators,
-                    reset_assigned=True,
-                    reason=reason,
-                )
+                self._enter(conn, task_id, step, actor, reason)
                 return
             nxt = _first(step.then, "complete")
             target = nxt.to if nxt is not None else DONE
+
+    def _enter(
+        self, conn: sa.Connection, task_id: int, step: Step, actor: str, reason: str
+    ) -> None:
+        """Put the task at ``step``. People who did this step in an earlier round (a reviewer
+        whose revision request came back) get it back: UNIQUE (task, step, user) lets each
+        person hold a step once, so a new round reopens their assignment."""
+        until = self.clock() + dt.timedelta(minutes=self.workflow.lease_minutes)
+        earlier = store.reopen_step(conn, task_id=task_id, step=step.name, until=until)
+        store.move_task(
+            conn,
+            actor=actor,
+            task_id=task_id,
+            project_id=self.project_id,
+            status="in_progress" if earlier else "pending",
+            step=step.name,
+            needed=max(step.annotators, earlier),
+            reset_assigned=True,
+            reason=reason,
+        )
+        if earlier:
+            conn.execute(
+                sa.text("UPDATE tasks SET assigned = :n WHERE id = :t"),
+                {"n": earlier, "t": task_id},
+            )
 
     def sampled(self, task_id: int, step: Step) -> bool:
         """Whether a sampled step (a review of a fraction of tasks) takes this task.
