@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import sqlalchemy as sa
 
 from annolab.errors import ValidationError
 from annolab.io.export import export_format, write_batches
@@ -24,8 +28,9 @@ from annolab.store.annotations import (
 )
 from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
-from annolab.store.users import ensure_user
-from annolab.workflow.engine import Clock
+from annolab.store.users import UserProfile, ensure_user, user_profile
+from annolab.workflow import admin
+from annolab.workflow.engine import Clock, Engine
 from annolab.workflow.spec import Workflow
 
 if TYPE_CHECKING:
@@ -47,9 +52,11 @@ class AddedTasks:
 class Project:
     """One annotation project. Get it from ``workspace.create_project`` or ``workspace.project``."""
 
-    def __init__(self, workspace: Workspace, row: ProjectRow) -> None:
+    def __init__(self, workspace: Workspace, row: ProjectRow, clock: Clock | None = None) -> None:
         self.workspace = workspace
         self._row = row
+        # Admin operations read the time from here; tests freeze it.
+        self._clock: Clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def id(self) -> int:
@@ -165,6 +172,69 @@ class Project:
             )
             upsert_annotations(conn, [row], actor=self.workspace.user, project_id=self.id)
         return ann_id
+
+    # Admin operations on the queue: project admins, team leads and the project's creator.
+
+    @contextmanager
+    def _admin(self) -> Iterator[tuple[sa.Connection, Engine, UserProfile]]:
+        ws = self.workspace
+        with ws.engine.begin() as conn:
+            actor = user_profile(conn, ws.user_id)
+            admin.require_admin(actor, created_by=self._row.created_by)
+            yield conn, Engine(self.workflow, self.id, self._clock), actor
+
+    def _task_id(self, conn: sa.Connection, task: str) -> int:
+        found = task_lookup(conn, self.id, [str(task)])
+        if str(task) not in found:
+            raise ValidationError("task", task, f"is not a task of project {self.name!r}")
+        return int(found[str(task)][0])
+
+    def _profile(self, conn: sa.Connection, user: str) -> UserProfile:
+        return user_profile(conn, ensure_user(conn, user))
+
+    def evict(self, task: str, user: str, *, reason: str = "") -> None:
+        """Take ``task`` away from ``user``; their place goes back to the pool."""
+        with self._admin() as (conn, engine, actor):
+            admin.evict(
+                conn,
+                engine,
+                actor,
+                task_id=self._task_id(conn, task),
+                user=self._profile(conn, user),
+                reason=reason,
+            )
+
+    def reassign(self, task: str, *, from_user: str, to_user: str, reason: str = "") -> None:
+        """Move ``task`` from one person to another, who must be eligible for its step."""
+        with self._admin() as (conn, engine, actor):
+            admin.reassign(
+                conn,
+                engine,
+                actor,
+                task_id=self._task_id(conn, task),
+                from_user=self._profile(conn, from_user),
+                to_user=self._profile(conn, to_user),
+                reason=reason,
+            )
+
+    def force_complete(self, task: str, *, reason: str) -> None:
+        """Mark ``task`` completed whatever its state (a reason is required)."""
+        with self._admin() as (conn, engine, actor):
+            admin.force_complete(
+                conn, engine, actor, task_id=self._task_id(conn, task), reason=reason
+            )
+
+    def reset(self, task: str, *, reason: str) -> None:
+        """Send ``task`` back to the first step (a reason is required)."""
+        with self._admin() as (conn, engine, actor):
+            admin.reset(conn, engine, actor, task_id=self._task_id(conn, task), reason=reason)
+
+    def set_priority(self, task: str, priority: int) -> None:
+        """Change ``task``'s priority: higher comes first."""
+        with self._admin() as (conn, engine, actor):
+            admin.change_priority(
+                conn, engine, actor, task_id=self._task_id(conn, task), priority=priority
+            )
 
     def import_annotations(self, path: str | Path) -> ImportReport:
         """Import annotations from a JSON Lines file; bad rows come back in the report.

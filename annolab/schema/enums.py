@@ -67,6 +67,24 @@ class TaskStatus(StrEnum):
     ESCALATED = "escalated"
 
 
+# What may follow what; the store refuses anything else. Moving backwards (to pending or in
+# progress from completed or escalated) is an admin's reset.
+TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset(
+        {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.ESCALATED}
+    ),
+    TaskStatus.IN_PROGRESS: frozenset(
+        {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.ESCALATED}
+    ),
+    TaskStatus.COMPLETED: frozenset({TaskStatus.PENDING, TaskStatus.IN_PROGRESS}),
+    TaskStatus.ESCALATED: frozenset(
+        {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED}
+    ),
+    TaskStatus.IN_REVIEW: frozenset(),
+    TaskStatus.SKIPPED: frozenset(),
+}
+
+
 class AssignmentStatus(StrEnum):
     ACTIVE = "active"
     SUBMITTED = "submitted"

@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from annolab.errors import WorkflowError
+from annolab.schema.enums import TASK_TRANSITIONS, TaskStatus
 from annolab.store.events import record_event
 
 
@@ -227,6 +229,14 @@ def move_task(
     before = conn.execute(
         sa.text("SELECT status::text, step, needed FROM tasks WHERE id = :t"), {"t": task_id}
     ).one()
+    current, target = TaskStatus(before[0]), TaskStatus(status)
+    if target not in TASK_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in TASK_TRANSITIONS[current])) or "none"
+        msg = (
+            f"task {task_id}: status={target.value!r} can not follow {current.value!r}; "
+            f"allowed next: {allowed}"
+        )
+        raise WorkflowError(msg)
     conn.execute(
         sa.text(
             "UPDATE tasks SET status = CAST(:status AS task_status), step = :step, needed = :n, "
@@ -325,3 +335,64 @@ def reopen_step(conn: sa.Connection, *, task_id: int, step: str, until: dt.datet
         {"t": task_id, "s": step, "until": until},
     )
     return int(result.rowcount)
+
+
+def release_active(conn: sa.Connection, *, task_id: int, user_id: int | None = None) -> list[int]:
+    """Release the active assignments of a task (of one user, or all); returns their users."""
+    released = (
+        conn.execute(
+            sa.text(
+                "UPDATE assignments a SET status = 'released', completed_at = now() FROM tasks t "
+                "WHERE t.id = a.task_id AND a.task_id = :t AND a.step = t.step "
+                "AND a.status = 'active' AND (CAST(:u AS bigint) IS NULL OR a.user_id = :u) "
+                "RETURNING a.user_id"
+            ),
+            {"t": task_id, "u": user_id},
+        )
+        .scalars()
+        .all()
+    )
+    if released:
+        conn.execute(
+            sa.text(
+                "UPDATE tasks SET assigned = assigned - :n, status = CASE WHEN assigned - :n = 0 "
+                "AND status = 'in_progress' THEN 'pending'::task_status ELSE status END "
+                "WHERE id = :t"
+            ),
+            {"t": task_id, "n": len(released)},
+        )
+    return list(released)
+
+
+def assign_to(
+    conn: sa.Connection, *, task_id: int, user_id: int, until: dt.datetime, now: dt.datetime
+) -> int:
+    """Give the task's current step to ``user_id`` directly (an admin's reassignment)."""
+    step = conn.execute(
+        sa.text("SELECT step FROM tasks WHERE id = :t"), {"t": task_id}
+    ).scalar_one()
+    assignment_id = conn.execute(
+        sa.text(
+            "INSERT INTO assignments (task_id, step, user_id, status, lease_expires_at, created_at)"
+            " VALUES (:t, :s, :u, 'active', :until, :now) RETURNING id"
+        ),
+        {"t": task_id, "s": step, "u": user_id, "until": until, "now": now},
+    ).scalar_one()
+    conn.execute(
+        sa.text("UPDATE tasks SET assigned = assigned + 1, status = 'in_progress' WHERE id = :t"),
+        {"t": task_id},
+    )
+    return int(assignment_id)
+
+
+def set_priority(conn: sa.Connection, *, task_id: int, priority: int) -> int:
+    """Set a task's priority; returns the one it had."""
+    return int(
+        conn.execute(
+            sa.text(
+                "UPDATE tasks t SET priority = :p FROM tasks old WHERE t.id = :t AND old.id = t.id "
+                "RETURNING old.priority"
+            ),
+            {"t": task_id, "p": priority},
+        ).scalar_one()
+    )

@@ -25,6 +25,7 @@ class ProjectRow:
     guidelines: str
     guidelines_version: int
     settings: dict[str, Any]
+    created_by: int | None
 
 
 def _row(row: sa.Row[Any]) -> ProjectRow:

@@ -16,7 +16,6 @@ from annolab.schema.enums import (
     AnnotationStatus,
     Proficiency,
     ReviewDecision,
-    TaskStatus,
 )
 from annolab.store import assignments as store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
@@ -28,28 +27,6 @@ from annolab.workflow.spec import DONE, ESCALATE, Step, Transition, Workflow
 Clock = Callable[[], dt.datetime]
 
 _RANK = {Proficiency.NOVICE: 0, Proficiency.INTERMEDIATE: 1, Proficiency.EXPERT: 2}
-
-# Which task statuses may follow which: anything else is a bug, refused loudly.
-TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
-    TaskStatus.PENDING: frozenset(
-        {TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.ESCALATED, TaskStatus.PENDING}
-    ),
-    TaskStatus.IN_PROGRESS: frozenset(
-        {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.ESCALATED}
-    ),
-    TaskStatus.COMPLETED: frozenset({TaskStatus.PENDING}),  # only by an admin's reset
-    TaskStatus.ESCALATED: frozenset({TaskStatus.PENDING, TaskStatus.COMPLETED}),
-    TaskStatus.IN_REVIEW: frozenset(),
-    TaskStatus.SKIPPED: frozenset(),
-}
-
-
-def check_transition(current: TaskStatus, target: TaskStatus) -> None:
-    """Raise unless a task may go from ``current`` to ``target``."""
-    if target not in TASK_TRANSITIONS[current]:
-        allowed = ", ".join(sorted(s.value for s in TASK_TRANSITIONS[current])) or "none"
-        msg = f"status={target.value!r} can not follow {current.value!r}; allowed next: {allowed}"
-        raise WorkflowError(msg)
 
 
 def refusal(step: Step, user: UserProfile) -> str | None:
@@ -393,6 +370,10 @@ class Engine:
                 sa.text("UPDATE tasks SET assigned = :n WHERE id = :t"),
                 {"n": earlier, "t": task_id},
             )
+
+    def restart(self, conn: sa.Connection, task_id: int, actor: str) -> None:
+        """Put the task back at the first step (an admin's reset)."""
+        self._enter(conn, task_id, self.workflow.step(self.workflow.first), actor, "reset")
 
     def sampled(self, task_id: int, step: Step) -> bool:
         """Whether a sampled step (a review of a fraction of tasks) takes this task.

@@ -168,9 +168,10 @@ def _check_depth(workflow: Workflow, depth: int) -> None:
             _check_depth(step.workflow, depth + 1)
 
 
-def single(**options: Any) -> Workflow:
+def single(*, who: Eligibility | dict[str, Any] | None = None, **options: Any) -> Workflow:
     """One annotator per task; the task is done when they submit."""
-    return Workflow(kind="single", steps=(Step(name="annotate"),), **options)
+    step = Step(name="annotate", who=Eligibility.model_validate(who or {}))
+    return Workflow(kind="single", steps=(step,), **options)
 
 
 def vote(
