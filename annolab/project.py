@@ -26,6 +26,7 @@ from annolab.store.annotations import (
     read_annotations,
     upsert_annotations,
 )
+from annolab.store.listen import Listener
 from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
 from annolab.store.users import UserProfile, ensure_user, user_profile
@@ -235,6 +236,20 @@ class Project:
             admin.change_priority(
                 conn, engine, actor, task_id=self._task_id(conn, task), priority=priority
             )
+
+    def watch(self, *, timeout: float = 5.0, stop_after: int | None = None) -> Listener:
+        """This project's events as they commit (tasks added, claimed, submitted, ...).
+
+        Listening starts now; iterating ends after ``timeout`` seconds with no event, or after
+        ``stop_after`` events.
+
+        >>> with proj.watch(timeout=60) as changes:  # doctest: +SKIP
+        ...     for event in changes:
+        ...         print(event["action"])
+        """
+        return Listener(
+            self.workspace.engine, project_id=self.id, timeout=timeout, stop_after=stop_after
+        )
 
     def import_annotations(self, path: str | Path) -> ImportReport:
         """Import annotations from a JSON Lines file; bad rows come back in the report.
