@@ -6,14 +6,15 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import pydantic
 import sqlalchemy as sa
 
-from annolab.errors import ValidationError
+from annolab.errors import AssignmentError, ValidationError
 from annolab.io.export import export_format, write_batches
 from annolab.io.frames import DEFAULT_MAX_TEXT_CHARS, prepare_tasks
 from annolab.io.imports import ImportReport, import_jsonl
@@ -26,12 +27,16 @@ from annolab.store.annotations import (
     read_annotations,
     upsert_annotations,
 )
+from annolab.store.events import record_event
 from annolab.store.listen import Listener
+from annolab.store.progress import update_settings
 from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
 from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow import admin
 from annolab.workflow.engine import Clock, Engine
+from annolab.workflow.goals import GOALS, Goal, SignOff, walk
+from annolab.workflow.progress import Progress, compute_progress
 from annolab.workflow.spec import Workflow
 
 if TYPE_CHECKING:
@@ -235,6 +240,67 @@ class Project:
         with self._admin() as (conn, engine, actor):
             admin.change_priority(
                 conn, engine, actor, task_id=self._task_id(conn, task), priority=priority
+            )
+
+    @property
+    def goals(self) -> list[Goal]:
+        return GOALS.validate_python(self._row.settings.get("goals", []))
+
+    def set_goals(self, goals: list[Goal] | list[dict[str, Any]]) -> None:
+        """Replace the project's goals (admins, team leads and the creator).
+
+        >>> proj.set_goals([{"kind": "volume", "target": 500},  # doctest: +SKIP
+        ...                 {"kind": "quality", "threshold": 0.8, "min_sample": 20}])
+        """
+        try:
+            checked = GOALS.validate_python(goals)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValidationError(f"goals.{where}", first.get("input"), first["msg"]) from exc
+        with self._admin() as (conn, _engine, actor):
+            settings = update_settings(
+                conn,
+                actor=actor.name,
+                project_id=self.id,
+                key="goals",
+                value=GOALS.dump_python(checked, mode="json"),
+            )
+        self._row = replace(self._row, settings=settings)
+
+    def progress(self) -> Progress:
+        """Counts by status, the completion rate, the expected finish, and each goal's state."""
+        with self.workspace.engine.begin() as conn:
+            return compute_progress(conn, self.id, self.goals, self._clock())
+
+    def sign_off(self, goal: str, *, checked: list[str]) -> None:
+        """Sign off goal ``goal`` with the checklist items you checked (recorded as an event)."""
+        wanted = [g for g in walk(self.goals) if isinstance(g, SignOff) and g.name == goal]
+        if not wanted:
+            raise ValidationError("goal", goal, "is not a sign-off goal of this project")
+        ws = self.workspace
+        with ws.engine.begin() as conn:
+            actor = user_profile(conn, ws.user_id)
+            allowed = {r.value for r in wanted[0].roles}
+            if not allowed & {r.value for r in actor.roles}:
+                msg = f"Requires role: {' or '.join(sorted(allowed))}"
+                raise AssignmentError(msg)
+            missing = [item for item in wanted[0].checklist if item not in checked]
+            if missing:
+                raise ValidationError("checked", checked, f"leaves out {missing}")
+            record_event(
+                conn,
+                actor=ws.user,
+                action="goal.signed_off",
+                entity="project",
+                entity_id=self.id,
+                project_id=self.id,
+                after={
+                    "goal": goal,
+                    "by": ws.user,
+                    "checked": checked,
+                    "roles": sorted(r.value for r in actor.roles),
+                },
             )
 
     def watch(self, *, timeout: float = 5.0, stop_after: int | None = None) -> Listener:

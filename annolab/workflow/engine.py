@@ -259,6 +259,20 @@ class Engine:
         payloads = [r.payload for r in done]
         score = agreement(payloads, step.agreement.metric)
         agreed = score >= step.agreement.threshold
+        record_event(
+            conn,
+            actor=actor,
+            action="step.agreement",
+            entity="task",
+            entity_id=task.id,
+            project_id=self.project_id,
+            after={
+                "step": step.name,
+                "metric": step.agreement.metric,
+                "score": score,
+                "agreed": agreed,
+            },
+        )
         if agreed:
             merged = consensus(payloads, step.agreement.consensus)
             if merged is not None:
