@@ -164,6 +164,44 @@ def _check_ollama(host: str, required: list[str]) -> list[str]:
     ]
 
 
+@app.command("team-setup")
+def team_setup(url: UrlOption = None) -> None:
+    """On a team server, as the tables' owner: migrate, then create roles, grants and policies."""
+    import annolab as al
+    from annolab.store.roles import setup_team_roles
+
+    try:
+        with al.connect(url) as ws:
+            setup_team_roles(ws.engine)
+    except AnnolabError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo("roles annolab_annotator and annolab_lead, grants and row-level security are set")
+
+
+@app.command("team-user")
+def team_user(
+    name: Annotated[str, typer.Argument(help="The hub user name (becomes the login role)")],
+    lead: Annotated[bool, typer.Option("--lead", help="Lead: reads every annotation")] = False,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password for the role")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """On a team server, as the tables' owner: a login role for one hub user."""
+    import annolab as al
+    from annolab.store.roles import create_login
+
+    secret = (
+        typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    )
+    try:
+        with al.connect(url) as ws:
+            create_login(ws.engine, name, password=secret, lead=lead)
+    except AnnolabError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"login role {name!r} is in {'annolab_lead' if lead else 'annolab_annotator'}")
+
+
 @app.command("import")
 def import_(  # noqa: PLR0917 - typer maps each parameter to an argument or option
     project: Annotated[str, typer.Argument(help="Project name")],
