@@ -79,6 +79,22 @@ def active_count(conn: sa.Connection, *, project_id: int, user_id: int) -> int:
     )
 
 
+def _number(key: str) -> str:
+    # A value that is not a JSON number counts as absent rather than failing every claim.
+    return (
+        f"(CASE WHEN jsonb_typeof(t.data->'{key}') = 'number' THEN (t.data->>'{key}')::float END)"
+    )
+
+
+_URGENCY_ORDER = f"""
+    t.priority
+    + (CAST(:w AS float[]))[1] * (1 - COALESCE({_number("confidence")}, 1))
+    + (CAST(:w AS float[]))[2]
+      * LEAST(EXTRACT(EPOCH FROM (CAST(:now AS timestamptz) - t.created_at)) / 86400, 7) / 7
+    + (CAST(:w AS float[]))[3] * COALESCE({_number("complexity")}, 0) DESC, t.id
+"""
+
+
 def claim_next_task(
     conn: sa.Connection,
     *,
@@ -89,14 +105,18 @@ def claim_next_task(
     exclude_earlier: Sequence[str],
     lease: dt.timedelta,
     now: dt.datetime,
+    urgency: tuple[float, float, float] | None = None,
 ) -> Claim | None:
     """Take the most urgent free place on a task at one of ``steps``, or None if there is none.
 
     ``exclude_earlier`` names the steps whose tasks this user must not have annotated before.
+    ``urgency`` weighs (1 - confidence, age in days capped at 7 / 7, complexity) on top of the
+    priority; without it the order is priority then arrival, which the queue index serves.
     """
+    order = "t.priority DESC, t.id" if urgency is None else _URGENCY_ORDER
     picked = conn.execute(
         sa.text(
-            """
+            f"""
             WITH pick AS (
                 SELECT t.id FROM tasks t
                 WHERE t.project_id = :p AND t.status IN ('pending', 'in_progress')
@@ -105,7 +125,7 @@ def claim_next_task(
                                   WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u)
                   AND NOT (t.step = ANY(:exclude) AND EXISTS (
                       SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u))
-                ORDER BY t.priority DESC, t.id
+                ORDER BY {order}
                 LIMIT 1
                 FOR UPDATE OF t SKIP LOCKED
             )
@@ -114,7 +134,14 @@ def claim_next_task(
             RETURNING t.id, t.external_id, t.step, t.data
             """
         ),
-        {"p": project_id, "u": user_id, "steps": list(steps), "exclude": list(exclude_earlier)},
+        {
+            "p": project_id,
+            "u": user_id,
+            "steps": list(steps),
+            "exclude": list(exclude_earlier),
+            "now": now,
+            "w": list(urgency or (0.0, 0.0, 0.0)),
+        },
     ).one_or_none()
     if picked is None:
         return None

@@ -97,6 +97,7 @@ class Engine:
             exclude_earlier=exclude,
             lease=dt.timedelta(minutes=self.workflow.lease_minutes),
             now=now,
+            urgency=_weights(self.workflow),
         )
 
     def submit(
@@ -412,3 +413,8 @@ def _first(transitions: tuple[Transition, ...], trigger: str) -> Transition | No
         if transition.on == trigger:
             return transition
     return None
+
+
+def _weights(workflow: Workflow) -> tuple[float, float, float] | None:
+    u = workflow.urgency
+    return None if u is None else (u.confidence, u.age, u.complexity)

@@ -51,6 +51,17 @@ class Agreement(_Config):
     consensus: Consensus = "majority"
 
 
+class Urgency(_Config):
+    """Human-in-the-loop ordering: on top of ``priority``, tasks the model or persona was unsure
+    of come first (``1 - confidence``), then older ones (age in days, capped at 7, over 7), then
+    harder ones (``complexity``). Confidence and complexity are numbers in [0, 1] in the task's
+    data (columns of the frame given to ``add_tasks``); a task without them scores 0 there."""
+
+    confidence: float = Field(1.0, ge=0)
+    age: float = Field(1.0, ge=0)
+    complexity: float = Field(0.5, ge=0)
+
+
 class Transition(_Config):
     """Where a task goes when a step ends: on ``complete``, on (dis)agreement, or when
     ``when`` (an expression over the step's annotations, see ``annolab.workflow.expr``) is true."""
@@ -98,6 +109,7 @@ class Workflow(_Config):
     max_concurrent: int = Field(10, ge=1)  # open tasks one person may hold at once
     lease_minutes: float = Field(30.0, gt=0)
     blind: bool = True  # annotators never see each other's work on an item until it is released
+    urgency: Urgency | None = None  # None: by priority, then order of arrival (index-fast)
 
     @field_validator("steps")
     @classmethod
