@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,9 @@ from annolab.errors import AssignmentError
 from annolab.schema import validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.store.annotations import NewAnnotation
-from annolab.store.assignments import renew_lease, step_annotations
+from annolab.store.assignments import queue_counts, renew_lease, step_annotations
 from annolab.store.users import ensure_user, user_profile
-from annolab.workflow.engine import Clock, Engine
+from annolab.workflow.engine import Clock, Engine, refusal
 
 if TYPE_CHECKING:
     from annolab.project import Project
@@ -59,6 +60,7 @@ class Session:
             self.user_id = ensure_user(conn, user or project.workspace.user, kind=UserKind.HUMAN)
         self.user = user or project.workspace.user
         self.current: Item | None = None
+        self._opened_at = time.monotonic()
 
     @property
     def _engine(self) -> Engine:
@@ -76,6 +78,7 @@ class Session:
             shown: tuple[dict[str, Any], ...] = ()
             if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
                 shown = tuple(self._earlier(conn, claim.task_id, claim.step))
+        self._opened_at = time.monotonic()
         self.current = Item(
             task_id=claim.task_id,
             external_id=claim.external_id,
@@ -118,6 +121,8 @@ class Session:
     ) -> uuid.UUID:
         item = self._require_current()
         valid = validate_payload(payload, labels=self.project.labels, text=item.text)
+        if time_spent is None:  # since the task was shown in this session
+            time_spent = round(time.monotonic() - self._opened_at, 3)
         # The id is derived from the assignment unless given: a retried submit, or a draft
         # followed by the submit, updates the same annotation instead of adding one.
         final_id = (
@@ -164,6 +169,13 @@ class Session:
         with self.project.workspace.engine.begin() as conn:
             self._engine.skip(conn, user_profile(conn, self.user_id), item.assignment_id)
         self.current = None
+
+    def queue_counts(self) -> tuple[int, int]:
+        """(tasks you finished, tasks still open to you) in this project."""
+        with self.project.workspace.engine.begin() as conn:
+            profile = user_profile(conn, self.user_id)
+            steps = [s.name for s in self.project.workflow.steps if refusal(s, profile) is None]
+            return queue_counts(conn, project_id=self.project.id, user_id=self.user_id, steps=steps)
 
     def renew(self) -> dt.datetime:
         """Extend the lease on the current task (the widget calls this while it is in use)."""

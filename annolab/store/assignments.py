@@ -423,3 +423,24 @@ def set_priority(conn: sa.Connection, *, task_id: int, priority: int) -> int:
             {"t": task_id, "p": priority},
         ).scalar_one()
     )
+
+
+def queue_counts(
+    conn: sa.Connection, *, project_id: int, user_id: int, steps: Sequence[str]
+) -> tuple[int, int]:
+    """(assignments this user submitted, tasks at ``steps`` with room that they have not done)."""
+    row = conn.execute(
+        sa.text(
+            "SELECT (SELECT count(*) FROM assignments a JOIN tasks t ON t.id = a.task_id "
+            "        WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'submitted'), "
+            "       (SELECT count(*) FROM tasks t WHERE t.project_id = :p "
+            "        AND t.status IN ('pending', 'in_progress') AND t.step = ANY(:steps) "
+            "        AND (t.assigned < t.needed OR EXISTS (SELECT 1 FROM assignments a "
+            "             WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u "
+            "             AND a.status = 'active')) "
+            "        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id "
+            "             AND a.step = t.step AND a.user_id = :u AND a.status <> 'active'))"
+        ),
+        {"p": project_id, "u": user_id, "steps": list(steps)},
+    ).one()
+    return int(row[0]), int(row[1])
