@@ -328,30 +328,18 @@ class Engine:
     ) -> None:
         """Move the task to ``target`` (a step, done or escalate), skipping unsampled reviews."""
         while True:
-            if target == DONE:
+            if target in {DONE, ESCALATE}:
+                status = "completed" if target == DONE else "escalated"
                 store.move_task(
                     conn,
                     actor=actor,
                     task_id=task_id,
                     project_id=self.project_id,
-                    status="completed",
+                    status=status,
                     step=self._current(conn, task_id),
                     needed=0,
                     reset_assigned=False,
-                    reason="completed",
-                )
-                return
-            if target == ESCALATE:
-                store.move_task(
-                    conn,
-                    actor=actor,
-                    task_id=task_id,
-                    project_id=self.project_id,
-                    status="escalated",
-                    step=self._current(conn, task_id),
-                    needed=0,
-                    reset_assigned=False,
-                    reason="escalated",
+                    reason=status,
                 )
                 return
             step = self.workflow.step(target)
