@@ -188,3 +188,23 @@ def test_expired_lease_returns_the_task_to_the_pool(voted: al.Project) -> None:
     assert nxt is not None and nxt.external_id == "t1"
     with pytest.raises(al.AssignmentError, match="is expired: your lease ended"):
         ann.submit(spans((0, 3, "person")))
+
+
+def test_disagreement_can_ask_for_one_more_annotator_then_escalate(
+    workspace: al.Workspace,
+) -> None:
+    name = f"more-{uuid.uuid4().hex[:8]}"
+    spec = al.workflows.vote(annotators=2, on_disagreement="more_annotators", max_annotators=3)
+    proj = workspace.create_project(name, labels=["pos", "neg"], layout="classify", workflow=spec)
+    proj.add_tasks(pl.DataFrame({"id": ["t1"], "text": ["meh"]}), id="id")
+    answers = {"u1": "pos", "u2": "neg", "u3": "neg"}
+    for user, label in list(answers.items())[:2]:
+        session = proj.session(f"{name}-{user}", clock=frozen)
+        session.next()
+        session.submit({"kind": "choice", "label": label})
+    assert _status(proj)["t1"] == ("pending", "annotate")  # a third place opened
+    third = proj.session(f"{name}-u3", clock=frozen)
+    assert third.next() is not None
+    third.submit({"kind": "choice", "label": "neg"})
+    # exact agreement of (pos, neg, neg) is 1/3: still below 1.0, and no room for a fourth.
+    assert _status(proj)["t1"] == ("escalated", "annotate")
