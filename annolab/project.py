@@ -86,7 +86,7 @@ class Project:
 
     @property
     def workflow(self) -> Workflow:
-        return Workflow.from_dict(self._row.workflow)
+        return Workflow.from_dict(self._row.workflow).flat()
 
     def session(self, user: str | None = None, *, clock: Clock | None = None) -> Session:
         """Your queue in this project (``user`` defaults to ``JUPYTERHUB_USER`` or the OS user).

@@ -7,6 +7,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,6 +22,7 @@ from annolab.store import assignments as store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.events import record_event
 from annolab.store.users import UserProfile
+from annolab.workflow import expr
 from annolab.workflow.consensus import agreement, consensus
 from annolab.workflow.spec import DONE, ESCALATE, Step, Transition, Workflow
 
@@ -255,9 +257,9 @@ class Engine:
         done: list[sa.Row[object]],
         actor: str,
     ) -> Transition | None:
-        if step.agreement is None or len(done) < 2:
-            return _first(step.then, "complete")
         payloads = [r.payload for r in done]
+        if step.agreement is None or len(done) < 2:
+            return _pick(step.then, "complete", payloads, None)
         score = agreement(payloads, step.agreement.metric)
         agreed = score >= step.agreement.threshold
         record_event(
@@ -278,8 +280,8 @@ class Engine:
             merged = consensus(payloads, step.agreement.consensus)
             if merged is not None:
                 self._store_consensus(conn, task.id, step.name, merged, actor)
-                return _first(step.then, "agreement")
-        chosen = _first(step.then, "disagreement")
+                return _pick(step.then, "agreement", payloads, score)
+        chosen = _pick(step.then, "disagreement", payloads, score)
         if chosen is not None and chosen.to == step.name:
             # "More annotators": one more place on the same step, up to max_annotators.
             limit = step.max_annotators or step.annotators
@@ -406,3 +408,16 @@ def _first(transitions: tuple[Transition, ...], trigger: str) -> Transition | No
 def _weights(workflow: Workflow) -> tuple[float, float, float] | None:
     u = workflow.urgency
     return None if u is None else (u.confidence, u.age, u.complexity)
+
+
+def _pick(
+    transitions: tuple[Transition, ...], trigger: str, payloads: list[Any], score: float | None
+) -> Transition | None:
+    """The first transition for ``trigger`` (or for any completion) whose condition holds."""
+    names = expr.facts(payloads, score)
+    for transition in transitions:
+        if transition.on not in {trigger, "complete"}:
+            continue
+        if transition.when is None or expr.evaluate(transition.when, names):
+            return transition
+    return None

@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import pydantic
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from annolab.errors import WorkflowError
 from annolab.schema.enums import Proficiency, Role
+from annolab.workflow.expr import check
 
 DONE = "done"
 ESCALATE = "escalate"
@@ -69,6 +71,13 @@ class Transition(_Config):
     on: Trigger = "complete"
     when: str | None = None
     to: str = DONE
+
+    @field_validator("when")
+    @classmethod
+    def _check_when(cls, when: str | None) -> str | None:
+        if when is not None:
+            check(when)  # refused now, not when a task first reaches it
+        return when
 
 
 class Step(_Config):
@@ -149,6 +158,44 @@ class Workflow(_Config):
         msg = f"step={name!r} is not a step of this workflow; steps are {names}"
         raise WorkflowError(msg)
 
+    def flat(self) -> Workflow:
+        """The same workflow with nested sub-workflows spliced in: their steps are named
+        ``parent/child``, their ``done`` leads where the parent step's completion led, and
+        transitions into the parent step enter the sub-workflow's first step."""
+        entries = {
+            s.name: f"{s.name}/{s.workflow.flat().first}"
+            for s in self.steps
+            if s.workflow is not None
+        }
+
+        def into(name: str) -> str:
+            return entries.get(name, name)
+
+        steps: list[Step] = []
+        for step in self.steps:
+            if step.workflow is None:
+                then = tuple(t.model_copy(update={"to": into(t.to)}) for t in step.then)
+                steps.append(step.model_copy(update={"then": then}))
+                continue
+            exit_to = into(next((t.to for t in step.then if t.on == "complete"), DONE))
+            for inner in step.workflow.flat().steps:
+                then = tuple(
+                    t.model_copy(
+                        update={
+                            "to": exit_to
+                            if t.to == DONE
+                            else t.to
+                            if t.to == ESCALATE
+                            else f"{step.name}/{t.to}"
+                        }
+                    )
+                    for t in inner.then
+                )
+                steps.append(
+                    inner.model_copy(update={"name": f"{step.name}/{inner.name}", "then": then})
+                )
+        return self.model_copy(update={"steps": tuple(steps), "start": into(self.first)})
+
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_defaults=True) | {"kind": self.kind}
 
@@ -168,7 +215,23 @@ class Workflow(_Config):
 
     @classmethod
     def from_yaml(cls, text: str) -> Workflow:
-        return cls.from_dict(yaml.safe_load(text))
+        return cls.from_dict(yaml.load(text, Loader=_Yaml12Loader))  # noqa: S506 - a SafeLoader
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML where only true/false are booleans: in YAML 1.1, PyYAML's default, the key ``on``
+    of a transition would read as True."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def _check_depth(workflow: Workflow, depth: int) -> None:
