@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from annolab import datasets, widgets
+from annolab import dashboards, datasets, quality, widgets
 from annolab import workflow as workflows
 from annolab.errors import (
     AnnolabError,
@@ -20,20 +20,25 @@ from annolab.errors import (
 )
 from annolab.project import AddedTasks, Project
 from annolab.schema import Label, LabelSchema, validate_payload
+from annolab.widgets import NER, BBox, Classify, Preview
 from annolab.workflow.spec import Workflow
 from annolab.workspace import Workspace, connect
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "NER",
     "AddedTasks",
     "AnnolabError",
     "AssignmentError",
+    "BBox",
+    "Classify",
     "ConnectError",
     "DataError",
     "Label",
     "LabelSchema",
     "LayoutError",
+    "Preview",
     "Project",
     "StoreError",
     "ValidationError",
@@ -42,7 +47,9 @@ __all__ = [
     "Workspace",
     "__version__",
     "connect",
+    "dashboards",
     "datasets",
+    "quality",
     "validate_payload",
     "widgets",
     "workflows",

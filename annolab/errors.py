@@ -12,6 +12,7 @@ __all__ = [
     "ConnectError",
     "DataError",
     "LayoutError",
+    "QualityError",
     "StoreError",
     "ValidationError",
     "WorkflowError",
@@ -50,6 +51,10 @@ class WorkflowError(AnnolabError, ValueError):
 
 class AssignmentError(AnnolabError):
     """A claim or an admin operation was refused; the message gives the human reason."""
+
+
+class QualityError(AnnolabError, ValueError):
+    """A quality metric was given input it cannot measure; the message names the argument."""
 
 
 class StoreError(AnnolabError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +18,7 @@ from annolab.errors import AssignmentError, ValidationError
 from annolab.io.export import export_format, write_batches
 from annolab.io.frames import DEFAULT_MAX_TEXT_CHARS, prepare_tasks
 from annolab.io.imports import ImportReport, import_jsonl
+from annolab.quality.rules import RULES, Rule
 from annolab.schema import LabelSchema, check_text, validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ProjectStatus
 from annolab.store import projects
@@ -40,6 +41,7 @@ from annolab.workflow.progress import Progress, compute_progress
 from annolab.workflow.spec import Workflow
 
 if TYPE_CHECKING:
+    from annolab.annotate import AnnotationLoop
     from annolab.session import Session
     from annolab.workspace import Workspace
 
@@ -187,7 +189,7 @@ class Project:
         with ws.engine.begin() as conn:
             actor = user_profile(conn, ws.user_id)
             admin.require_admin(actor, created_by=self._row.created_by)
-            yield conn, Engine(self.workflow, self.id, self._clock), actor
+            yield conn, self.engine(), actor
 
     def _task_id(self, conn: sa.Connection, task: str) -> int:
         found = task_lookup(conn, self.id, [str(task)])
@@ -242,6 +244,76 @@ class Project:
                 conn, engine, actor, task_id=self._task_id(conn, task), priority=priority
             )
 
+    def annotate(self, user: str | None = None) -> AnnotationLoop:
+        """The annotation loop in a cell: your queue in the project's widget.
+
+        Submit & next (Ctrl+Enter), Save draft (Ctrl+S), Skip (Esc), progress and guidelines.
+
+        >>> proj.annotate()  # doctest: +SKIP
+        """
+        from annolab.annotate import annotate  # the loop builds on widgets and the session
+
+        return annotate(self, user)
+
+    def agreement(self, *, kind: str | Sequence[str] = "human") -> pl.DataFrame:
+        """Agreement between annotators, overall and per label (see annolab.quality.report)."""
+        from annolab.quality.report import agreement_frame
+
+        return agreement_frame(self.annotations(), kind=kind, tasks=self.tasks())
+
+    def quality_report(self, *, gold: pl.DataFrame | None = None) -> pl.DataFrame:
+        """One row per annotator: volume, agreement with peers, gold accuracy, speed."""
+        from annolab.quality.report import quality_report
+
+        return quality_report(self.annotations(), gold=gold)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return RULES.validate_python(self._row.settings.get("rules", []))
+
+    def set_rules(self, rules: list[Rule] | list[dict[str, Any]]) -> None:
+        """Replace the project's quality rules (admins, team leads and the creator).
+
+        >>> proj.set_rules([{"name": "low accuracy",  # doctest: +SKIP
+        ...     "when": {"kind": "threshold", "below": 0.7, "min_samples": 20,
+        ...              "window_hours": 24},
+        ...     "actions": ["alert", "restrict_assignment"]}])
+        """
+        checked = _checked(RULES, rules, "rules")
+        with self._admin() as (conn, _engine, actor):
+            settings = update_settings(
+                conn,
+                actor=actor.name,
+                project_id=self.id,
+                key="rules",
+                value=RULES.dump_python(checked, mode="json"),
+            )
+        self._row = replace(self._row, settings=settings)
+
+    def lift_restriction(self, user: str, *, reason: str) -> None:
+        """Let ``user`` take tasks again after a quality rule restricted them."""
+        with self._admin() as (conn, _engine, actor):
+            record_event(
+                conn,
+                actor=actor.name,
+                action="quality.unrestricted",
+                entity="user",
+                entity_id=user,
+                project_id=self.id,
+                after={"user": user, "reason": reason},
+            )
+
+    def engine(self, clock: Clock | None = None) -> Engine:
+        """The workflow engine for this project's tasks (sessions and admin use it)."""
+        questions = self._row.layout.get("questions") or [{}]
+        return Engine(
+            self.workflow,
+            self.id,
+            clock or self._clock,
+            rules=tuple(self.rules),
+            required=bool(questions[0].get("required", False)),
+        )
+
     @property
     def goals(self) -> list[Goal]:
         return GOALS.validate_python(self._row.settings.get("goals", []))
@@ -252,12 +324,7 @@ class Project:
         >>> proj.set_goals([{"kind": "volume", "target": 500},  # doctest: +SKIP
         ...                 {"kind": "quality", "threshold": 0.8, "min_sample": 20}])
         """
-        try:
-            checked = GOALS.validate_python(goals)
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ValidationError(f"goals.{where}", first.get("input"), first["msg"]) from exc
+        checked = _checked(GOALS, goals, "goals")
         with self._admin() as (conn, _engine, actor):
             settings = update_settings(
                 conn,
@@ -353,3 +420,13 @@ class Project:
 
     def __repr__(self) -> str:
         return f"<Project {self.name!r} ({self.status.value}), labels {self.labels.names}>"
+
+
+def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> Any:
+    """Validate configuration, turning pydantic's error into ours (field, value, rule)."""
+    try:
+        return adapter.validate_python(items)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValidationError(f"{field}.{where}", first.get("input"), first["msg"]) from exc

@@ -64,7 +64,7 @@ class Session:
 
     @property
     def _engine(self) -> Engine:
-        return Engine(self.project.workflow, self.project.id, self.clock)
+        return self.project.engine(self.clock)
 
     def next(self, *, resume: bool = True) -> Item | None:
         """Claim the next task; one you already hold comes back first unless ``resume=False``."""

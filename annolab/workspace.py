@@ -32,6 +32,14 @@ _PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 }
 
 
+def _layout(layout: str | dict[str, Any]) -> dict[str, Any]:
+    """A named layout from ``layouts/``, or one given inline (it must say which it extends)."""
+    if isinstance(layout, str):
+        return {"name": layout, **load_layout(layout)}
+    base = layout.get("name", "ner")
+    return {**load_layout(str(base)), **layout, "name": base}
+
+
 def _workflow(spec: Workflow | dict[str, Any] | None) -> Workflow:
     if spec is None:
         return single()
@@ -83,7 +91,7 @@ class Workspace:
         name: str,
         *,
         labels: Any,
-        layout: str = "ner",
+        layout: str | dict[str, Any] = "ner",
         workflow: Workflow | dict[str, Any] | None = None,
         guidelines: str = "",
         settings: dict[str, Any] | None = None,
@@ -116,7 +124,7 @@ class Workspace:
                 actor_id=self.user_id,
                 name=name,
                 label_schema=schema.to_dict(),
-                layout={"name": layout, **load_layout(layout)},
+                layout=_layout(layout),
                 workflow=_workflow(workflow).to_dict(),
                 guidelines=guidelines,
                 settings=settings or {},

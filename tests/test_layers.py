@@ -83,6 +83,8 @@ def test_the_check_sees_imports_inside_functions(tmp_path: Path) -> None:
 
 def test_type_checking_imports_do_not_count(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                      "    from annolab.project import Project\n")
+    module.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from annolab.project import Project\n"
+    )
     assert _imported_layers(module) == set()

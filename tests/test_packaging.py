@@ -18,6 +18,9 @@ SHIPPED = [
     "annolab/py.typed",
     "annolab/static/preview.js",
     "annolab/static/preview.css",
+    "annolab/static/ner.js",
+    "annolab/static/classify.js",
+    "annolab/static/bbox.js",
     "annolab/layouts/ner.yaml",
     "annolab/layouts/classify.yaml",
     "annolab/layouts/bbox.yaml",
@@ -98,7 +101,7 @@ def test_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path
     assert found["esm"].endswith("annolab/static/preview.js")
     assert found["stand_in"] is False
     assert found["layout"].endswith("annolab/layouts/ner.yaml")
-    assert found["head"] == "0003"
+    assert found["head"] == "0004"
     help_text = subprocess.run(
         [env_dir / "bin" / "annolab", "--help"],
         check=True,

@@ -111,7 +111,8 @@ def test_the_cli_sets_up_roles(fresh_db: str) -> None:
     assert made.output.strip() == f"login role {name!r} is in annolab_lead"
     engine = sa.create_engine(fresh_db)
     with engine.begin() as conn:
-        member = conn.execute(sa.text("SELECT pg_has_role(:n, 'annolab_annotator', 'MEMBER')"),
-                              {"n": name}).scalar_one()
+        member = conn.execute(
+            sa.text("SELECT pg_has_role(:n, 'annolab_annotator', 'MEMBER')"), {"n": name}
+        ).scalar_one()
     engine.dispose()
     assert member is True

@@ -1,9 +1,14 @@
 """Claims, leases and submissions: the queue, with its concurrency in Postgres.
 
-A claim locks one task row with ``FOR UPDATE SKIP LOCKED`` and counts itself on that row
+A claim locks one task row with ``FOR NO KEY UPDATE SKIP LOCKED`` and counts itself on that row
 (``tasks.assigned``), so two people can never take the last place on a task and a busy queue
 never waits on a lock. ``UNIQUE (task_id, step, user_id)`` makes a second claim of the same task
 by the same person impossible, not just unlikely. Leases that run out hand their place back.
+
+NO KEY UPDATE rather than UPDATE: writing an annotation takes a KEY SHARE lock on its task (the
+foreign key), which FOR UPDATE waits on (two submits of one task would deadlock) and SKIP LOCKED
+would skip (a task being annotated would vanish from the queue). NO KEY UPDATE still excludes
+every other claim and step decision on the row.
 """
 
 from __future__ import annotations
@@ -127,7 +132,7 @@ def claim_next_task(
                       SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u))
                 ORDER BY {order}
                 LIMIT 1
-                FOR UPDATE OF t SKIP LOCKED
+                FOR NO KEY UPDATE OF t SKIP LOCKED
             )
             UPDATE tasks t SET assigned = t.assigned + 1, status = 'in_progress'
             FROM pick WHERE t.id = pick.id
@@ -217,7 +222,7 @@ def lock_task(conn: sa.Connection, task_id: int) -> sa.Row[Any]:
     return conn.execute(
         sa.text(
             "SELECT id, project_id, step, status, assigned, needed, data FROM tasks "
-            "WHERE id = :t FOR UPDATE"
+            "WHERE id = :t FOR NO KEY UPDATE"
         ),
         {"t": task_id},
     ).one()

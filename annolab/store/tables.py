@@ -164,6 +164,14 @@ tasks = sa.Table(
     _created_at(),
     sa.UniqueConstraint("project_id", "external_id"),
     sa.Index("ix_tasks_queue", "project_id", "status", sa.text("priority DESC"), "id"),
+    # The claim query's order over the tasks it may take (migration 0004).
+    sa.Index(
+        "ix_tasks_open",
+        "project_id",
+        sa.text("priority DESC"),
+        "id",
+        postgresql_where=sa.text("status IN ('pending', 'in_progress')"),
+    ),
 )
 
 assignments = sa.Table(
@@ -185,6 +193,9 @@ assignments = sa.Table(
     _created_at(),
     sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("task_id", "step", "user_id"),
+    sa.Index(
+        "ix_assignments_active", "lease_expires_at", postgresql_where=sa.text("status = 'active'")
+    ),
 )
 
 annotations = sa.Table(

@@ -6,7 +6,10 @@ built into ``annolab/static/<name>.js``.
 
 from __future__ import annotations
 
-from annolab.widgets._base import WidgetTraitError
+from annolab.widgets._base import AnnotationWidget, WidgetTraitError
+from annolab.widgets.bbox import BBox
+from annolab.widgets.classify import Classify
+from annolab.widgets.ner import NER
 from annolab.widgets.preview import Preview
 
-__all__ = ["Preview", "WidgetTraitError"]
+__all__ = ["NER", "AnnotationWidget", "BBox", "Classify", "Preview", "WidgetTraitError"]

@@ -1,4 +1,6 @@
-"""What every annolab widget shares: built front-end files and span/label validation.
+"""What every annolab widget shares: built front-end files, validation, and the contract of
+the annotation widgets (``AnnotationWidget``: labels, error, submit/skip nonces, undo bound,
+patches from the front end).
 
 Widgets validate at the edge, in Python, so the front end can trust its state (STYLE.md 3).
 """
@@ -9,17 +11,20 @@ import json
 import numbers
 import pathlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import anywidget
 import traitlets
 
 from annolab.errors import ValidationError
-from annolab.schema import validate_labels
+from annolab.schema import LabelSchema, Payload, validate_labels
 
 __all__ = [
     "BUILD_COMMAND",
     "STATIC_DIR",
+    "AnnotationWidget",
+    "WidgetCallback",
     "WidgetTraitError",
     "check_spans",
     "check_text",
@@ -183,3 +188,175 @@ def _get(item: object, key: str) -> object:
     if isinstance(item, Mapping):
         return item.get(key, _MISSING)
     return getattr(item, key, _MISSING)
+
+
+# --- the annotation widgets' contract ---------------------------------------------------------
+
+WidgetCallback = Callable[["AnnotationWidget"], None]
+
+
+class AnnotationWidget(anywidget.AnyWidget):
+    """The base of every annotation widget (NER, Classify, BBox): what a session loop relies on.
+
+    - ``labels``: the label set as ``[{"name", "color", "hotkey", "description"}]``, from
+      ``annolab.schema.validate_labels`` (so it takes names, dicts or a ``LabelSchema``).
+    - ``error``: a message shown inside the widget; "" hides it.
+    - ``submit_count`` / ``skip_count``: nonces the front end adds 1 to on Submit (Ctrl+Enter)
+      and Skip (Esc), so ``on_submit``/``on_skip`` callbacks fire every time, twice in a row too.
+    - ``history_limit``: how many undo steps the front end keeps.
+    - ``show_submit``: False hides the Skip and Submit buttons, for a view that composes
+      several widgets over one item and submits them together.
+    - ``payload``: the widget's value as a validated ``annolab.schema`` payload.
+
+    The front end sends each edit as a patch, a custom message ``{"op": ..., "uuid": ...}``;
+    subclasses apply it in ``_apply_patch`` (validating it), and the base answers
+    ``{"uuid", "ok": True}`` or ``{"uuid", "error"}`` and shows the error in the widget. The
+    synced traits stay the truth: a view displayed later renders from them, never from
+    messages (which are lost before a widget is displayed).
+    """
+
+    # A list of anything on the way in: the validator turns names and LabelSchemas into dicts,
+    # with better messages than an element trait would give. What syncs is always dicts.
+    labels: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    submit_count = traitlets.Int(0).tag(sync=True)
+    skip_count = traitlets.Int(0).tag(sync=True)
+    history_limit = traitlets.Int(100).tag(sync=True)
+    # False hides Skip and Submit: a view composing several widgets over one item has its own
+    # (Ctrl+Enter and Esc still bump this widget's nonces, for that view to listen to).
+    show_submit = traitlets.Bool(True).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._submit_callbacks: list[WidgetCallback] = []
+        self._skip_callbacks: list[WidgetCallback] = []
+        if "labels" in kwargs:
+            # The list trait would refuse a LabelSchema, and read a lone string as a list of
+            # letters; the validator takes every shape and says what is wrong.
+            kwargs["labels"] = label_dicts(label_schema_of(kwargs["labels"]))
+        super().__init__(**kwargs)
+        self.on_msg(self._on_custom_msg)
+
+    # -- labels --------------------------------------------------------------------------------
+
+    @property
+    def label_schema(self) -> LabelSchema:
+        """The labels as a ``LabelSchema`` (overlap rules are the subclass's business)."""
+        return label_schema_of(self.labels)
+
+    @traitlets.validate("labels")
+    def _validate_labels_trait(self, proposal: traitlets.Bunch) -> list[dict[str, Any]]:
+        schema = label_schema_of(proposal["value"])
+        self._check_labels_fit(schema)
+        return label_dicts(schema)
+
+    def _check_labels_fit(self, schema: LabelSchema) -> None:
+        """Subclasses raise ``WidgetTraitError`` when their value uses a label not in ``schema``."""
+
+    @traitlets.validate("history_limit")
+    def _validate_history_limit(self, proposal: traitlets.Bunch) -> int:
+        limit: int = proposal["value"]
+        if limit < 0:
+            raise WidgetTraitError("history_limit", limit, "must be >= 0 (0 turns undo off)")
+        return limit
+
+    # -- submit and skip -----------------------------------------------------------------------
+
+    def on_submit(self, callback: WidgetCallback) -> None:
+        """Calls ``callback(widget)`` each time the annotator submits (Submit, Ctrl+Enter).
+
+        >>> widget.on_submit(lambda w: print(w.payload))  # doctest: +SKIP
+        """
+        self._submit_callbacks.append(callback)
+
+    def on_skip(self, callback: WidgetCallback) -> None:
+        """Calls ``callback(widget)`` each time the annotator skips (Skip, Esc)."""
+        self._skip_callbacks.append(callback)
+
+    def submit(self) -> None:
+        """Submits from Python, as the Submit button does: ``on_submit`` callbacks run."""
+        self.submit_count += 1
+
+    def skip(self) -> None:
+        """Skips from Python, as the Skip button does: ``on_skip`` callbacks run."""
+        self.skip_count += 1
+
+    @traitlets.observe("submit_count")
+    def _submit_count_changed(self, _change: traitlets.Bunch) -> None:
+        self._fire(self._submit_callbacks, "on_submit")
+
+    @traitlets.observe("skip_count")
+    def _skip_count_changed(self, _change: traitlets.Bunch) -> None:
+        self._fire(self._skip_callbacks, "on_skip")
+
+    def _fire(self, callbacks: list[WidgetCallback], event: str) -> None:
+        for callback in list(callbacks):
+            try:
+                callback(self)
+            except Exception as exc:
+                # Raised in the kernel's comm handler, the traceback would only reach the
+                # server log; the widget is where the annotator looks. Re-raised for the log.
+                name = getattr(callback, "__qualname__", repr(callback))
+                self.error = f"the {event} callback {name} failed: {type(exc).__name__}: {exc}"
+                raise
+
+    # -- the value -----------------------------------------------------------------------------
+
+    @property
+    def payload(self) -> Payload:
+        """The widget's value as a validated ``annolab.schema`` payload."""
+        raise NotImplementedError(f"{type(self).__name__} must define payload")
+
+    # -- patches from the front end ------------------------------------------------------------
+
+    def _apply_patch(self, patch: Mapping[str, Any], buffers: Sequence[bytes]) -> str | None:
+        """Validates and applies one patch to the synced traits; raises ``ValidationError``.
+
+        Returns None, or a notice for the annotator when the patch was applied only in part
+        (shown like an error, but the front end keeps the change).
+        """
+        raise WidgetTraitError("op", patch.get("op"), f"is not an edit {type(self).__name__} makes")
+
+    def _on_custom_msg(self, _widget: object, content: object, buffers: Sequence[bytes]) -> None:
+        if not isinstance(content, Mapping) or "op" not in content:
+            return  # not a patch; a subclass may listen for other messages
+        uuid = content.get("uuid")
+        try:
+            notice = self._apply_patch(content, buffers)
+        except ValidationError as exc:
+            # A refused edit (an overlap, an unknown label): the front end rolls it back and
+            # the annotator reads why in the widget.
+            self.error = str(exc)
+            self.send({"uuid": uuid, "error": str(exc)})
+            return
+        except Exception as exc:
+            # A bug, not a refusal: answer so the front end does not wait forever, show it, and
+            # re-raise so ipywidgets logs the traceback.
+            message = f"annolab could not apply {content.get('op')!r}: {type(exc).__name__}: {exc}"
+            self.error = message
+            self.send({"uuid": uuid, "error": message})
+            raise
+        self.error = notice or ""
+        self.send({"uuid": uuid, "ok": True})
+
+
+def label_schema_of(value: object, *, allow_overlap: bool = False) -> LabelSchema:
+    """``validate_labels(value)`` with errors as ``WidgetTraitError``; refuses an empty set.
+
+    A LabelSchema keeps its own ``allow_overlap``; other shapes get ``allow_overlap``.
+    """
+    try:
+        if isinstance(value, (list, tuple)):
+            schema = validate_labels({"labels": list(value), "allow_overlap": allow_overlap})
+        else:
+            schema = validate_labels(value)
+    except ValidationError as exc:
+        raise WidgetTraitError(exc.field, exc.value, exc.rule) from exc
+    if not schema.labels:
+        raise WidgetTraitError("labels", value, "must name at least one label, e.g. ['PER', 'ORG']")
+    return schema
+
+
+def label_dicts(schema: LabelSchema) -> list[dict[str, Any]]:
+    """The synced form of a label set: ``{"name", "color", "hotkey", "description"}`` each."""
+    labels: list[dict[str, Any]] = schema.to_dict()["labels"]
+    return labels

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from annolab.errors import AssignmentError, WorkflowError
+from annolab.quality.rules import Rule
 from annolab.schema.enums import (
     AnnotationKind,
     AnnotationStatus,
@@ -19,11 +20,13 @@ from annolab.schema.enums import (
     ReviewDecision,
 )
 from annolab.store import assignments as store
+from annolab.store import quality as quality_store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.events import record_event
 from annolab.store.users import UserProfile
 from annolab.workflow import expr
 from annolab.workflow.consensus import agreement, consensus
+from annolab.workflow.quality import apply_rules, score_submission
 from annolab.workflow.spec import DONE, ESCALATE, Step, Transition, Workflow
 
 Clock = Callable[[], dt.datetime]
@@ -60,6 +63,8 @@ class Engine:
     workflow: Workflow
     project_id: int
     clock: Clock
+    rules: tuple[Rule, ...] = ()
+    required: bool = False  # the layout's question must be answered (completeness)
 
     def claim(
         self, conn: sa.Connection, user: UserProfile, *, resume: bool = True
@@ -85,6 +90,9 @@ class Engine:
         if not open_steps:
             # The entry step's reason is the one that matters to someone who can do nothing.
             raise AssignmentError(str(reasons[self.workflow.first]))
+        restricted = quality_store.restriction(conn, self.project_id, user.name)
+        if restricted is not None:
+            raise AssignmentError(restricted)
         holding = store.active_count(conn, project_id=self.project_id, user_id=user.id)
         if holding >= self.workflow.max_concurrent:
             msg = f"You have reached max concurrent tasks ({self.workflow.max_concurrent})"
@@ -115,6 +123,24 @@ class Engine:
         store.finish_assignment(
             conn, assignment_id=assignment_id, status="submitted", now=self.clock()
         )
+        score_submission(
+            conn,
+            project_id=self.project_id,
+            actor=user.name,
+            task_id=row.task_id,
+            annotation_id=str(annotation.id),
+            payload=annotation.payload,
+            required=self.required,
+        )
+        if self.rules:
+            apply_rules(
+                conn,
+                project_id=self.project_id,
+                actor=user.name,
+                annotation_id=str(annotation.id),
+                rules=list(self.rules),
+                now=self.clock(),
+            )
         self.advance(conn, row.task_id, actor=user.name)
 
     def review(

@@ -1,0 +1,42 @@
+"""Quality dashboards: functions from annotation frames to Altair charts.
+
+Every function aggregates in polars first, so a chart embeds at most a few thousand rows however
+many annotations there are. Agreement is pairwise exact-match F1 among the human and persona
+annotators (span_agreement's ``exact`` rows; for choices, pairwise percent agreement). Charts
+render in JupyterLab and save with ``chart.save("x.png")`` or ``"x.svg"`` (needs
+vl-convert-python).
+
+>>> import annolab as al
+>>> al.dashboards.project(proj.annotations(), proj.tasks())  # doctest: +SKIP
+>>> al.dashboards.annotator(proj.annotations(), "ana")  # doctest: +SKIP
+>>> al.dashboards.persona_vs_human(proj.annotations())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from annolab.dashboards.annotator import annotator, quality_trend, time_per_task, volume
+from annolab.dashboards.personas import persona_vs_human
+from annolab.dashboards.project import (
+    agreement_over_time,
+    agreement_per_label,
+    bottlenecks,
+    label_confusion,
+    progress,
+    project,
+    task_status,
+)
+
+__all__ = [
+    "agreement_over_time",
+    "agreement_per_label",
+    "annotator",
+    "bottlenecks",
+    "label_confusion",
+    "persona_vs_human",
+    "progress",
+    "project",
+    "quality_trend",
+    "task_status",
+    "time_per_task",
+    "volume",
+]

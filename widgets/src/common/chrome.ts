@@ -1,0 +1,133 @@
+/**
+ * The parts every annotation widget shows around its editor: the error banner (Python's
+ * `error` trait) and the action bar (undo, redo, skip, submit).
+ */
+import type { AnyModel } from "@anywidget/types";
+
+import "./chrome.css";
+
+import { h } from "./dom";
+
+/** What the action bar's buttons do. */
+export interface Actions {
+  onUndo(): void;
+  onRedo(): void;
+  onSubmit(): void;
+  onSkip(): void;
+}
+
+export interface ActionBar {
+  /** Enables or disables Undo and Redo. */
+  update(canUndo: boolean, canRedo: boolean): void;
+  dispose(): void;
+}
+
+/** The model traits the banner reads: an error message, "" for none. */
+interface ErrorModel {
+  error: string;
+}
+
+/**
+ * Shows `model.get("error")` (as text: it quotes user data) at the top of `root`, with
+ * role="alert" so screen readers announce it; hidden while the error is "". The dismiss
+ * button clears the trait, which Python also does after the next accepted change.
+ */
+export function errorBanner(root: HTMLElement, model: AnyModel<ErrorModel>): () => void {
+  const message = h("span", { className: "annolab-error-text" });
+  const dismiss = h("button", {
+    className: "annolab-error-dismiss",
+    text: "×",
+    title: "Dismiss",
+    attrs: { type: "button", "aria-label": "Dismiss error" },
+  });
+  const banner = h("div", { className: "annolab-error", attrs: { role: "alert" } }, [
+    message,
+    dismiss,
+  ]);
+  const show = (): void => {
+    const error = model.get("error");
+    message.textContent = typeof error === "string" ? error : "";
+    banner.hidden = message.textContent === "";
+  };
+  const clear = (): void => {
+    model.set("error", "");
+    model.save_changes();
+  };
+  show();
+  root.prepend(banner);
+  model.on("change:error", show);
+  dismiss.addEventListener("click", clear);
+  return () => {
+    model.off("change:error", show);
+    dismiss.removeEventListener("click", clear);
+    banner.remove();
+  };
+}
+
+/** The model trait that hides Skip and Submit (a view composing several widgets has its own). */
+interface ActionsModel {
+  show_submit: boolean;
+}
+
+/**
+ * Undo, Redo, Skip and Submit buttons appended to `root`. Labels name the shortcut too
+ * (aria-keyshortcuts for assistive technology, the title for a mouse user). Given a `model`
+ * with a `show_submit` trait, Skip and Submit follow it.
+ */
+export function actionBar(
+  root: HTMLElement,
+  actions: Actions,
+  model?: AnyModel<ActionsModel>,
+): ActionBar {
+  const specs = [
+    ["Undo", "Control+Z", "Ctrl+Z", actions.onUndo],
+    ["Redo", "Control+Shift+Z", "Ctrl+Shift+Z", actions.onRedo],
+    ["Skip", "Escape", "Esc", actions.onSkip],
+    ["Submit", "Control+Enter", "Ctrl+Enter", actions.onSubmit],
+  ] as const;
+  const bar = h("div", {
+    className: "annolab-actions",
+    attrs: { role: "toolbar", "aria-label": "Annotation actions" },
+  });
+  const cleanups: Array<() => void> = [];
+  const buttons = specs.map(([name, aria, shown, run]) => {
+    const button = h("button", {
+      className: `annolab-action annolab-action-${name.toLowerCase()}`,
+      text: name,
+      title: `${name} (${shown})`,
+      attrs: { type: "button", "aria-keyshortcuts": aria },
+    });
+    const click = (): void => run();
+    button.addEventListener("click", click);
+    cleanups.push(() => button.removeEventListener("click", click));
+    bar.append(button);
+    return button;
+  });
+  const [undo, redo, skip, submit] = buttons as [
+    HTMLButtonElement,
+    HTMLButtonElement,
+    HTMLButtonElement,
+    HTMLButtonElement,
+  ];
+  const showSubmit = (): void => {
+    const shown = model?.get("show_submit") !== false;
+    skip.hidden = !shown;
+    submit.hidden = !shown;
+  };
+  showSubmit();
+  if (model !== undefined) {
+    model.on("change:show_submit", showSubmit);
+    cleanups.push(() => model.off("change:show_submit", showSubmit));
+  }
+  root.append(bar);
+  return {
+    update(canUndo: boolean, canRedo: boolean): void {
+      undo.disabled = !canUndo;
+      redo.disabled = !canRedo;
+    },
+    dispose(): void {
+      for (const cleanup of cleanups) cleanup();
+      bar.remove();
+    },
+  };
+}
