@@ -25,6 +25,9 @@ TABLES = {
     "reviews",
     "feedback",
     "events",
+    "persona_versions",
+    "llm_cache",
+    "llm_failures",
     "alembic_version",
 }
 

@@ -282,3 +282,70 @@ events = sa.Table(
     sa.Index("ix_events_entity", "entity", "entity_id", "id"),
     sa.Index("ix_events_project", "project_id", "id"),
 )
+
+# Personas (migration 0005): a persona is a users row of kind 'persona'; each edit is a new row.
+persona_versions = sa.Table(
+    "persona_versions",
+    metadata,
+    _id(),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    _jsonb("traits", "[]"),  # [{name, value 0-1, description}]
+    _jsonb("examples", "[]"),  # [{input, output, explanation}]
+    sa.Column("model", sa.Text, nullable=False),
+    _jsonb("options", "{}"),  # Ollama options: temperature, seed, num_ctx, ...
+    sa.Column("template", sa.Text, nullable=False),  # the prompts/ template it was rendered from
+    sa.Column("system_prompt", sa.Text, nullable=False),
+    _created_at(),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    sa.UniqueConstraint("user_id", "version"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+)
+
+# One validated LLM answer per (model digest, prompt, input, output schema): a re-run of the
+# same persona on the same items costs no model call.
+llm_cache = sa.Table(
+    "llm_cache",
+    metadata,
+    sa.Column("model_digest", sa.Text, primary_key=True),
+    sa.Column("prompt_hash", sa.Text, primary_key=True),
+    sa.Column("input_hash", sa.Text, primary_key=True),
+    sa.Column("schema_hash", sa.Text, primary_key=True),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("response", sa.Text, nullable=False),  # the model's raw text
+    sa.Column("payload", pg.JSONB, nullable=False),  # that text as a validated payload
+    sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
+    _created_at(),
+)
+
+# Items an LLM could not annotate after every retry, with the last raw answer to inspect. A
+# table, not events: raw answers can be large and events can never be pruned.
+llm_failures = sa.Table(
+    "llm_failures",
+    metadata,
+    _id(),
+    sa.Column(
+        "persona_version_id",
+        sa.BigInteger,
+        sa.ForeignKey("persona_versions.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("item", sa.Text, nullable=False),  # the task's external id, or a frame row's id
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("model_digest", sa.Text, nullable=True),
+    sa.Column("prompt_hash", sa.Text, nullable=True),
+    sa.Column("input_hash", sa.Text, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("raw_response", sa.Text, nullable=True),  # None when no answer came (HTTP error)
+    _created_at(),
+    sa.Index("ix_llm_failures_persona_version", "persona_version_id", "created_at"),
+)
