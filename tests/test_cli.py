@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import annolab as al
 from annolab.cli import app
+from annolab.store import migrate
 from tests.ollama_server import ollama_server
 
 runner = CliRunner()
@@ -28,7 +29,7 @@ def test_doctor_reports_every_part(db_url: str) -> None:
     lines = dict(line.split(None, 1) for line in result.output.splitlines()[:7])
     assert lines["postgres"].split(".")[0].isdigit()
     assert lines["pgvector"].startswith("0.")
-    assert lines["schema"] == "0004"
+    assert lines["schema"] == migrate.head_revision()
     assert "preview.js" in lines["widgets"]
     assert lines["ollama"].startswith("not reachable at http://127.0.0.1:1")
     assert "all required parts are present" in result.output

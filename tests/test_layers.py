@@ -24,6 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     # The workflow uses quality's rules and metrics; quality never imports the workflow.
     "workflow": {"quality", "store", "schema", "errors", "paths"},
     "dashboards": {"quality", "schema", "errors"},
+    # Personas annotate through the store and measure themselves with quality's metrics.
+    "personas": {"quality", "store", "schema", "resources", "errors", "paths"},
     "session": {"workflow", "quality", "io", "store", "schema", "widgets", "errors", "paths"},
     "annotate": {"session", "workflow", "store", "schema", "widgets", "errors", "paths"},
 }
