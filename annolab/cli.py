@@ -138,7 +138,12 @@ def doctor(
 
 
 def _check_ollama(host: str, required: list[str]) -> list[str]:
-    """Ollama is optional unless models are required; report what is there either way."""
+    """Ollama is optional unless models are required; report what is there either way.
+
+    Problems are worded as personas word them, so both name the same command to run.
+    """
+    from annolab.personas.llm import not_pulled_message, same_model, unreachable_message
+
     try:
         import ollama
     except ImportError:
@@ -148,20 +153,10 @@ def _check_ollama(host: str, required: list[str]) -> list[str]:
         listed = ollama.Client(host=host, timeout=5).list()
     except Exception as exc:  # noqa: BLE001 - httpx, ollama and OS errors all mean unreachable
         typer.echo(f"ollama      not reachable at {host} ({type(exc).__name__})")
-        if required:
-            return [
-                f"Ollama is not reachable at {host}: start it with `ollama serve`, or set "
-                "OLLAMA_HOST to where it runs"
-            ]
-        return []
+        return [unreachable_message(host)] if required else []
     present = sorted(m.model or "" for m in listed.models)
     typer.echo(f"ollama      {host}, models: {', '.join(present) or 'none'}")
-    names = set(present) | {p.removesuffix(":latest") for p in present}
-    return [
-        f"the Ollama model {m!r} is not pulled: run `ollama pull {m}`"
-        for m in required
-        if m not in names
-    ]
+    return [not_pulled_message(m) for m in required if not any(same_model(m, p) for p in present)]
 
 
 @app.command("team-setup")

@@ -12,6 +12,7 @@ __all__ = [
     "ConnectError",
     "DataError",
     "LayoutError",
+    "PersonaError",
     "QualityError",
     "StoreError",
     "ValidationError",
@@ -55,6 +56,10 @@ class AssignmentError(AnnolabError):
 
 class QualityError(AnnolabError, ValueError):
     """A quality metric was given input it cannot measure; the message names the argument."""
+
+
+class PersonaError(AnnolabError):
+    """An LLM persona cannot run: Ollama unreachable, a model not pulled, the client missing."""
 
 
 class StoreError(AnnolabError):

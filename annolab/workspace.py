@@ -11,6 +11,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from annolab.errors import ValidationError
+from annolab.personas import Personas
 from annolab.project import Project
 from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
@@ -148,6 +149,11 @@ class Workspace:
                 {},
                 _PROJECT_SCHEMA,
             )
+
+    @property
+    def personas(self) -> Personas:
+        """LLM personas: ``create``, ``get``, ``list`` (see ``annolab.personas``)."""
+        return Personas(self)
 
     def set_roles(self, user: str, roles: list[str]) -> None:
         """Give ``user`` exactly these roles (annotator, reviewer, adjudicator, team_lead,

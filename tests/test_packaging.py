@@ -25,6 +25,8 @@ SHIPPED = [
     "annolab/layouts/classify.yaml",
     "annolab/layouts/bbox.yaml",
     "annolab/prompts/ner.j2",
+    "annolab/prompts/persona.j2",
+    "annolab/prompts/task.j2",
     "annolab/notebooks/01_getting_started.ipynb",
     "annolab/store/migrations/env.py",
     "annolab/store/migrations/versions/0001_identity_projects_tasks_events.py",

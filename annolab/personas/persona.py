@@ -1,0 +1,321 @@
+"""Personas as versioned records: ``workspace.personas.create(...)``, ``.get``, ``.list``, and
+on a persona ``edit`` (a new version), ``versions``, ``annotate`` and ``failures``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from annolab.errors import ValidationError
+from annolab.personas import batch
+from annolab.personas.prompts import render
+from annolab.personas.spec import DEFAULT_TEMPLATE, Example, PersonaSpec, Trait
+from annolab.personas.summary import RunSummary
+from annolab.schema.enums import UserKind
+from annolab.schema.payloads import text_problem
+from annolab.store import personas as store
+from annolab.store.personas import PersonaVersionRow
+
+if TYPE_CHECKING:
+    from annolab.project import Project
+    from annolab.workspace import Workspace
+
+_VERSION_SCHEMA: dict[str, Any] = {
+    "version": pl.Int32,
+    "model": pl.String,
+    "description": pl.String,
+    "traits": pl.String,
+    "examples": pl.Int32,
+    "options": pl.String,
+    "template": pl.String,
+    "created_at": pl.Datetime("us", "UTC"),
+}
+
+
+def system_prompt(name: str, spec: PersonaSpec) -> str:
+    """The persona's system prompt, rendered from its template in ``prompts/``."""
+    return render(
+        spec.template,
+        name=name,
+        description=spec.description,
+        traits=[t.model_dump() for t in spec.traits],
+        examples=[e.model_dump() for e in spec.examples],
+    )
+
+
+class Persona:
+    """One version of a persona. Get it from ``workspace.personas``.
+
+    >>> persona = ws.personas.create("strict", traits={"recall": 0.3},  # doctest: +SKIP
+    ...                              model="llama3.2")
+    >>> persona.annotate(proj, limit=200)  # doctest: +SKIP
+    <RunSummary 'strict' v1 (llama3.2): 200 items, 198 done, 0 cached, 2 failed; ...>
+    """
+
+    def __init__(self, workspace: Workspace, row: PersonaVersionRow) -> None:
+        self.workspace = workspace
+        self._row = row
+        self.spec = PersonaSpec.coerce(
+            {
+                "description": row.description,
+                "traits": row.traits,
+                "examples": row.examples,
+                "model": row.model,
+                "options": row.options,
+                "template": row.template,
+            }
+        )
+
+    @property
+    def name(self) -> str:
+        return self._row.name
+
+    @property
+    def version(self) -> int:
+        return self._row.version
+
+    @property
+    def model(self) -> str:
+        return self._row.model
+
+    @property
+    def system_prompt(self) -> str:
+        """The system prompt this version was rendered with (stored, so it never drifts)."""
+        return self._row.system_prompt
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def traits(self) -> tuple[Trait, ...]:
+        return self.spec.traits
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        return self.spec.examples
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.spec.options)
+
+    def versions(self) -> pl.DataFrame:
+        """Every version of this persona, oldest first."""
+        import json
+
+        with self.workspace.engine.begin() as conn:
+            rows = store.list_versions(conn, self.name)
+        return pl.DataFrame(
+            [
+                {
+                    "version": r.version,
+                    "model": r.model,
+                    "description": r.description,
+                    "traits": json.dumps(r.traits),
+                    "examples": len(r.examples),
+                    "options": json.dumps(r.options),
+                    "template": r.template,
+                    "created_at": r.created_at,
+                }
+                for r in rows
+            ],
+            schema=_VERSION_SCHEMA,
+        )
+
+    def edit(self, **changes: Any) -> Persona:
+        """A new version with ``changes`` (description, traits, examples, model, options,
+        template) applied to this one. Asking for what the latest version already is makes no
+        new version, so a notebook cell can run twice.
+
+        >>> stricter = persona.edit(traits={"recall": 0.2})  # doctest: +SKIP
+        >>> stricter.version  # doctest: +SKIP
+        2
+        """
+        spec = PersonaSpec.coerce({**self.spec.to_dict(), **changes})
+        return self.workspace.personas._add_version(self.name, spec, create=False)
+
+    def annotate(
+        self,
+        source: Project | Any,
+        *,
+        limit: int | None = None,
+        concurrency: int = 4,
+        retries: int = 2,
+        backoff: float = 0.5,
+        timeout: float = 120.0,
+        stream: bool = False,
+        progress: bool = True,
+        host: str | None = None,
+        labels: Any = None,
+        task: str | None = None,
+        guidelines: str = "",
+    ) -> RunSummary:
+        """Annotate a project's tasks (stored as annotations of kind 'persona') or the rows of
+        a frame (returned in the summary's ``results``; give ``labels`` and ``task``).
+
+        ``concurrency`` requests run at once; a malformed or invalid answer, an HTTP error or a
+        timeout is retried ``retries`` times, waiting ``backoff`` seconds and then twice as long
+        each time, and is then recorded as a failure (see ``failures()``) while the rest go on.
+        Answers are cached by (model digest, prompt, input, schema): a re-run asks nothing.
+        ``host`` defaults to ``OLLAMA_HOST``.
+
+        >>> persona.annotate(proj, limit=50)  # doctest: +SKIP
+        <RunSummary 'strict' v1 (llama3.2): 50 items, 50 done, 0 cached, 0 failed; ...>
+        """
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ValidationError("concurrency", concurrency, "must be a whole number, 1 or more")
+        if not isinstance(retries, int) or retries < 0:
+            raise ValidationError("retries", retries, "must be a whole number, 0 or more")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValidationError("limit", limit, "must be a whole number, 0 or more, or None")
+        ws = self.workspace
+        if hasattr(source, "workspace") and hasattr(source, "labels"):  # a Project
+            with ws.engine.begin() as conn:
+                target = batch.project_target(conn, source.name, limit)
+        else:
+            given: Any = source
+            frame = given if isinstance(given, pl.DataFrame) else pl.DataFrame(given)
+            target = batch.frame_target(
+                frame, labels=labels, task=task, guidelines=guidelines, limit=limit
+            )
+        row = self._row
+        return batch.run(
+            ws.engine,
+            batch.Persona(
+                row.id,
+                row.user_id,
+                row.name,
+                row.version,
+                row.model,
+                row.options,
+                row.system_prompt,
+            ),
+            target,
+            actor=ws.user,
+            host=host,
+            concurrency=concurrency,
+            retries=retries,
+            backoff=backoff,
+            timeout=timeout,
+            stream=stream,
+            progress=progress,
+        )
+
+    def failures(self) -> pl.DataFrame:
+        """Items this persona (any version) could not annotate, with the last raw answer."""
+        with self.workspace.engine.begin() as conn:
+            return store.read_failures(conn, self._row.user_id)
+
+    def __repr__(self) -> str:
+        traits = ", ".join(f"{t.name}={t.value:.2f}" for t in self.traits)
+        return (
+            f"<Persona {self.name!r} v{self.version}: {self.model}{'; ' if traits else ''}{traits}>"
+        )
+
+
+class Personas:
+    """The workspace's personas: ``workspace.personas``."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def create(
+        self,
+        name: str,
+        *,
+        model: str,
+        description: str = "",
+        traits: Sequence[Any] | dict[str, float] = (),
+        examples: Sequence[Any] = (),
+        options: dict[str, Any] | None = None,
+        template: str = DEFAULT_TEMPLATE,
+        exist_ok: bool = False,
+    ) -> Persona:
+        """Create a persona (version 1). With ``exist_ok=True`` an existing persona whose
+        latest version says the same is returned instead, so a notebook can run again.
+
+        >>> ws.personas.create("strict", model="llama3.2",  # doctest: +SKIP
+        ...     traits=[{"name": "recall", "value": 0.3, "description": "marks only sure ones"}],
+        ...     examples=[{"input": "Ada met Bob", "output": {"spans": []},
+        ...                "explanation": "first names alone are not entities"}])
+        <Persona 'strict' v1: llama3.2; recall=0.30>
+        """
+        if not isinstance(name, str) or not name.strip() or name != name.strip():
+            raise ValidationError("name", name, "must be a non-empty name without spaces around")
+        problem = text_problem(name)
+        if problem is not None:
+            raise ValidationError("name", name, problem)
+        spec = PersonaSpec.coerce(
+            {
+                "description": description,
+                "traits": traits,
+                "examples": examples,
+                "model": model,
+                "options": options or {},
+                "template": template,
+            }
+        )
+        with self.workspace.engine.begin() as conn:
+            latest = store.get_version(conn, name)
+        if latest is not None:
+            same = Persona(self.workspace, latest).spec == spec
+            if exist_ok and same:
+                return Persona(self.workspace, latest)
+            rule = (
+                f"is already a persona (at version {latest.version}); open it with "
+                f"workspace.personas.get({name!r}) and make a new version with .edit(...)"
+            )
+            raise ValidationError("name", name, rule)
+        return self._add_version(name, spec, create=True)
+
+    def _add_version(self, name: str, spec: PersonaSpec, *, create: bool) -> Persona:
+        ws = self.workspace
+        prompt = system_prompt(name, spec)
+        with ws.engine.begin() as conn:
+            found = store.find_user(conn, name)
+            if found is not None and found[1] != UserKind.PERSONA:
+                rule = f"is already a {found[1].value} user; give the persona another name"
+                raise ValidationError("name", name, rule)
+            if found is not None:
+                user_id = found[0]
+            elif create:
+                user_id = store.create_persona_user(conn, name, actor=ws.user)
+            else:
+                raise ValidationError("name", name, "is not a persona any more")
+            latest = store.get_version(conn, name)
+            if latest is not None and Persona(ws, latest).spec == spec:
+                return Persona(ws, latest)
+            row = store.add_version(
+                conn,
+                actor=ws.user,
+                actor_id=ws.user_id,
+                user_id=user_id,
+                spec=spec.to_dict(),
+                system_prompt=prompt,
+            )
+        return Persona(ws, row)
+
+    def get(self, name: str, version: int | None = None) -> Persona:
+        """Persona ``name`` at ``version`` (the latest when None)."""
+        with self.workspace.engine.begin() as conn:
+            row = store.get_version(conn, name, version)
+            if row is None:
+                known = store.read_personas(conn)["name"].to_list()
+        if row is None:
+            if version is not None and name in known:
+                rule = f"is not a version of persona {name!r}; see .versions()"
+                raise ValidationError("version", version, rule)
+            shown = ", ".join(repr(n) for n in known[:20]) or "none yet"
+            raise ValidationError("name", name, f"is not a persona; personas are {shown}")
+        return Persona(self.workspace, row)
+
+    def list(self) -> pl.DataFrame:
+        """Every persona at its latest version: name, version, versions, model, description,
+        traits (JSON), annotations, created_at."""
+        with self.workspace.engine.begin() as conn:
+            return store.read_personas(conn)
+
+    def __repr__(self) -> str:
+        return f"<Personas of {self.workspace!r}>"

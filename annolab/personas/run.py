@@ -1,0 +1,188 @@
+"""The async batch behind ``persona.annotate``: bounded concurrency, retries with exponential
+backoff, and a failure recorded per item instead of an exception that stops the batch.
+
+Results go to ``sink`` in small batches as they arrive, so a run stopped half way keeps what it
+had (and the cache makes the next run skip it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from annolab.errors import ValidationError
+from annolab.personas.llm import require_ollama
+from annolab.personas.schemas import to_payload
+from annolab.personas.summary import Outcome
+from annolab.schema import LabelSchema
+
+# Worth another try: the server was busy or broke, not "this model does not exist".
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+SINK_BATCH = 32
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to annotate, with its prompt already rendered."""
+
+    key: str
+    task_id: int | None
+    text: str
+    prompt: str
+    input_hash: str
+    image: bytes | None = None
+    image_size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """How to ask: the model, the persona's system prompt and options, and the policy."""
+
+    host: str
+    model: str
+    system_prompt: str
+    options: dict[str, Any]
+    schema: dict[str, Any]
+    kind: str
+    labels: LabelSchema
+    concurrency: int = 4
+    retries: int = 2
+    backoff: float = 0.5
+    timeout: float = 120.0
+    stream: bool = False
+
+
+def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end from ordinary code, in a notebook too.
+
+    A Jupyter kernel already runs an event loop in this thread, where ``asyncio.run`` refuses
+    to start; there the coroutine runs on a fresh loop in a worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1, thread_name_prefix="annolab-persona") as pool:
+        return pool.submit(asyncio.run, make()).result()
+
+
+async def annotate_items(
+    call: Call,
+    items: Sequence[Item],
+    *,
+    sink: Callable[[list[Outcome]], None],
+    advance: Callable[[Outcome], None],
+) -> list[Outcome]:
+    """Ask the model about every item, at most ``call.concurrency`` at a time."""
+    ollama = require_ollama()
+    client = ollama.AsyncClient(host=call.host, timeout=call.timeout)
+    gate = asyncio.Semaphore(max(1, call.concurrency))
+    pending: list[Outcome] = []
+    outcomes: list[Outcome] = []
+
+    async def flush() -> None:
+        batch = pending[:]
+        pending.clear()
+        if batch:
+            await asyncio.to_thread(sink, batch)
+
+    async def one(item: Item) -> None:
+        async with gate:
+            outcome = await _with_retries(client, call, item)
+        outcomes.append(outcome)
+        pending.append(outcome)
+        advance(outcome)
+        if len(pending) >= SINK_BATCH:
+            await flush()
+
+    try:
+        await asyncio.gather(*(one(item) for item in items))
+        await flush()
+    finally:
+        await client._client.aclose()  # the client has no public close on every version
+    return outcomes
+
+
+async def _with_retries(client: Any, call: Call, item: Item) -> Outcome:
+    ollama = require_ollama()
+    import httpx
+
+    started = time.perf_counter()
+    errors: list[str] = []
+    raw: str | None = None
+    prompt_tokens = completion_tokens = 0
+    attempt = 0
+    while attempt <= call.retries:
+        attempt += 1
+        try:
+            raw, used_in, used_out = await _ask(client, call, item)
+            prompt_tokens += used_in
+            completion_tokens += used_out
+            payload = to_payload(
+                raw, call.kind, call.labels, text=item.text, image_size=item.image_size
+            )
+        except ValidationError as exc:
+            errors.append(f"invalid answer: {exc}")
+        except ollama.ResponseError as exc:
+            errors.append(f"HTTP {exc.status_code}: {exc.error}")
+            if exc.status_code not in RETRY_STATUSES:
+                break
+        except httpx.TimeoutException:
+            errors.append(f"no answer within {call.timeout:g} s")
+        except (ConnectionError, httpx.HTTPError) as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        else:
+            return Outcome(
+                item=item.key,
+                task_id=item.task_id,
+                input_hash=item.input_hash,
+                payload=payload.to_dict(),
+                response=raw,
+                attempts=attempt,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                seconds=time.perf_counter() - started,
+            )
+        if attempt <= call.retries:
+            await asyncio.sleep(call.backoff * 2 ** (attempt - 1))
+    numbered = "; ".join(f"attempt {n}: {e}" for n, e in enumerate(errors, 1))
+    return Outcome(
+        item=item.key,
+        task_id=item.task_id,
+        input_hash=item.input_hash,
+        response=raw,
+        error=numbered,
+        attempts=attempt,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        seconds=time.perf_counter() - started,
+    )
+
+
+async def _ask(client: Any, call: Call, item: Item) -> tuple[str, int, int]:
+    """One chat request; returns the answer's text and its prompt and answer token counts."""
+    message: dict[str, Any] = {"role": "user", "content": item.prompt}
+    if item.image is not None:
+        message["images"] = [item.image]  # the client sends bytes as base64
+    request: dict[str, Any] = {
+        "model": call.model,
+        "messages": [{"role": "system", "content": call.system_prompt}, message],
+        "format": call.schema,
+        "options": call.options or None,
+    }
+    if not call.stream:
+        reply = await client.chat(**request, stream=False)
+        return reply.message.content or "", reply.prompt_eval_count or 0, reply.eval_count or 0
+    parts: list[str] = []
+    last: Any = None
+    async for part in await client.chat(**request, stream=True):
+        parts.append(part.message.content or "")
+        last = part
+    counts = (last.prompt_eval_count or 0, last.eval_count or 0) if last is not None else (0, 0)
+    return "".join(parts), *counts

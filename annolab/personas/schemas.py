@@ -1,0 +1,123 @@
+"""The JSON schema a model must answer in (Ollama's ``format=``), per kind of task, and the
+conversion of its answer into a payload checked by the same validator as a human's.
+
+Models are poor at counting characters, so for spans they quote the words and we find the
+offsets: the n-th time the same words are quoted, they are the n-th place they occur.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from annolab.errors import ValidationError
+from annolab.schema import LabelSchema, Payload, validate_payload
+
+KINDS = ("spans", "choice", "choices", "boxes")
+
+
+def task_kind(layout: dict[str, Any]) -> str:
+    """The kind of answer a project's layout asks for (its first question)."""
+    questions = layout.get("questions") or [{}]
+    kind = str(questions[0].get("kind", "spans"))
+    if kind not in KINDS:
+        rule = f"is not a kind personas can answer; they answer {', '.join(KINDS)}"
+        raise ValidationError("layout.questions[0].kind", kind, rule)
+    return kind
+
+
+def output_schema(kind: str, labels: LabelSchema) -> dict[str, Any]:
+    """The JSON schema of the answer to a ``kind`` task with these labels.
+
+    >>> output_schema("choice", LabelSchema.from_names(["pos", "neg"]))["properties"]["label"]
+    {'type': 'string', 'enum': ['pos', 'neg']}
+    """
+    label = {"type": "string", "enum": list(labels.names)}
+    number = {"type": "number", "minimum": 0}
+    if kind == "spans":
+        span = _object({"text": {"type": "string", "minLength": 1}, "label": label})
+        return _object({"spans": {"type": "array", "items": span}})
+    if kind == "choice":
+        return _object({"label": label})
+    if kind == "choices":
+        return _object({"labels": {"type": "array", "items": label, "uniqueItems": True}})
+    if kind == "boxes":
+        box = _object({"label": label, "x": number, "y": number, "width": number, "height": number})
+        return _object({"boxes": {"type": "array", "items": box}})
+    rule = f"is not a kind personas can answer; they answer {', '.join(KINDS)}"
+    raise ValidationError("task", kind, rule)
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def to_payload(
+    raw: str,
+    kind: str,
+    labels: LabelSchema,
+    *,
+    text: str,
+    image_size: tuple[int, int] | None = None,
+) -> Payload:
+    """The model's raw answer as a validated payload; raises ``ValidationError``.
+
+    >>> to_payload('{"spans": [{"text": "Ada", "label": "PER"}]}', "spans",
+    ...            LabelSchema.from_names(["PER"]), text="Ada met Ada").to_dict()
+    {'kind': 'spans', 'spans': [{'start': 0, 'end': 3, 'label': 'PER'}]}
+    """
+    try:
+        answer = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        rule = f"is not valid JSON ({exc.msg} at character {exc.pos})"
+        raise ValidationError("response", raw, rule) from exc
+    if not isinstance(answer, dict):
+        raise ValidationError("response", answer, "must be a JSON object")
+    data: dict[str, Any]
+    if kind == "spans":
+        data = {"kind": "spans", "spans": _offsets(answer.get("spans"), text)}
+    elif kind == "choice":
+        data = {"kind": "choice", "label": answer.get("label")}
+    elif kind == "choices":
+        data = {"kind": "choices", "labels": answer.get("labels")}
+    else:
+        boxes = answer.get("boxes")
+        data = {
+            "kind": "boxes",
+            "boxes": [_box(b) for b in boxes] if isinstance(boxes, list) else boxes,
+        }
+    return validate_payload(data, labels=labels, text=text, image_size=image_size)
+
+
+def _offsets(spans: object, text: str) -> object:
+    if not isinstance(spans, list):
+        return spans  # the validator says what is wrong with it
+    found: list[object] = []
+    used: dict[str, int] = {}  # words -> where to search from for their next occurrence
+    for index, span in enumerate(spans):
+        if not isinstance(span, dict) or not isinstance(span.get("text"), str):
+            found.append(span)
+            continue
+        words = span["text"]
+        start = text.find(words, used.get(words, 0)) if words else -1
+        if start < 0:
+            rule = "does not occur in the task text (quote the words exactly)"
+            raise ValidationError(f"spans[{index}].text", words, rule)
+        used[words] = start + len(words)
+        found.append({"start": start, "end": start + len(words), "label": span.get("label")})
+    return found
+
+
+def _box(box: object) -> object:
+    if not isinstance(box, dict):
+        return box
+    # Models write whole pixels as ints; the payload wants floats.
+    return {
+        k: float(v) if k != "label" and isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in box.items()
+    }
