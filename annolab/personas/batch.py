@@ -22,7 +22,7 @@ from annolab.personas.prompts import input_hash, prompt_hash, sha256, task_promp
 from annolab.personas.run import Call, Item, annotate_items, run_coroutine
 from annolab.personas.schemas import KINDS, output_schema, task_kind
 from annolab.personas.summary import Outcome, RunSummary
-from annolab.schema import LabelSchema, validate_labels
+from annolab.schema import LabelSchema, payload_from_dict, validate_labels
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import personas as store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
@@ -161,7 +161,8 @@ def run(
             item=i.key,
             task_id=i.task_id,
             input_hash=i.input_hash,
-            payload=known[i.input_hash].payload,
+            # Through the payload model again: JSONB reorders keys, this puts them back.
+            payload=payload_from_dict(known[i.input_hash].payload).to_dict(),
             response=known[i.input_hash].response,
             cached=True,
         )
