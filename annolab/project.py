@@ -42,6 +42,8 @@ from annolab.workflow.spec import Workflow
 
 if TYPE_CHECKING:
     from annolab.annotate import AnnotationLoop
+    from annolab.personas.embedders import Embedder
+    from annolab.personas.embeddings import EmbedReport
     from annolab.session import Session
     from annolab.workspace import Workspace
 
@@ -420,6 +422,48 @@ class Project:
 
     def __repr__(self) -> str:
         return f"<Project {self.name!r} ({self.status.value}), labels {self.labels.names}>"
+
+    # Embeddings: annolab.personas.embeddings does the work (imported when used, as it builds
+    # on this class).
+
+    def embed(
+        self, embedder: Embedder | str = "all-minilm", *, batch_size: int = 256
+    ) -> EmbedReport:
+        """Embed task texts that have no vector of this model yet (a string is an Ollama model).
+
+        >>> proj.embed(SentenceTransformerEmbedder())  # doctest: +SKIP
+        <EmbedReport 1000 embedded, 0 reused, 0 unchanged>
+        """
+        from annolab.personas.embeddings import embed_tasks
+
+        return embed_tasks(self, embedder, batch_size=batch_size)
+
+    def similar(
+        self,
+        text: str | None = None,
+        *,
+        task: str | None = None,
+        k: int = 10,
+        embedder: Embedder | str = "all-minilm",
+    ) -> pl.DataFrame:
+        """The ``k`` tasks closest by cosine to ``text`` or to the task with external id ``task``.
+
+        >>> proj.similar(task="doc-17", k=5)  # doctest: +SKIP
+        """
+        from annolab.personas.embeddings import similar
+
+        return similar(self, text, task=task, k=k, embedder=embedder)
+
+    def near_duplicates(
+        self, *, threshold: float = 0.95, embedder: Embedder | str = "all-minilm"
+    ) -> pl.DataFrame:
+        """Pairs of tasks whose embeddings have cosine similarity >= ``threshold``.
+
+        >>> proj.near_duplicates(threshold=0.98)  # doctest: +SKIP
+        """
+        from annolab.personas.embeddings import near_duplicates
+
+        return near_duplicates(self, threshold=threshold, embedder=embedder)
 
 
 def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> Any:

@@ -28,6 +28,8 @@ TABLES = {
     "persona_versions",
     "llm_cache",
     "llm_failures",
+    "embedding_models",
+    "embeddings",
     "alembic_version",
 }
 

@@ -10,6 +10,7 @@ also the name of a table.
 from enum import Enum
 
 import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects import postgresql as pg
 
 from annolab.schema import enums
@@ -349,3 +350,62 @@ llm_failures = sa.Table(
     _created_at(),
     sa.Index("ix_llm_failures_persona_version", "persona_version_id", "created_at"),
 )
+
+# Embeddings (migration 0006). The vector column has no fixed size so that models of several
+# dimensions share one table; each dimension in HNSW_DIMENSIONS gets a partial expression index
+# that a query uses when it repeats ``embedding::vector(N)`` and ``dimension = N``. Other
+# dimensions are searched exactly. The migration's docstring gives the reasons.
+HNSW_DIMENSIONS = (384, 768, 1024)
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+
+embedding_models = sa.Table(
+    "embedding_models",
+    metadata,
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("dimension", sa.Integer, nullable=False),  # fixed once the first vector is stored
+    _created_at(),
+    sa.UniqueConstraint("model", "dimension"),  # the target of embeddings' composite key
+    sa.CheckConstraint("dimension BETWEEN 1 AND 16000", name="dimension_range"),
+)
+
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    _id(),
+    sa.Column("owner_kind", sa.Text, nullable=False),  # 'task' or 'example'
+    sa.Column("owner_id", sa.BigInteger, nullable=False),  # tasks.id or persona_versions.id
+    sa.Column("part", sa.Integer, nullable=False, server_default="0"),  # an example's position
+    sa.Column(
+        "project_id",
+        sa.BigInteger,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("dimension", sa.Integer, nullable=False),
+    sa.Column("embedding", Vector(), nullable=False),
+    sa.Column("content_hash", sa.Text, nullable=False),  # sha256 of the text, hex
+    _created_at(),
+    sa.UniqueConstraint("owner_kind", "owner_id", "part", "model"),
+    sa.ForeignKeyConstraint(
+        ["model", "dimension"],
+        ["embedding_models.model", "embedding_models.dimension"],
+        name="fk_embeddings_model_embedding_models",
+    ),
+    sa.CheckConstraint("owner_kind IN ('task', 'example')", name="owner_kind_known"),
+    sa.CheckConstraint("vector_dims(embedding) = dimension", name="dimension_matches"),
+    sa.Index("ix_embeddings_project_id_model", "project_id", "model"),
+    # Finds a stored vector of the same text, so a repeated text is never embedded twice.
+    sa.Index("ix_embeddings_model_content_hash", "model", "content_hash"),
+)
+
+for _dim in HNSW_DIMENSIONS:
+    sa.Index(
+        f"ix_embeddings_hnsw_{_dim}",
+        sa.cast(embeddings.c.embedding, Vector(_dim)).label(f"embedding_{_dim}"),
+        postgresql_using="hnsw",
+        postgresql_ops={f"embedding_{_dim}": "vector_cosine_ops"},
+        postgresql_where=sa.text(f"dimension = {_dim}"),
+        postgresql_with={"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION},
+    )
