@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 import annolab as al
 from annolab.errors import PersonaError
@@ -303,3 +304,45 @@ def test_boxes_send_image_bytes_and_are_checked_against_the_image(
     assert json.loads(project.annotations()["payload"][0])["boxes"] == [
         {"x": 5.0, "y": 2.0, "width": 10.0, "height": 8.0, "label": "cat"}
     ]
+
+
+def test_an_unreadable_image_fails_alone(workspace: al.Workspace, tmp_path: Path) -> None:
+    image = tmp_path / "dog.png"
+    image.write_bytes(_png(20, 20))
+    project = workspace.create_project(
+        f"test-{uuid.uuid4().hex[:12]}", labels=["dog"], layout="bbox"
+    )
+    paths = [str(image), str(tmp_path / "gone.png")]
+    project.add_tasks(pl.DataFrame({"id": ["here", "gone"], "text": paths}), id="id")
+    answer = json.dumps({"boxes": [{"label": "dog", "x": 1, "y": 1, "width": 5, "height": 5}]})
+    with serve_ollama([MODEL], responder=lambda r: answer) as server:
+        summary = persona(workspace).annotate(project, host=server.url, **fast())
+        assert server.calls("/api/chat") == 1
+    assert summary.results.select("item", "error").rows() == [
+        ("here", None),
+        ("gone", f"image={str(tmp_path / 'gone.png')!r} is not a file that exists"),
+    ]
+
+
+def test_each_run_is_recorded_as_an_event(workspace: al.Workspace, ner: al.Project) -> None:
+    annotator = persona(workspace)
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+        annotator.annotate(ner, host=server.url, **fast())
+        annotator.annotate(ner, host=server.url, **fast())
+    with workspace.engine.begin() as conn:
+        runs = (
+            conn.execute(
+                sa.text(
+                    "SELECT after FROM events WHERE action = 'persona.annotated' "
+                    "AND project_id = :p ORDER BY id"
+                ),
+                {"p": ner.id},
+            )
+            .scalars()
+            .all()
+        )
+    assert [(r["done"], r["cached"], r["failed"], r["version"]) for r in runs] == [
+        (3, 0, 0, 1),
+        (0, 3, 0, 1),
+    ]
+    assert runs[0]["model_digest"] == digest_of(f"{MODEL}:latest")

@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -25,7 +25,8 @@ from annolab.personas.summary import Outcome, RunSummary
 from annolab.schema import LabelSchema, payload_from_dict, validate_labels
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import personas as store
-from annolab.store.annotations import NewAnnotation, upsert_annotations
+from annolab.store.annotations import NewAnnotation, annotation_owners, upsert_annotations
+from annolab.store.events import record_event
 from annolab.store.projects import get_project
 from annolab.store.tasks import read_tasks
 
@@ -169,27 +170,65 @@ def run(
         for i in items
         if i.input_hash in known
     ]
-    todo = [i for i in items if i.input_hash not in known]
+    todo = [
+        replace(
+            i,
+            prompt=task_prompt(
+                target.kind,
+                target.labels,
+                guidelines=target.guidelines,
+                text=i.text,
+                image_size=i.image_size,
+            ),
+        )
+        for i in items
+        if i.input_hash not in known
+    ]
     sink = _sink(engine, persona, target, info, hashes, actor)
     sink(cached + bad)
     bar = _bar(len(items) + len(bad), persona, progress)
     bar.update(len(cached) + len(bad))
     try:
-        asked = run_coroutine(
-            lambda: annotate_items(call, todo, sink=sink, advance=lambda _: bar.update(1))
+        asked = (
+            run_coroutine(
+                lambda: annotate_items(call, todo, sink=sink, advance=lambda _: bar.update(1))
+            )
+            if todo
+            else []
         )
     finally:
         bar.close()
     # Report in the order the items came, not the order the answers did.
     position = {key: index for index, (key, _, _) in reversed(list(enumerate(target.items)))}
     outcomes = sorted([*cached, *bad, *asked], key=lambda o: position.get(o.item, 0))
-    return RunSummary.of(
+    summary = RunSummary.of(
         outcomes,
         persona=persona.name,
         version=persona.version,
         model=persona.model,
         seconds=time.perf_counter() - started,
     )
+    with engine.begin() as conn:
+        record_event(
+            conn,
+            actor=actor,
+            action="persona.annotated",
+            entity="user",
+            entity_id=persona.user_id,
+            project_id=target.project_id,
+            after={
+                "version": persona.version,
+                "model": persona.model,
+                "model_digest": info.digest,
+                "prompt_hash": hashes["prompt_hash"],
+                "done": summary.done,
+                "cached": summary.cached,
+                "failed": summary.failed,
+                "tokens": summary.tokens,
+                "seconds": round(summary.seconds, 3),
+            },
+        )
+    return summary
 
 
 def _items(target: Target) -> tuple[list[Item], list[Outcome]]:
@@ -206,10 +245,7 @@ def _items(target: Target) -> tuple[list[Item], list[Outcome]]:
                 bad.append(Outcome(key, task_id, input_hash(text, None), error=str(exc)))
                 continue
             size = image_size(image) or _declared_size(data)
-        prompt = task_prompt(
-            target.kind, target.labels, guidelines=target.guidelines, text=text, image_size=size
-        )
-        items.append(Item(key, task_id, text, prompt, input_hash(text, image), image, size))
+        items.append(Item(key, task_id, text, input_hash(text, image), image, size))
     return items, bad
 
 
@@ -263,7 +299,11 @@ def _sink(  # noqa: PLR0917 - a private factory; each argument is a different pa
             store.store_answers(conn, answers)
             store.store_failures(conn, failures)
             if target.project_id is not None:
-                rows = [_annotation(o, persona, target, info, hashes) for o in batch if o.ok]
+                made = [(o, _annotation(o, persona, target, info, hashes)) for o in batch if o.ok]
+                # A cached answer's annotation is usually stored already (its id is derived
+                # from the same inputs): one lookup instead of an upsert per row.
+                stored = annotation_owners(conn, [row.id for o, row in made if o.cached])
+                rows = [row for o, row in made if not (o.cached and row.id in stored)]
                 upsert_annotations(conn, rows, actor=actor, project_id=target.project_id)
 
     return store_outcomes

@@ -308,6 +308,8 @@ class Personas:
                 rule = f"is not a version of persona {name!r}; see .versions()"
                 raise ValidationError("version", version, rule)
             shown = ", ".join(repr(n) for n in known[:20]) or "none yet"
+            if len(known) > 20:
+                shown += f", ... ({len(known)} in all; see workspace.personas.list())"
             raise ValidationError("name", name, f"is not a persona; personas are {shown}")
         return Persona(self.workspace, row)
 

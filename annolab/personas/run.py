@@ -29,15 +29,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to annotate, with its prompt already rendered."""
+    """One thing to annotate; ``prompt`` is rendered only once the cache could not answer."""
 
     key: str
     task_id: int | None
     text: str
-    prompt: str
     input_hash: str
     image: bytes | None = None
     image_size: tuple[int, int] | None = None
+    prompt: str = ""
 
 
 @dataclass(frozen=True)
