@@ -38,6 +38,7 @@ from annolab.workflow import admin
 from annolab.workflow.engine import Clock, Engine
 from annolab.workflow.goals import GOALS, Goal, SignOff, walk
 from annolab.workflow.progress import Progress, compute_progress
+from annolab.workflow.quality import evaluate_all
 from annolab.workflow.spec import Workflow
 
 if TYPE_CHECKING:
@@ -282,6 +283,15 @@ class Project:
         ...     "actions": ["alert", "restrict_assignment"]}])
         """
         checked = _checked(RULES, rules, "rules")
+        has_review = any(s.kind == "review" for s in self.workflow.steps)
+        for i, rule in enumerate(checked):
+            if "require_review" in rule.actions and not has_review:
+                raise ValidationError(
+                    f"rules.{i}.actions",
+                    list(rule.actions),
+                    f"(rule {rule.name!r}): require_review needs a workflow with a review step, "
+                    "e.g. al.workflows.review(fraction=0.1), and this project's has none",
+                )
         with self._admin() as (conn, _engine, actor):
             settings = update_settings(
                 conn,
@@ -291,6 +301,31 @@ class Project:
                 value=RULES.dump_python(checked, mode="json"),
             )
         self._row = replace(self._row, settings=settings)
+
+    def evaluate_rules(self, now: dt.datetime | None = None) -> pl.DataFrame:
+        """Check every quality rule now, for every scope with scores, and carry out what fires.
+
+        Submits check only the scopes of the submission (its annotation, annotator, the
+        annotator's teams and the project); this checks them all, for instance after the rules
+        or the teams changed. Actions are carried out as on submit: an alert or review
+        requirement still in force, or a restriction not yet lifted, is not recorded again, so
+        running it twice records nothing new; a rule that no longer holds is marked cleared.
+        ``now`` defaults to the project's clock. Admins, team leads and the creator only.
+
+        Returns one row per (rule, scope) that holds: ``rule``, ``scope_kind`` (task, user,
+        team, project), ``scope`` (annotation id, user, team or project name), ``score``, ``n``
+        (samples), ``reason``, ``actions``.
+
+        >>> proj.set_rules([{"name": "weak team", "scope": "team",  # doctest: +SKIP
+        ...     "when": {"kind": "threshold", "below": 0.7, "min_samples": 40},
+        ...     "actions": ["alert", "restrict_assignment"]}])
+        >>> proj.evaluate_rules().select("rule", "scope", "score")  # doctest: +SKIP
+        """
+        when = now or self._clock()
+        with self._admin() as (conn, _engine, actor):
+            return evaluate_all(
+                conn, project_id=self.id, actor=actor.name, rules=self.rules, now=when
+            )
 
     def lift_restriction(self, user: str, *, reason: str) -> None:
         """Let ``user`` take tasks again after a quality rule restricted them."""
@@ -473,4 +508,5 @@ def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> A
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ValidationError(f"{field}.{where}", first.get("input"), first["msg"]) from exc
+        rule = first["msg"].removeprefix("Value error, ")
+        raise ValidationError(f"{field}.{where}", first.get("input"), rule) from exc

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
 
 EPSILON = 1e-9
 Action = Literal["alert", "require_review", "restrict_assignment", "auto_approve"]
@@ -74,12 +74,71 @@ class Composite(_Config):
 Condition = Annotated[Threshold | Trend | Comparison | Composite, Field(discriminator="kind")]
 
 
+# What each scope's rule may do. A team's or the project's score is an average over many
+# annotations, so it can not vouch for one submission (no auto_approve there), and restricting
+# a whole project would stop every annotator at once: pause the project instead.
+ALLOWED_ACTIONS: dict[str, tuple[Action, ...]] = {
+    "task": ("alert", "require_review", "restrict_assignment", "auto_approve"),
+    "user": ("alert", "require_review", "restrict_assignment", "auto_approve"),
+    "team": ("alert", "require_review", "restrict_assignment"),
+    "project": ("alert", "require_review"),
+}
+
+
 class Rule(_Config):
+    """A condition on the combined score of one scope (a task's annotation, a user, a team or
+    the whole project) and what to do while it holds. Actions a scope can not honour
+    (``ALLOWED_ACTIONS``) are refused here, when the rule is defined.
+
+    >>> Rule(name="team low", scope="team", when=Threshold(below=0.7, min_samples=50),
+    ...      actions=("alert", "restrict_assignment")).scope
+    'team'
+    """
+
     name: str
     scope: Scope = "user"
     evaluators: tuple[Evaluator, ...] = (Evaluator(name="gold_accuracy"),)
     when: Condition
     actions: tuple[Action, ...] = ("alert",)
+
+    @field_validator("when")
+    @classmethod
+    def _peers_exist(cls, when: Condition, info: ValidationInfo) -> Condition:
+        if info.data.get("scope") == "project" and _compares(when):
+            msg = (
+                f"rule {info.data.get('name')!r}: when.kind='comparison' needs peers, and "
+                "scope='project' has none (one project); use a threshold or a trend"
+            )
+            raise ValueError(msg)
+        return when
+
+    @field_validator("actions")
+    @classmethod
+    def _allowed_for_scope(
+        cls, actions: tuple[Action, ...], info: ValidationInfo
+    ) -> tuple[Action, ...]:
+        scope = info.data.get("scope")
+        allowed = ALLOWED_ACTIONS.get(str(scope), ())
+        for action in actions:
+            if scope is not None and action not in allowed:
+                why = {
+                    "auto_approve": "a group's average can not vouch for one submission; "
+                    "use scope='task' or 'user'",
+                    "restrict_assignment": "it would stop every annotator in the project; "
+                    "alert, require review, or pause the project",
+                }[action]
+                msg = (
+                    f"rule {info.data.get('name')!r}: {action!r} is not allowed with "
+                    f"scope={scope!r} ({why}); allowed: {', '.join(allowed)}"
+                )
+                raise ValueError(msg)
+        return actions
+
+
+def _compares(condition: Condition) -> bool:
+    if isinstance(condition, Composite):
+        return any(_compares(c) for c in condition.conditions)
+    return isinstance(condition, Comparison)
 
 
 RULES: TypeAdapter[list[Rule]] = TypeAdapter(list[Rule])
