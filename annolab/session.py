@@ -20,11 +20,15 @@ from annolab.schema import validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.store.annotations import NewAnnotation
 from annolab.store.assignments import queue_counts, renew_lease, step_annotations
-from annolab.store.users import ensure_user, user_profile
+from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow.engine import Clock, Engine, refusal
 
 if TYPE_CHECKING:
     from annolab.project import Project
+
+# Leases last many minutes, so returning expired ones to the pool every few seconds is enough;
+# a claim that finds the queue empty sweeps anyway.
+SWEEP_EVERY = dt.timedelta(seconds=10)
 
 
 def utc_now() -> dt.datetime:
@@ -61,6 +65,10 @@ class Session:
         self.user = user or project.workspace.user
         self.current: Item | None = None
         self._opened_at = time.monotonic()
+        self._swept_at: dt.datetime | None = None
+        # Who the user is, as of their last claim: the claim checks eligibility afresh; submit,
+        # review and skip only need to know whose assignment it is.
+        self._profile: UserProfile | None = None
 
     @property
     def _engine(self) -> Engine:
@@ -68,9 +76,13 @@ class Session:
 
     def next(self, *, resume: bool = True) -> Item | None:
         """Claim the next task; one you already hold comes back first unless ``resume=False``."""
+        now = self.clock()
+        sweep = self._swept_at is None or now - self._swept_at >= SWEEP_EVERY
         with self.project.workspace.engine.begin() as conn:
-            profile = user_profile(conn, self.user_id)
-            claim = self._engine.claim(conn, profile, resume=resume)
+            profile = self._profile = user_profile(conn, self.user_id)
+            claim = self._engine.claim(conn, profile, resume=resume, sweep=sweep)
+            if sweep:
+                self._swept_at = now
             if claim is None:
                 self.current = None
                 return None
@@ -142,9 +154,7 @@ class Session:
             guidelines_version=self.project._row.guidelines_version,
         )
         with self.project.workspace.engine.begin() as conn:
-            self._engine.submit(
-                conn, user_profile(conn, self.user_id), item.assignment_id, annotation
-            )
+            self._engine.submit(conn, self._who(conn), item.assignment_id, annotation)
         if status is AnnotationStatus.SUBMITTED:
             self.current = None
         return final_id
@@ -156,7 +166,7 @@ class Session:
         with self.project.workspace.engine.begin() as conn:
             self._engine.review(
                 conn,
-                user_profile(conn, self.user_id),
+                self._who(conn),
                 item.assignment_id,
                 ReviewDecision(decision),
                 comment,
@@ -167,7 +177,7 @@ class Session:
         """Hand the current task back; you will not be offered it at this step again."""
         item = self._require_current()
         with self.project.workspace.engine.begin() as conn:
-            self._engine.skip(conn, user_profile(conn, self.user_id), item.assignment_id)
+            self._engine.skip(conn, self._who(conn), item.assignment_id)
         self.current = None
 
     def queue_counts(self) -> tuple[int, int]:
@@ -187,6 +197,11 @@ class Session:
                 msg = "your lease on this task has ended; claim a task again with session.next()"
                 raise AssignmentError(msg)
         return until
+
+    def _who(self, conn: sa.Connection) -> UserProfile:
+        if self._profile is None:
+            self._profile = user_profile(conn, self.user_id)
+        return self._profile
 
     def _require_current(self) -> Item:
         if self.current is None:

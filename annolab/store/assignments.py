@@ -35,7 +35,7 @@ class Claim:
     lease_expires_at: dt.datetime
 
 
-def expire_leases(conn: sa.Connection, *, project_id: int, now: dt.datetime) -> int:
+def expire_leases(conn: sa.Connection, project_id: int, now: dt.datetime) -> int:
     """Hand back the places of leases that ran out; returns how many expired."""
     rows = conn.execute(
         sa.text(
@@ -72,16 +72,29 @@ def expire_leases(conn: sa.Connection, *, project_id: int, now: dt.datetime) -> 
     return len(rows)
 
 
-def active_count(conn: sa.Connection, *, project_id: int, user_id: int) -> int:
-    return int(
-        conn.execute(
-            sa.text(
-                "SELECT count(*) FROM assignments a JOIN tasks t ON t.id = a.task_id "
-                "WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'active'"
-            ),
-            {"p": project_id, "u": user_id},
-        ).scalar_one()
-    )
+def standing(
+    conn: sa.Connection, *, project_id: int, user_id: int, now: dt.datetime
+) -> tuple[Claim | None, int]:
+    """(the oldest task this user holds with a live lease, how many live leases they hold).
+
+    The held task comes back to ``next()`` after a kernel restart, or when a review hands it
+    back for revision. Leases past their end count for nothing even before a sweep marks them.
+    """
+    row = conn.execute(
+        sa.text(
+            "SELECT a.id, a.task_id, t.external_id, a.step, t.data, a.lease_expires_at, "
+            "  a.step = t.step AS current, count(*) OVER () AS holding "
+            "FROM assignments a JOIN tasks t ON t.id = a.task_id "
+            "WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'active' "
+            "  AND a.lease_expires_at >= :now "
+            "ORDER BY a.step = t.step DESC, a.id LIMIT 1"
+        ),
+        {"p": project_id, "u": user_id, "now": now},
+    ).one_or_none()
+    if row is None:
+        return None, 0
+    held = Claim(*row[:6]) if row.current else None
+    return held, int(row.holding)
 
 
 def _number(key: str) -> str:
@@ -119,6 +132,7 @@ def claim_next_task(
     priority; without it the order is priority then arrival, which the queue index serves.
     """
     order = "t.priority DESC, t.id" if urgency is None else _URGENCY_ORDER
+    # One statement: pick and count the task, add the assignment, log the event.
     picked = conn.execute(
         sa.text(
             f"""
@@ -133,42 +147,40 @@ def claim_next_task(
                 ORDER BY {order}
                 LIMIT 1
                 FOR NO KEY UPDATE OF t SKIP LOCKED
+            ), took AS (
+                UPDATE tasks t SET assigned = t.assigned + 1, status = 'in_progress'
+                FROM pick WHERE t.id = pick.id
+                RETURNING t.id, t.external_id, t.step, t.data
+            ), placed AS (
+                INSERT INTO assignments (task_id, step, user_id, status, lease_expires_at,
+                                         created_at)
+                SELECT id, step, :u, 'active', :exp, :now FROM took
+                RETURNING id, task_id, step
+            ), logged AS (
+                INSERT INTO events (actor, action, entity, entity_id, project_id, after)
+                SELECT :actor, 'task.assigned', 'task', task_id::text, :p,
+                       jsonb_build_object('step', step, 'user_id', CAST(:u AS bigint),
+                                          'assignment_id', id)
+                FROM placed
             )
-            UPDATE tasks t SET assigned = t.assigned + 1, status = 'in_progress'
-            FROM pick WHERE t.id = pick.id
-            RETURNING t.id, t.external_id, t.step, t.data
+            SELECT placed.id, took.id, took.external_id, took.step, took.data
+            FROM took JOIN placed ON placed.task_id = took.id
             """
         ),
         {
             "p": project_id,
             "u": user_id,
+            "actor": actor,
             "steps": list(steps),
             "exclude": list(exclude_earlier),
             "now": now,
+            "exp": now + lease,
             "w": list(urgency or (0.0, 0.0, 0.0)),
         },
     ).one_or_none()
     if picked is None:
         return None
-    expires = now + lease
-    assignment_id = conn.execute(
-        sa.text(
-            "INSERT INTO assignments "
-            "(task_id, step, user_id, status, lease_expires_at, created_at) "
-            "VALUES (:t, :s, :u, 'active', :exp, :now) RETURNING id"
-        ),
-        {"t": picked.id, "s": picked.step, "u": user_id, "exp": expires, "now": now},
-    ).scalar_one()
-    record_event(
-        conn,
-        actor=actor,
-        action="task.assigned",
-        entity="task",
-        entity_id=picked.id,
-        project_id=project_id,
-        after={"step": picked.step, "user_id": user_id, "assignment_id": assignment_id},
-    )
-    return Claim(assignment_id, picked.id, picked.external_id, picked.step, picked.data, expires)
+    return Claim(picked[0], picked[1], picked[2], picked[3], picked[4], now + lease)
 
 
 def renew_lease(conn: sa.Connection, *, assignment_id: int, until: dt.datetime) -> bool:
@@ -221,7 +233,8 @@ def lock_task(conn: sa.Connection, task_id: int) -> sa.Row[Any]:
     """The task row, locked for this transaction: step decisions happen one at a time."""
     return conn.execute(
         sa.text(
-            "SELECT id, project_id, step, status, assigned, needed, data FROM tasks "
+            "SELECT id, project_id, step, status::text AS status, assigned, needed, data "
+            "FROM tasks "
             "WHERE id = :t FOR NO KEY UPDATE"
         ),
         {"t": task_id},
@@ -256,11 +269,18 @@ def move_task(
     needed: int,
     reset_assigned: bool,
     reason: str,
+    before: tuple[str, str, int] | None = None,
 ) -> None:
-    """Put a task at ``step`` with ``status`` and record why, in one event."""
-    before = conn.execute(
-        sa.text("SELECT status::text, step, needed FROM tasks WHERE id = :t"), {"t": task_id}
-    ).one()
+    """Put a task at ``step`` with ``status`` and record why, in one event.
+
+    ``before`` is the task's (status, step, needed) when the caller has just read it under
+    its lock; otherwise it is read here.
+    """
+    if before is None:
+        row = conn.execute(
+            sa.text("SELECT status::text, step, needed FROM tasks WHERE id = :t"), {"t": task_id}
+        ).one()
+        before = (row[0], row[1], row[2])
     current, target = TaskStatus(before[0]), TaskStatus(status)
     if target not in TASK_TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in TASK_TRANSITIONS[current])) or "none"
@@ -286,23 +306,6 @@ def move_task(
         before={"status": before[0], "step": before[1], "needed": before[2]},
         after={"status": status, "step": step, "needed": needed},
     )
-
-
-def held_claim(
-    conn: sa.Connection, *, project_id: int, user_id: int, now: dt.datetime
-) -> Claim | None:
-    """The oldest task this user holds with a live lease (after a kernel restart, or handed
-    back for revision), so ``next()`` resumes it instead of taking another."""
-    row = conn.execute(
-        sa.text(
-            "SELECT a.id, a.task_id, t.external_id, a.step, t.data, a.lease_expires_at "
-            "FROM assignments a JOIN tasks t ON t.id = a.task_id "
-            "WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'active' "
-            "AND a.step = t.step AND a.lease_expires_at >= :now ORDER BY a.id LIMIT 1"
-        ),
-        {"p": project_id, "u": user_id, "now": now},
-    ).one_or_none()
-    return None if row is None else Claim(*row)
 
 
 def record_review(

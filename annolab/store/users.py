@@ -44,32 +44,26 @@ class UserProfile:
 
 
 def user_profile(conn: sa.Connection, user_id: int) -> UserProfile:
+    """Who ``user_id`` is, with roles, skills and teams, in one round trip (every claim asks)."""
     row = conn.execute(
-        sa.text("SELECT id, name, kind::text, roles::text[] FROM users WHERE id = :u"),
+        sa.text(
+            "SELECT u.id, u.name, u.kind::text, u.roles::text[], "
+            "  ARRAY(SELECT s.skill || ':' || s.proficiency::text FROM user_skills s "
+            "        WHERE s.user_id = u.id) AS skills, "
+            "  ARRAY(SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id "
+            "        WHERE m.user_id = u.id) AS teams "
+            "FROM users u WHERE u.id = :u"
+        ),
         {"u": user_id},
     ).one()
-    skills = conn.execute(
-        sa.text("SELECT skill, proficiency::text FROM user_skills WHERE user_id = :u"),
-        {"u": user_id},
-    ).all()
-    teams = (
-        conn.execute(
-            sa.text(
-                "SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id "
-                "WHERE m.user_id = :u"
-            ),
-            {"u": user_id},
-        )
-        .scalars()
-        .all()
-    )
+    skills = (s.rpartition(":") for s in row.skills)  # a skill name may itself hold a colon
     return UserProfile(
         id=row.id,
         name=row.name,
         kind=UserKind(row.kind),
         roles=frozenset(Role(r) for r in row.roles),
-        skills={s.skill: Proficiency(s.proficiency) for s in skills},
-        teams=frozenset(teams),
+        skills={skill: Proficiency(level) for skill, _, level in skills},
+        teams=frozenset(row.teams),
     )
 
 

@@ -98,7 +98,16 @@ def consensus(
 
     ``majority`` keeps each span, box or label chosen by more than half of the (weighted)
     annotators; ``unanimous`` needs all of them to be equal; ``weighted`` is majority with the
-    given weights (annotator quality).
+    given weights (annotator quality). Two people never draw the same box to the pixel, so
+    boxes vote by overlap: boxes of one label with IoU >= 0.5 are one box, drawn where their
+    (weighted) mean puts it.
+
+    >>> a = {"kind": "boxes", "boxes": [{"x": 10, "y": 10, "width": 100, "height": 50,
+    ...                                  "label": "car"}]}
+    >>> b = {"kind": "boxes", "boxes": [{"x": 14, "y": 10, "width": 100, "height": 54,
+    ...                                  "label": "car"}]}
+    >>> consensus([a, b], "majority")["boxes"]
+    [{'x': 12.0, 'y': 10.0, 'width': 100.0, 'height': 52.0, 'label': 'car'}]
     """
     weights = list(weights or [1.0] * len(payloads))
     if method == "unanimous":
@@ -108,6 +117,8 @@ def consensus(
         msg = f"consensus={method!r} is not a consensus method; use majority, weighted or unanimous"
         raise WorkflowError(msg)
     total = sum(weights)
+    if payloads[0]["kind"] == "boxes":
+        return {"kind": "boxes", "boxes": _box_votes(payloads, weights, total / 2)}
     votes: dict[tuple[Any, ...], float] = {}
     for payload, weight in zip(payloads, weights, strict=True):
         for item in set(_items(payload)):
@@ -119,9 +130,44 @@ def consensus(
             "kind": "spans",
             "spans": [dict(zip(("start", "end", "label"), k, strict=True)) for k in kept],
         }
-    if kind == "boxes":
-        fields = ("x", "y", "width", "height", "label")
-        return {"kind": "boxes", "boxes": [dict(zip(fields, k, strict=True)) for k in kept]}
     if kind == "choices":
         return {"kind": "choices", "labels": [k[0] for k in kept]}
     return json.loads(kept[0][0]) if kept else None
+
+
+def _box_votes(
+    payloads: Sequence[Payload], weights: Sequence[float], needed: float
+) -> list[dict[str, Any]]:
+    """Boxes that more than ``needed`` weight drew, each at the weighted mean of its votes.
+
+    Each annotator's box joins the best-overlapping group of the same label (IoU >= 0.5 with the
+    group's mean box) that has no box of theirs yet, or starts a new group.
+    """
+    groups: list[dict[int, tuple[Any, ...]]] = []  # annotator -> (x, y, width, height, label)
+    for who, payload in enumerate(payloads):
+        for box in _items(payload):
+            scored = [
+                (_iou(_mean(group, weights), box), n)
+                for n, group in enumerate(groups)
+                if who not in group and next(iter(group.values()))[4] == box[4]
+            ]
+            best = max(scored, default=(0.0, -1))
+            if best[0] >= 0.5:
+                groups[best[1]][who] = box
+            else:
+                groups.append({who: box})
+    kept = [
+        _mean(group, weights) for group in groups if sum(weights[w] for w in group) > needed
+    ]
+    fields = ("x", "y", "width", "height", "label")
+    return [dict(zip(fields, box, strict=True)) for box in sorted(kept, key=lambda b: b[:4])]
+
+
+def _mean(group: dict[int, tuple[Any, ...]], weights: Sequence[float]) -> tuple[Any, ...]:
+    total = sum(weights[w] for w in group)
+    label = next(iter(group.values()))[4]
+    coords = [
+        round(sum(weights[w] * float(box[k]) for w, box in group.items()) / total, 2)
+        for k in range(4)
+    ]
+    return (*coords, label)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -22,7 +23,7 @@ from annolab.schema.enums import (
 from annolab.store import assignments as store
 from annolab.store import quality as quality_store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
-from annolab.store.events import record_event
+from annolab.store.events import batched, flush, record_event
 from annolab.store.users import UserProfile
 from annolab.workflow import expr
 from annolab.workflow.consensus import agreement, consensus
@@ -30,6 +31,19 @@ from annolab.workflow.quality import apply_rules, score_submission
 from annolab.workflow.spec import DONE, ESCALATE, Step, Transition, Workflow
 
 Clock = Callable[[], dt.datetime]
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _events_batched(method: _Method) -> _Method:
+    """Write the events a queue operation records in one INSERT at its end."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, conn: sa.Connection, *args: Any, **kwargs: Any) -> Any:
+        with batched(conn):
+            return method(self, conn, *args, **kwargs)
+
+    return cast(_Method, wrapper)
+
 
 _RANK = {Proficiency.NOVICE: 0, Proficiency.INTERMEDIATE: 1, Proficiency.EXPERT: 2}
 
@@ -66,24 +80,23 @@ class Engine:
     rules: tuple[Rule, ...] = ()
     required: bool = False  # the layout's question must be answered (completeness)
 
+    @_events_batched
     def claim(
-        self, conn: sa.Connection, user: UserProfile, *, resume: bool = True
+        self, conn: sa.Connection, user: UserProfile, *, resume: bool = True, sweep: bool = True
     ) -> store.Claim | None:
         """The next task for ``user``, or None when their queue is empty.
 
         A task they already hold (a kernel restarted, a revision was asked) comes back first
         unless ``resume`` is False. Raises AssignmentError with the reason when they may take no
-        step at all, or hold as many open tasks as the workflow allows.
+        step at all, or hold as many open tasks as the workflow allows. ``sweep=False`` leaves
+        expired leases where they are unless the queue looks empty: a caller that swept a
+        moment ago saves a write per claim.
         """
         now = self.clock()
-        store.expire_leases(conn, project_id=self.project_id, now=now)
-        if (
-            resume
-            and (
-                held := store.held_claim(conn, project_id=self.project_id, user_id=user.id, now=now)
-            )
-            is not None
-        ):
+        if sweep:
+            store.expire_leases(conn, self.project_id, now)
+        held, holding = store.standing(conn, project_id=self.project_id, user_id=user.id, now=now)
+        if resume and held is not None:
             return held
         reasons = {s.name: refusal(s, user) for s in self.workflow.steps}
         open_steps = [name for name, reason in reasons.items() if reason is None]
@@ -93,23 +106,33 @@ class Engine:
         restricted = quality_store.restriction(conn, self.project_id, user.name)
         if restricted is not None:
             raise AssignmentError(restricted)
-        holding = store.active_count(conn, project_id=self.project_id, user_id=user.id)
         if holding >= self.workflow.max_concurrent:
             msg = f"You have reached max concurrent tasks ({self.workflow.max_concurrent})"
             raise AssignmentError(msg)
-        exclude = [s.name for s in self.workflow.steps if s.who.exclude_earlier_steps]
+        flush(conn)  # the claim logs its own event: the ones before it go first
+        claim = self._take(conn, user, open_steps, now)
+        if claim is None and not sweep and store.expire_leases(conn, self.project_id, now):
+            # Places held by leases that ran out may be all that is left.
+            flush(conn)
+            claim = self._take(conn, user, open_steps, now)
+        return claim
+
+    def _take(
+        self, conn: sa.Connection, user: UserProfile, steps: list[str], now: dt.datetime
+    ) -> store.Claim | None:
         return store.claim_next_task(
             conn,
             actor=user.name,
             project_id=self.project_id,
             user_id=user.id,
-            steps=open_steps,
-            exclude_earlier=exclude,
+            steps=steps,
+            exclude_earlier=[s.name for s in self.workflow.steps if s.who.exclude_earlier_steps],
             lease=dt.timedelta(minutes=self.workflow.lease_minutes),
             now=now,
             urgency=_weights(self.workflow),
         )
 
+    @_events_batched
     def submit(
         self, conn: sa.Connection, user: UserProfile, assignment_id: int, annotation: NewAnnotation
     ) -> None:
@@ -131,8 +154,10 @@ class Engine:
             annotation_id=str(annotation.id),
             payload=annotation.payload,
             required=self.required,
+            now=self.clock(),
         )
         if self.rules:
+            flush(conn)  # the rules read the scores just recorded
             apply_rules(
                 conn,
                 project_id=self.project_id,
@@ -143,6 +168,7 @@ class Engine:
             )
         self.advance(conn, row.task_id, actor=user.name)
 
+    @_events_batched
     def review(
         self,
         conn: sa.Connection,
@@ -183,7 +209,7 @@ class Engine:
         task = store.lock_task(conn, row.task_id)
         if decision is ReviewDecision.APPROVE:
             nxt = _first(step.then, "complete")
-            self._go(conn, task.id, nxt.to if nxt else DONE, user.name, reason="approved")
+            self._go(conn, task, nxt.to if nxt else DONE, user.name, reason="approved")
             return
         if decision is ReviewDecision.REJECT:
             store.move_task(
@@ -230,6 +256,7 @@ class Engine:
         msg = f"step={name!r} has no earlier step to review"
         raise WorkflowError(msg)
 
+    @_events_batched
     def skip(self, conn: sa.Connection, user: UserProfile, assignment_id: int) -> None:
         """Give the place back; this user will not be offered the task at this step again."""
         self._own_active(conn, user, assignment_id, allow_submitted=False)
@@ -273,7 +300,7 @@ class Engine:
         transition = self._choose(conn, task, step, done, actor)
         if transition is None:
             return
-        self._go(conn, task.id, transition.to, actor, reason="step_completed")
+        self._go(conn, task, transition.to, actor, reason="step_completed")
 
     def _choose(
         self,
@@ -352,27 +379,33 @@ class Engine:
         )
 
     def _go(
-        self, conn: sa.Connection, task_id: int, target: str, actor: str, *, reason: str
+        self, conn: sa.Connection, task: sa.Row[Any], target: str, actor: str, *, reason: str
     ) -> None:
-        """Move the task to ``target`` (a step, done or escalate), skipping unsampled reviews."""
+        """Move the locked ``task`` to ``target`` (a step, done or escalate), skipping
+        unsampled reviews."""
         while True:
             if target in {DONE, ESCALATE}:
                 status = "completed" if target == DONE else "escalated"
                 store.move_task(
                     conn,
                     actor=actor,
-                    task_id=task_id,
+                    task_id=task.id,
                     project_id=self.project_id,
                     status=status,
-                    step=self._current(conn, task_id),
+                    step=task.step,
                     needed=0,
                     reset_assigned=False,
                     reason=status,
+                    before=(task.status, task.step, task.needed),
                 )
                 return
             step = self.workflow.step(target)
-            if step.sample is None or self.sampled(task_id, step):
-                self._enter(conn, task_id, step, actor, reason)
+            if (
+                step.sample is None
+                or self.sampled(task.id, step)
+                or self._sent_to_review(conn, task.id)
+            ):
+                self._enter(conn, task.id, step, actor, reason)
                 return
             nxt = _first(step.then, "complete")
             target = nxt.to if nxt is not None else DONE
@@ -406,6 +439,12 @@ class Engine:
         """Put the task back at the first step (an admin's reset)."""
         self._enter(conn, task_id, self.workflow.step(self.workflow.first), actor, "reset")
 
+    @staticmethod
+    def _sent_to_review(conn: sa.Connection, task_id: int) -> bool:
+        """Whether a quality rule with require_review held when this step's work came in."""
+        flush(conn)  # the mark may be among this submission's events, not yet written
+        return quality_store.sent_to_review(conn, task_id)
+
     def sampled(self, task_id: int, step: Step) -> bool:
         """Whether a sampled step (a review of a fraction of tasks) takes this task.
 
@@ -414,14 +453,6 @@ class Engine:
         # Sampling, not secrecy: a seeded, reproducible generator is the point.
         chance = random.Random(f"{self.workflow.seed}:{step.name}:{task_id}").random()  # noqa: S311
         return step.sample is None or chance < step.sample
-
-    @staticmethod
-    def _current(conn: sa.Connection, task_id: int) -> str:
-        return str(
-            conn.execute(
-                sa.text("SELECT step FROM tasks WHERE id = :t"), {"t": task_id}
-            ).scalar_one()
-        )
 
 
 def _first(transitions: tuple[Transition, ...], trigger: str) -> Transition | None:
