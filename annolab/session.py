@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # Leases last many minutes, so returning expired ones to the pool every few seconds is enough;
 # a claim that finds the queue empty sweeps anyway.
 SWEEP_EVERY = dt.timedelta(seconds=10)
+# Seconds to wait before asking again when every place left was locked by other claims.
+CONTENDED_PAUSES = (0.005, 0.02, 0.05)
 
 
 def utc_now() -> dt.datetime:
@@ -75,7 +77,19 @@ class Session:
         return self.project.engine(self.clock)
 
     def next(self, *, resume: bool = True) -> Item | None:
-        """Claim the next task; one you already hold comes back first unless ``resume=False``."""
+        """Claim the next task; one you already hold comes back first unless ``resume=False``.
+
+        None means nothing is left for you: when the only places left are being claimed by
+        others at that instant, it asks again (a few times, briefly) before saying so.
+        """
+        for pause in CONTENDED_PAUSES:
+            item, contended = self._claim(resume)
+            if item is not None or not contended:
+                return item
+            time.sleep(pause)
+        return self._claim(resume)[0]
+
+    def _claim(self, resume: bool) -> tuple[Item | None, bool]:
         now = self.clock()
         sweep = self._swept_at is None or now - self._swept_at >= SWEEP_EVERY
         with self.project.workspace.engine.begin() as conn:
@@ -85,7 +99,7 @@ class Session:
                 self._swept_at = now
             if claim is None:
                 self.current = None
-                return None
+                return None, self._engine.contended(conn, profile)
             step = self.project.workflow.step(claim.step)
             shown: tuple[dict[str, Any], ...] = ()
             if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
@@ -101,7 +115,7 @@ class Session:
             lease_expires_at=claim.lease_expires_at,
             shown=shown,
         )
-        return self.current
+        return self.current, False
 
     def _earlier(self, conn: sa.Connection, task_id: int, step: str) -> list[dict[str, Any]]:
         steps = [s.name for s in self.project.workflow.steps]

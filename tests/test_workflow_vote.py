@@ -208,3 +208,19 @@ def test_disagreement_can_ask_for_one_more_annotator_then_escalate(
     third.submit({"kind": "choice", "label": "neg"})
     # exact agreement of (pos, neg, neg) is 1/3: still below 1.0, and no room for a fourth.
     assert _status(proj)["t1"] == ("escalated", "annotate")
+
+
+def test_an_annotator_whose_lease_ran_out_can_take_the_task_up_again(voted: al.Project) -> None:
+    # Two people on a vote: if one's lease runs out and only they can come back, the task must
+    # not wait forever for a third person.
+    now = [T0]
+    ann = voted.session(f"{voted.name}-ann", clock=lambda: now[0])
+    first = ann.next()
+    assert first is not None and first.external_id == "t1"
+    now[0] = T0 + dt.timedelta(minutes=31)
+    again = ann.next()  # the sweep frees the place; the claim gives it back to ann
+    assert again is not None
+    assert (again.external_id, again.assignment_id) == ("t1", first.assignment_id)
+    assert again.lease_expires_at == now[0] + dt.timedelta(minutes=30)
+    ann.submit(spans((0, 3, "person")))
+    assert voted.annotations().height == 1

@@ -3,7 +3,8 @@
 A claim locks one task row with ``FOR NO KEY UPDATE SKIP LOCKED`` and counts itself on that row
 (``tasks.assigned``), so two people can never take the last place on a task and a busy queue
 never waits on a lock. ``UNIQUE (task_id, step, user_id)`` makes a second claim of the same task
-by the same person impossible, not just unlikely. Leases that run out hand their place back.
+by the same person impossible, not just unlikely. Leases that run out hand their place back;
+the person whose lease it was may take it up again (the same assignment, reactivated).
 
 NO KEY UPDATE rather than UPDATE: writing an annotation takes a KEY SHARE lock on its task (the
 foreign key), which FOR UPDATE waits on (two submits of one task would deadlock) and SKIP LOCKED
@@ -113,6 +114,41 @@ _URGENCY_ORDER = f"""
 """
 
 
+# A place on a task that user :u may take at one of :steps (their own expired lease included).
+_OPEN_TO_USER = """
+    t.project_id = :p AND t.status IN ('pending', 'in_progress')
+    AND t.step = ANY(:steps) AND t.assigned < t.needed
+    AND NOT EXISTS (SELECT 1 FROM assignments a
+                    WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u
+                      AND a.status <> 'expired')
+    AND NOT (t.step = ANY(:exclude) AND EXISTS (
+        SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u))
+"""
+
+
+def places_left(
+    conn: sa.Connection,
+    *,
+    project_id: int,
+    user_id: int,
+    steps: Sequence[str],
+    exclude_earlier: Sequence[str],
+) -> bool:
+    """Whether a place is open to the user, locked or not. After a claim found none, a True
+    here means others were claiming those tasks at that moment: worth asking again."""
+    return bool(
+        conn.execute(
+            sa.text(f"SELECT EXISTS (SELECT 1 FROM tasks t WHERE {_OPEN_TO_USER})"),
+            {
+                "p": project_id,
+                "u": user_id,
+                "steps": list(steps),
+                "exclude": list(exclude_earlier),
+            },
+        ).scalar_one()
+    )
+
+
 def claim_next_task(
     conn: sa.Connection,
     *,
@@ -138,12 +174,7 @@ def claim_next_task(
             f"""
             WITH pick AS (
                 SELECT t.id FROM tasks t
-                WHERE t.project_id = :p AND t.status IN ('pending', 'in_progress')
-                  AND t.step = ANY(:steps) AND t.assigned < t.needed
-                  AND NOT EXISTS (SELECT 1 FROM assignments a
-                                  WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u)
-                  AND NOT (t.step = ANY(:exclude) AND EXISTS (
-                      SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u))
+                WHERE {_OPEN_TO_USER}
                 ORDER BY {order}
                 LIMIT 1
                 FOR NO KEY UPDATE OF t SKIP LOCKED
@@ -155,6 +186,10 @@ def claim_next_task(
                 INSERT INTO assignments (task_id, step, user_id, status, lease_expires_at,
                                          created_at)
                 SELECT id, step, :u, 'active', :exp, :now FROM took
+                -- Their own lease ran out earlier: the same place, taken up again.
+                ON CONFLICT (task_id, step, user_id) DO UPDATE
+                    SET status = 'active', lease_expires_at = EXCLUDED.lease_expires_at,
+                        created_at = EXCLUDED.created_at, completed_at = NULL
                 RETURNING id, task_id, step
             ), logged AS (
                 INSERT INTO events (actor, action, entity, entity_id, project_id, after)
@@ -447,7 +482,8 @@ def queue_counts(
             "             WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u "
             "             AND a.status = 'active')) "
             "        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id "
-            "             AND a.step = t.step AND a.user_id = :u AND a.status <> 'active'))"
+            "             AND a.step = t.step AND a.user_id = :u "
+            "             AND a.status NOT IN ('active', 'expired')))"
         ),
         {"p": project_id, "u": user_id, "steps": list(steps)},
     ).one()

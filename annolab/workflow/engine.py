@@ -117,6 +117,20 @@ class Engine:
             claim = self._take(conn, user, open_steps, now)
         return claim
 
+    def contended(self, conn: sa.Connection, user: UserProfile) -> bool:
+        """Whether places the user may take exist but others hold their rows right now: a
+        claim that came back empty is then worth trying again."""
+        return store.places_left(
+            conn,
+            project_id=self.project_id,
+            user_id=user.id,
+            steps=[s.name for s in self.workflow.steps if refusal(s, user) is None],
+            exclude_earlier=self._exclude_earlier(),
+        )
+
+    def _exclude_earlier(self) -> list[str]:
+        return [s.name for s in self.workflow.steps if s.who.exclude_earlier_steps]
+
     def _take(
         self, conn: sa.Connection, user: UserProfile, steps: list[str], now: dt.datetime
     ) -> store.Claim | None:
@@ -126,7 +140,7 @@ class Engine:
             project_id=self.project_id,
             user_id=user.id,
             steps=steps,
-            exclude_earlier=[s.name for s in self.workflow.steps if s.who.exclude_earlier_steps],
+            exclude_earlier=self._exclude_earlier(),
             lease=dt.timedelta(minutes=self.workflow.lease_minutes),
             now=now,
             urgency=_weights(self.workflow),
