@@ -22,10 +22,10 @@ from annolab.personas.prompts import input_hash, prompt_hash, sha256, task_promp
 from annolab.personas.run import Call, Item, annotate_items, run_coroutine
 from annolab.personas.schemas import KINDS, output_schema, task_kind
 from annolab.personas.summary import Outcome, RunSummary
-from annolab.schema import LabelSchema, payload_from_dict, validate_labels
+from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import personas as store
-from annolab.store.annotations import NewAnnotation, annotation_owners, upsert_annotations
+from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.events import record_event
 from annolab.store.projects import get_project
 from annolab.store.tasks import read_tasks
@@ -162,8 +162,7 @@ def run(
             item=i.key,
             task_id=i.task_id,
             input_hash=i.input_hash,
-            # Through the payload model again: JSONB reorders keys, this puts them back.
-            payload=payload_from_dict(known[i.input_hash].payload).to_dict(),
+            payload=known[i.input_hash].payload,
             response=known[i.input_hash].response,
             cached=True,
         )
@@ -302,7 +301,7 @@ def _sink(  # noqa: PLR0917 - a private factory; each argument is a different pa
                 made = [(o, _annotation(o, persona, target, info, hashes)) for o in batch if o.ok]
                 # A cached answer's annotation is usually stored already (its id is derived
                 # from the same inputs): one lookup instead of an upsert per row.
-                stored = annotation_owners(conn, [row.id for o, row in made if o.cached])
+                stored = store.existing_annotations(conn, [row.id for o, row in made if o.cached])
                 rows = [row for o, row in made if not (o.cached and row.id in stored)]
                 upsert_annotations(conn, rows, actor=actor, project_id=target.project_id)
 

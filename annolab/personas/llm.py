@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -29,6 +31,20 @@ def require_ollama() -> ModuleType:
         msg = 'personas talk to Ollama through the ollama client: pip install "annolab[llm]"'
         raise PersonaError(msg) from exc
     return ollama
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verified TLS context for every client: httpx builds a new one per client, which
+    costs ~0.1 s (reading the CA bundle) on every run, even for plain-HTTP hosts."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def client_options(timeout: float) -> dict[str, Any]:
+    """Keyword arguments for ``ollama.Client`` and ``ollama.AsyncClient``."""
+    return {"timeout": timeout, "verify": tls_context()}
 
 
 def unreachable_message(host: str) -> str:
@@ -70,7 +86,7 @@ def model_info(model: str, host: str | None = None, *, timeout: float = 10.0) ->
     """
     ollama = require_ollama()
     where = ollama_host(host)
-    client: Any = ollama.Client(host=where, timeout=timeout)
+    client: Any = ollama.Client(host=where, **client_options(timeout))
     try:
         listed = client.list()
     except (ConnectionError, ollama.ResponseError, OSError) as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from annolab.errors import ValidationError
-from annolab.personas.llm import require_ollama
+from annolab.personas.llm import client_options, require_ollama
 from annolab.personas.schemas import to_payload
 from annolab.personas.summary import Outcome
 from annolab.schema import LabelSchema
@@ -81,7 +81,7 @@ async def annotate_items(
 ) -> list[Outcome]:
     """Ask the model about every item, at most ``call.concurrency`` at a time."""
     ollama = require_ollama()
-    client = ollama.AsyncClient(host=call.host, timeout=call.timeout)
+    client = ollama.AsyncClient(host=call.host, **client_options(call.timeout))
     gate = asyncio.Semaphore(max(1, call.concurrency))
     pending: list[Outcome] = []
     outcomes: list[Outcome] = []

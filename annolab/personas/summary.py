@@ -69,7 +69,8 @@ class RunSummary:
         rows = [
             {
                 "item": o.item,
-                "payload": None if o.payload is None else json.dumps(o.payload),
+                # Sorted keys: an answer read back from JSONB (the cache) has its keys reordered.
+                "payload": None if o.payload is None else json.dumps(o.payload, sort_keys=True),
                 "cached": o.cached,
                 "attempts": o.attempts,
                 "error": o.error,
