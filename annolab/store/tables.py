@@ -282,6 +282,13 @@ events = sa.Table(
     sa.Column("txid", sa.BigInteger, nullable=False, server_default=sa.func.txid_current()),
     sa.Index("ix_events_entity", "entity", "entity_id", "id"),
     sa.Index("ix_events_project", "project_id", "id"),
+    sa.Index(
+        "ix_events_restrictions",
+        "project_id",
+        sa.text("(after ->> 'user')"),
+        "id",
+        postgresql_where=sa.text("action IN ('quality.restricted', 'quality.unrestricted')"),
+    ),
 )
 
 # Personas (migration 0005): a persona is a users row of kind 'persona'; each edit is a new row.
