@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CREATED_AT = "2026-11-01T00:00:00Z"
+DEFAULT_CAPABILITIES = ["completion", "vision", "embedding"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class OllamaServer:
     latency: float = 0.0
     slots: int = 4
     dimensions: int = 384
+    capabilities: dict[str, list[str]] = field(default_factory=dict)  # model -> what /api/show says
     url: str = ""
     requests: list[Request] = field(default_factory=list)
     peak: int = 0  # the most generations that ran at once
@@ -121,6 +123,12 @@ class OllamaServer:
         """How many requests ``path`` (e.g. "/api/chat") received."""
         with self._lock:
             return sum(1 for r in self.requests if r.path == path)
+
+    def capabilities_of(self, model: str) -> list[str]:
+        for name, capabilities in self.capabilities.items():
+            if full_name(name) == full_name(model):
+                return capabilities
+        return DEFAULT_CAPABILITIES
 
     def knows(self, model: str) -> bool:
         return full_name(model) in {full_name(m) for m in self.models}
@@ -181,7 +189,7 @@ def _handler(server: OllamaServer) -> type[BaseHTTPRequestHandler]:
                 error = f'model "{model}" not found, try pulling it first'
                 self._json({"error": error}, 404)
             elif self.path == "/api/show":
-                self._json(_show(model))
+                self._json(_show(model, server.capabilities_of(model)))
             elif self.path == "/api/embed":
                 self._embed(model, body)
             else:
@@ -206,8 +214,11 @@ def _handler(server: OllamaServer) -> type[BaseHTTPRequestHandler]:
                 return
             chat = request.path == "/api/chat"
             counts = {
-                "prompt_eval_count": tokens(json.dumps(request.body.get("messages") or ""))
-                + tokens(str(request.body.get("prompt", ""))),
+                "prompt_eval_count": sum(
+                    tokens(str(m.get("content", ""))) for m in request.body.get("messages") or []
+                )
+                + tokens(str(request.body.get("prompt", "")))
+                + tokens(str(request.body.get("system", ""))),
                 "eval_count": tokens(reply.content),
                 "total_duration": time.perf_counter_ns() - started,
             }
@@ -265,7 +276,7 @@ def _tag(model: str) -> dict[str, Any]:
     }
 
 
-def _show(model: str) -> dict[str, Any]:
+def _show(model: str, capabilities: list[str]) -> dict[str, Any]:
     return {
         "modified_at": CREATED_AT,
         "template": "{{ .Prompt }}",
@@ -273,7 +284,7 @@ def _show(model: str) -> dict[str, Any]:
         "parameters": "",
         "details": {"format": "gguf", "family": "test"},
         "model_info": {"general.architecture": "test"},
-        "capabilities": ["completion", "vision", "embedding"],
+        "capabilities": capabilities,
         "digest": digest_of(full_name(model)),  # not in Ollama's reply; handy for tests
     }
 
@@ -291,9 +302,16 @@ def serve_ollama(
     latency: float = 0.0,
     slots: int = 4,
     dimensions: int = 384,
+    capabilities: dict[str, list[str]] | None = None,
 ) -> Iterator[OllamaServer]:
     """Serve the Ollama protocol on a free loopback port; yields the server's state."""
-    state = OllamaServer(models, latency=latency, slots=slots, dimensions=dimensions)
+    state = OllamaServer(
+        models,
+        latency=latency,
+        slots=slots,
+        dimensions=dimensions,
+        capabilities=capabilities or {},
+    )
     if responder is not None:
         state.responder = responder
     httpd = _Server(("127.0.0.1", 0), _handler(state))

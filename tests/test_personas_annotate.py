@@ -3,6 +3,7 @@ answers validated and stored in Postgres with their provenance."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -346,3 +347,35 @@ def test_each_run_is_recorded_as_an_event(workspace: al.Workspace, ner: al.Proje
         (0, 3, 0, 1),
     ]
     assert runs[0]["model_digest"] == digest_of(f"{MODEL}:latest")
+
+
+def test_boxes_need_a_model_that_can_see(workspace: al.Workspace, tmp_path: Path) -> None:
+    project = workspace.create_project(
+        f"test-{uuid.uuid4().hex[:12]}", labels=["cat"], layout="bbox"
+    )
+    project.add_tasks(pl.DataFrame({"text": [str(tmp_path / "cat.png")]}))
+    text_only = {MODEL: ["completion"]}
+    with (
+        serve_ollama([MODEL], capabilities=text_only) as server,
+        pytest.raises(PersonaError) as caught,
+    ):
+        persona(workspace).annotate(project, host=server.url, **fast())
+    assert str(caught.value) == (
+        f"the model {MODEL!r} cannot read images (it can: completion); boxes need a vision "
+        "model: run `ollama pull llama3.2-vision` and edit the persona with "
+        "model='llama3.2-vision'"
+    )
+
+
+def test_annotate_works_where_an_event_loop_already_runs(
+    workspace: al.Workspace, ner: al.Project
+) -> None:
+    # A Jupyter kernel runs its cells inside a running event loop.
+    annotator = persona(workspace)
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+
+        async def cell() -> al.personas.RunSummary:
+            return annotator.annotate(ner, host=server.url, **fast())
+
+        summary = asyncio.run(cell())
+    assert (summary.done, summary.failed) == (3, 0)
