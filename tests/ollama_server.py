@@ -35,12 +35,14 @@ DEFAULT_CAPABILITIES = ["completion", "vision", "embedding"]
 @dataclass(frozen=True)
 class Reply:
     """What the model answers to one request: ``content`` with HTTP ``status`` 200, or an HTTP
-    error (``status`` >= 400 with ``error``), after ``delay`` seconds."""
+    error (``status`` >= 400 with ``error``), after ``delay`` seconds. ``body`` replaces the
+    whole HTTP body, to send what no Ollama would (a broken protocol reply)."""
 
     content: str = ""
     status: int = 200
     error: str = ""
     delay: float = 0.0
+    body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,9 @@ def _handler(server: OllamaServer) -> type[BaseHTTPRequestHandler]:
             if reply.status >= 400:
                 self._json({"error": reply.error or "internal error"}, reply.status)
                 return
+            if reply.body is not None:
+                self._raw(reply.body.encode())
+                return
             chat = request.path == "/api/chat"
             counts = {
                 "prompt_eval_count": sum(
@@ -244,7 +249,9 @@ def _handler(server: OllamaServer) -> type[BaseHTTPRequestHandler]:
             self._write(json.dumps(part("", done=True)).encode() + b"\n")
 
         def _json(self, body: dict[str, Any], status: int = 200) -> None:
-            data = json.dumps(body).encode()
+            self._raw(json.dumps(body).encode(), status)
+
+        def _raw(self, data: bytes, status: int = 200) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

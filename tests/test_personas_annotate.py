@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import struct
+import threading
 import uuid
 import zlib
 from pathlib import Path
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 import annolab as al
 from annolab.errors import PersonaError
 from annolab.personas import output_schema
+from annolab.personas.run import Call, Item, annotate_items
 from tests.ollama_server import Reply, Request, digest_of, serve_ollama
 
 pytestmark = pytest.mark.db
@@ -379,3 +381,43 @@ def test_annotate_works_where_an_event_loop_already_runs(
 
         summary = asyncio.run(cell())
     assert (summary.done, summary.failed) == (3, 0)
+
+
+def test_a_broken_protocol_reply_fails_one_item_only(
+    workspace: al.Workspace, ner: al.Project
+) -> None:
+    annotator = persona(workspace)
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+        server.script(Reply(body="<html>proxy error</html>"))
+        summary = annotator.annotate(ner, host=server.url, retries=0, concurrency=1, **fast())
+    assert (summary.done, summary.failed) == (2, 1)
+    assert summary.results["error"][0].startswith("attempt 1: unexpected JSONDecodeError")
+
+
+def test_a_stop_leaves_out_items_not_yet_started() -> None:
+    labels = al.LabelSchema.from_names(["person"])
+    items = [Item(str(i), None, "Ada", f"h{i}", prompt='Text: "Ada"') for i in range(5)]
+    stored: list[str] = []
+    stop = threading.Event()
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+        call = Call(
+            host=server.url,
+            model=MODEL,
+            system_prompt="",
+            options={},
+            schema=output_schema("spans", labels),
+            kind="spans",
+            labels=labels,
+            concurrency=1,
+        )
+        outcomes = asyncio.run(
+            annotate_items(
+                call,
+                items,
+                sink=lambda batch: stored.extend(o.item for o in batch),
+                advance=lambda outcome: stop.set(),
+                stop=stop,
+            )
+        )
+        assert server.calls("/api/chat") == 1
+    assert [o.item for o in outcomes] == stored == ["0"]

@@ -6,6 +6,7 @@ answers, failures and annotations as they arrive.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -188,9 +189,13 @@ def run(
     bar = _bar(len(items) + len(bad), persona, progress)
     bar.update(len(cached) + len(bad))
     try:
+        stop = threading.Event()
         asked = (
             run_coroutine(
-                lambda: annotate_items(call, todo, sink=sink, advance=lambda _: bar.update(1))
+                lambda: annotate_items(
+                    call, todo, sink=sink, advance=lambda _: bar.update(1), stop=stop
+                ),
+                stop=stop,
             )
             if todo
             else []

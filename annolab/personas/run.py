@@ -8,6 +8,7 @@ had (and the cache makes the next run skip it).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,18 +59,25 @@ class Call:
     stream: bool = False
 
 
-def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]], *, stop: threading.Event) -> T:
     """Run a coroutine to the end from ordinary code, in a notebook too.
 
     A Jupyter kernel already runs an event loop in this thread, where ``asyncio.run`` refuses
-    to start; there the coroutine runs on a fresh loop in a worker thread.
+    to start; there the coroutine runs on a fresh loop in a worker thread. Interrupting the
+    kernel then sets ``stop``: no new item starts, the ones under way finish and are stored.
     """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(make())
     with ThreadPoolExecutor(1, thread_name_prefix="annolab-persona") as pool:
-        return pool.submit(asyncio.run, make()).result()
+        future = pool.submit(asyncio.run, make())
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            stop.set()
+            future.result()
+            raise
 
 
 async def annotate_items(
@@ -78,8 +86,10 @@ async def annotate_items(
     *,
     sink: Callable[[list[Outcome]], None],
     advance: Callable[[Outcome], None],
+    stop: threading.Event | None = None,
 ) -> list[Outcome]:
-    """Ask the model about every item, at most ``call.concurrency`` at a time."""
+    """Ask the model about every item, at most ``call.concurrency`` at a time; once ``stop``
+    is set, items not yet started are left out."""
     ollama = require_ollama()
     client = ollama.AsyncClient(host=call.host, **client_options(call.timeout))
     gate = asyncio.Semaphore(max(1, call.concurrency))
@@ -94,6 +104,8 @@ async def annotate_items(
 
     async def one(item: Item) -> None:
         async with gate:
+            if stop is not None and stop.is_set():
+                return
             outcome = await _with_retries(client, call, item)
         outcomes.append(outcome)
         pending.append(outcome)
@@ -103,8 +115,9 @@ async def annotate_items(
 
     try:
         await asyncio.gather(*(one(item) for item in items))
-        await flush()
     finally:
+        # Also when cancelled (Ctrl+C in a script): what was answered is kept.
+        await flush()
         await client._client.aclose()  # the client has no public close on every version
     return outcomes
 
@@ -137,6 +150,8 @@ async def _with_retries(client: Any, call: Call, item: Item) -> Outcome:
             errors.append(f"no answer within {call.timeout:g} s")
         except (ConnectionError, httpx.HTTPError) as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - an odd reply to one item must not stop the batch
+            errors.append(f"unexpected {type(exc).__name__}: {exc}")
         else:
             return Outcome(
                 item=item.key,
