@@ -9,6 +9,7 @@ import pytest
 
 import annolab as al
 from annolab.errors import ValidationError
+from annolab.paths import annolab_home
 
 pytestmark = pytest.mark.db
 
@@ -103,3 +104,26 @@ def test_list_shows_each_persona_at_its_latest_version(workspace: al.Workspace) 
         "qwen3:4b",
         0,
     )
+
+
+def test_a_prompt_template_in_annolab_home_comes_first(workspace: al.Workspace) -> None:
+    folder = annolab_home() / "prompts"
+    folder.mkdir(parents=True, exist_ok=True)
+    template = folder / f"terse-{uuid.uuid4().hex[:8]}.j2"
+    template.write_text(
+        "{{ name }}: {{ description }} ({{ traits | length }} traits, "
+        "{{ examples | length }} examples)",
+        encoding="utf-8",
+    )
+    try:
+        persona = workspace.personas.create(
+            "terse-" + uuid.uuid4().hex[:8],
+            model="llama3.2",
+            description="Short.",
+            traits={"recall": 0.5},
+            template=template.name,
+        )
+    finally:
+        template.unlink()
+    assert persona.system_prompt == f"{persona.name}: Short. (1 traits, 0 examples)\n"
+    assert persona.versions()["template"].to_list() == [template.name]
