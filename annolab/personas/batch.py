@@ -5,7 +5,6 @@ answers, failures and annotations as they arrive.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -29,7 +28,6 @@ from annolab.store import personas as store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.events import record_event
 from annolab.store.projects import get_project
-from annolab.store.tasks import read_tasks
 
 # Names the annotation ids of a persona's answers: the same version, task, model and prompt
 # always give the same id, so storing an answer again (a re-run) changes nothing.
@@ -50,13 +48,7 @@ class Target:
 
 def project_target(conn: sa.Connection, project_name: str, limit: int | None) -> Target:
     row = get_project(conn, project_name)
-    tasks = read_tasks(conn, row.id)
-    if limit is not None:
-        tasks = tasks.head(limit)
-    items = [
-        (key, task_id, json.loads(data))
-        for key, task_id, data in tasks.select("external_id", "task_id", "data").iter_rows()
-    ]
+    items: list[tuple[str, int | None, dict[str, Any]]] = [*store.task_items(conn, row.id, limit)]
     return Target(
         kind=task_kind(row.layout),
         labels=validate_labels(row.label_schema),

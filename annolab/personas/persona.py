@@ -153,7 +153,8 @@ class Persona:
         guidelines: str = "",
     ) -> RunSummary:
         """Annotate a project's tasks (stored as annotations of kind 'persona') or the rows of
-        a frame (returned in the summary's ``results``; give ``labels`` and ``task``).
+        a frame (returned in the summary's ``results``; give ``labels`` and ``task``). With
+        ``limit``, the first ``limit`` tasks in the order they were added.
 
         ``concurrency`` requests run at once; a malformed or invalid answer, an HTTP error or a
         timeout is retried ``retries`` times, waiting ``backoff`` seconds and then twice as long

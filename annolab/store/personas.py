@@ -161,12 +161,18 @@ def read_personas(conn: sa.Connection) -> pl.DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class CacheKey:
-    model_digest: str
-    prompt_hash: str
-    input_hash: str
-    schema_hash: str
+def task_items(
+    conn: sa.Connection, project_id: int, limit: int | None
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """``(external id, task id, data)`` of a project's first ``limit`` tasks, in the order
+    they were added (all of them when ``limit`` is None)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT external_id, id, data FROM tasks WHERE project_id = :p ORDER BY id LIMIT :n"
+        ),
+        {"p": project_id, "n": limit},
+    )
+    return [(r.external_id, int(r.id), dict(r.data)) for r in rows]
 
 
 @dataclass(frozen=True)
