@@ -421,3 +421,15 @@ def test_a_stop_leaves_out_items_not_yet_started() -> None:
         )
         assert server.calls("/api/chat") == 1
     assert [o.item for o in outcomes] == stored == ["0"]
+
+
+def test_an_item_waiting_to_retry_lets_others_run(workspace: al.Workspace, ner: al.Project) -> None:
+    annotator = persona(workspace)
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+        server.script(Reply(status=500, error="busy"))
+        summary = annotator.annotate(
+            ner, host=server.url, concurrency=1, progress=False, backoff=0.5
+        )
+        order = [item_text(r) for r in server.requests if r.path == "/api/chat"]
+    assert order == [TEXTS["a"], TEXTS["b"], TEXTS["c"], TEXTS["a"]]
+    assert summary.results["attempts"].to_list() == [2, 1, 1]

@@ -103,10 +103,9 @@ async def annotate_items(
             await asyncio.to_thread(sink, batch)
 
     async def one(item: Item) -> None:
-        async with gate:
-            if stop is not None and stop.is_set():
-                return
-            outcome = await _with_retries(client, call, item)
+        outcome = await _with_retries(client, call, item, gate, stop)
+        if outcome is None:
+            return
         outcomes.append(outcome)
         pending.append(outcome)
         advance(outcome)
@@ -122,7 +121,18 @@ async def annotate_items(
     return outcomes
 
 
-async def _with_retries(client: Any, call: Call, item: Item) -> Outcome:
+async def _with_retries(
+    client: Any,
+    call: Call,
+    item: Item,
+    gate: asyncio.Semaphore,
+    stop: threading.Event | None,
+) -> Outcome | None:
+    """The item's outcome after up to ``1 + retries`` attempts; None if ``stop`` came first.
+
+    Only the request holds a place in ``gate``: an item waiting out its backoff leaves the
+    place to another item.
+    """
     ollama = require_ollama()
     import httpx
 
@@ -134,7 +144,10 @@ async def _with_retries(client: Any, call: Call, item: Item) -> Outcome:
     while attempt <= call.retries:
         attempt += 1
         try:
-            raw, used_in, used_out = await _ask(client, call, item)
+            async with gate:
+                if attempt == 1 and stop is not None and stop.is_set():
+                    return None
+                raw, used_in, used_out = await _ask(client, call, item)
             prompt_tokens += used_in
             completion_tokens += used_out
             payload = to_payload(
