@@ -88,13 +88,24 @@ def model_info(model: str, host: str | None = None, *, timeout: float = 10.0) ->
     where = ollama_host(host)
     client: Any = ollama.Client(host=where, **client_options(timeout))
     try:
-        listed = client.list()
-    except (ConnectionError, ollama.ResponseError, OSError) as exc:
-        raise PersonaError(unreachable_message(where)) from exc
-    except Exception as exc:  # httpx timeouts and protocol errors mean the same to a user
-        raise PersonaError(f"{unreachable_message(where)} ({type(exc).__name__})") from exc
-    for entry in listed.models:
-        if entry.model and same_model(entry.model, model):
-            shown = client.show(model)
-            return ModelInfo(model, entry.digest or "", tuple(shown.capabilities or ()))
-    raise PersonaError(not_pulled_message(model))
+        try:
+            listed = client.list()
+        except (ConnectionError, ollama.ResponseError, OSError) as exc:
+            raise PersonaError(unreachable_message(where)) from exc
+        except Exception as exc:  # httpx timeouts and protocol errors mean the same to a user
+            raise PersonaError(f"{unreachable_message(where)} ({type(exc).__name__})") from exc
+        for entry in listed.models:
+            if entry.model and same_model(entry.model, model):
+                return ModelInfo(model, entry.digest or "", _capabilities(client, model))
+        raise PersonaError(not_pulled_message(model))
+    finally:
+        client._client.close()  # the client has no public close on every version
+
+
+def _capabilities(client: Any, model: str) -> tuple[str, ...]:
+    """What ``/api/show`` says the model can do; nothing when the server does not say."""
+    ollama = require_ollama()
+    try:
+        return tuple(client.show(model).capabilities or ())
+    except ollama.ResponseError:
+        return ()
