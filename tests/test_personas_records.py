@@ -127,3 +127,18 @@ def test_a_prompt_template_in_annolab_home_comes_first(workspace: al.Workspace) 
         template.unlink()
     assert persona.system_prompt == f"{persona.name}: Short. (1 traits, 0 examples)\n"
     assert persona.versions()["template"].to_list() == [template.name]
+
+
+def test_a_persona_round_trips_through_a_dict(workspace: al.Workspace) -> None:
+    original = workspace.personas.create(
+        _name(),
+        model="llama3.2",
+        traits={"recall": 0.3},
+        examples=[{"input": "Ada", "output": {"label": "person"}}],
+        options={"temperature": 0.1},
+    )
+    config = original.to_dict()
+    config["name"] = _name()
+    copy = workspace.personas.create(**config)
+    assert copy.spec == original.spec
+    assert copy.system_prompt == original.system_prompt.replace(original.name, copy.name)

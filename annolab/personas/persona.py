@@ -3,6 +3,7 @@ on a persona ``edit`` (a new version), ``versions``, ``annotate`` and ``failures
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +104,6 @@ class Persona:
 
     def versions(self) -> pl.DataFrame:
         """Every version of this persona, oldest first."""
-        import json
-
         with self.workspace.engine.begin() as conn:
             rows = store.list_versions(conn, self.name)
         return pl.DataFrame(
@@ -123,6 +122,15 @@ class Persona:
             ],
             schema=_VERSION_SCHEMA,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The persona as configuration: ``workspace.personas.create(**d)`` makes it again
+        (in another workspace, say), and it dumps to YAML as it is.
+
+        >>> persona.to_dict()["traits"]  # doctest: +SKIP
+        [{'name': 'recall', 'value': 0.3, 'description': ''}]
+        """
+        return {"name": self.name, **self.spec.to_dict()}
 
     def edit(self, **changes: Any) -> Persona:
         """A new version with ``changes`` (description, traits, examples, model, options,
