@@ -433,3 +433,13 @@ def test_an_item_waiting_to_retry_lets_others_run(workspace: al.Workspace, ner: 
         order = [item_text(r) for r in server.requests if r.path == "/api/chat"]
     assert order == [TEXTS["a"], TEXTS["b"], TEXTS["c"], TEXTS["a"]]
     assert summary.results["attempts"].to_list() == [2, 1, 1]
+
+
+def test_a_frame_of_image_bytes_gets_boxes(workspace: al.Workspace) -> None:
+    frame = pl.DataFrame({"id": ["p1"], "image": [_png(16, 12)]})
+    answer = json.dumps({"boxes": [{"label": "cat", "x": 0, "y": 0, "width": 16, "height": 12}]})
+    with serve_ollama([MODEL], responder=lambda r: answer) as server:
+        summary = persona(workspace).annotate(frame, labels=["cat"], host=server.url, **fast())
+        sent = base64.b64decode(server.requests[-1].images[0])
+    assert sent == frame["image"][0]
+    assert json.loads(summary.results["payload"][0])["boxes"][0]["width"] == 16.0
