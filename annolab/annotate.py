@@ -62,6 +62,16 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         super().__init__([self._status, self._guides, self._message])
         self._advance()
 
+    @property
+    def progress(self) -> str:
+        """The status line, e.g. ``"1 of 3 in your queue done; 2 to go"``."""
+        return str(self._status.value)
+
+    @property
+    def message(self) -> str:
+        """What the loop says when no task is on screen ("Nothing left ..." or a refusal)."""
+        return str(self._message.value)
+
     def _advance(self) -> None:
         try:
             item = self.session.next()
@@ -74,8 +84,8 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         widget = self._widget_for(self.project, item)
         widget.on_submit(lambda w: self._save(w, draft=False))
         widget.on_skip(lambda _w: self._skip())
-        if hasattr(widget, "on_draft"):
-            widget.on_draft(lambda w: self._save(w, draft=True))
+        widget.on_draft(lambda w: self._save(w, draft=True))
+        widget.show_draft = True
         widget.observe(lambda _change: self._renew(), names="value")
         self._show(widget, "")
 

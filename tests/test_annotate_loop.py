@@ -56,3 +56,21 @@ def test_a_failed_save_keeps_the_work_and_says_why(workspace: al.Workspace) -> N
     assert widget.error.startswith("Not saved: assignment=")
     assert widget.error.endswith("Your work is still here; submit again to retry.")
     assert proj.annotations().height == 0
+
+
+def test_a_draft_is_stored_and_the_task_stays_open(workspace: al.Workspace) -> None:
+    proj = _project(workspace, "classify", ["good", "bad"])
+    loop = proj.annotate("drafter")
+    widget = loop.widget
+    assert isinstance(widget, Classify)
+    assert widget.show_draft is True  # the loop stores drafts: the button shows
+    widget.value = "pos"
+    widget.draft_count += 1  # what Ctrl+S does in the page
+    assert loop.widget is widget and widget.error == ""
+    drafts = proj.annotations()
+    assert drafts.select("external_id", "status").rows() == [("t0", "draft")]
+    widget.submit_count += 1
+    final = proj.annotations()
+    # The submit replaces the draft (same id), it does not add a second annotation.
+    assert final.select("external_id", "status").rows() == [("t0", "submitted")]
+    assert loop._status.value == "1 of 2 in your queue done; 1 to go"

@@ -201,11 +201,14 @@ class AnnotationWidget(anywidget.AnyWidget):
     - ``labels``: the label set as ``[{"name", "color", "hotkey", "description"}]``, from
       ``annolab.schema.validate_labels`` (so it takes names, dicts or a ``LabelSchema``).
     - ``error``: a message shown inside the widget; "" hides it.
-    - ``submit_count`` / ``skip_count``: nonces the front end adds 1 to on Submit (Ctrl+Enter)
-      and Skip (Esc), so ``on_submit``/``on_skip`` callbacks fire every time, twice in a row too.
+    - ``submit_count`` / ``skip_count`` / ``draft_count``: nonces the front end adds 1 to on
+      Submit (Ctrl+Enter), Skip (Esc) and Save draft (Ctrl+S), so ``on_submit``/``on_skip``/
+      ``on_draft`` callbacks fire every time, twice in a row too.
     - ``history_limit``: how many undo steps the front end keeps.
     - ``show_submit``: False hides the Skip and Submit buttons, for a view that composes
       several widgets over one item and submits them together.
+    - ``show_draft``: True shows a Save draft button (Ctrl+S works either way), for a view that
+      stores drafts, such as ``project.annotate()``.
     - ``payload``: the widget's value as a validated ``annolab.schema`` payload.
 
     The front end sends each edit as a patch, a custom message ``{"op": ..., "uuid": ...}``;
@@ -221,14 +224,17 @@ class AnnotationWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     submit_count = traitlets.Int(0).tag(sync=True)
     skip_count = traitlets.Int(0).tag(sync=True)
+    draft_count = traitlets.Int(0).tag(sync=True)
     history_limit = traitlets.Int(100).tag(sync=True)
     # False hides Skip and Submit: a view composing several widgets over one item has its own
     # (Ctrl+Enter and Esc still bump this widget's nonces, for that view to listen to).
     show_submit = traitlets.Bool(True).tag(sync=True)
+    show_draft = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         self._submit_callbacks: list[WidgetCallback] = []
         self._skip_callbacks: list[WidgetCallback] = []
+        self._draft_callbacks: list[WidgetCallback] = []
         if "labels" in kwargs:
             # The list trait would refuse a LabelSchema, and read a lone string as a list of
             # letters; the validator takes every shape and says what is wrong.
@@ -272,6 +278,10 @@ class AnnotationWidget(anywidget.AnyWidget):
         """Calls ``callback(widget)`` each time the annotator skips (Skip, Esc)."""
         self._skip_callbacks.append(callback)
 
+    def on_draft(self, callback: WidgetCallback) -> None:
+        """Calls ``callback(widget)`` each time the annotator saves a draft (Ctrl+S)."""
+        self._draft_callbacks.append(callback)
+
     def submit(self) -> None:
         """Submits from Python, as the Submit button does: ``on_submit`` callbacks run."""
         self.submit_count += 1
@@ -280,6 +290,10 @@ class AnnotationWidget(anywidget.AnyWidget):
         """Skips from Python, as the Skip button does: ``on_skip`` callbacks run."""
         self.skip_count += 1
 
+    def save_draft(self) -> None:
+        """Saves a draft from Python, as Ctrl+S does: ``on_draft`` callbacks run."""
+        self.draft_count += 1
+
     @traitlets.observe("submit_count")
     def _submit_count_changed(self, _change: traitlets.Bunch) -> None:
         self._fire(self._submit_callbacks, "on_submit")
@@ -287,6 +301,10 @@ class AnnotationWidget(anywidget.AnyWidget):
     @traitlets.observe("skip_count")
     def _skip_count_changed(self, _change: traitlets.Bunch) -> None:
         self._fire(self._skip_callbacks, "on_skip")
+
+    @traitlets.observe("draft_count")
+    def _draft_count_changed(self, _change: traitlets.Bunch) -> None:
+        self._fire(self._draft_callbacks, "on_draft")
 
     def _fire(self, callbacks: list[WidgetCallback], event: str) -> None:
         for callback in list(callbacks):

@@ -156,9 +156,7 @@ def _box_votes(
                 groups[best[1]][who] = box
             else:
                 groups.append({who: box})
-    kept = [
-        _mean(group, weights) for group in groups if sum(weights[w] for w in group) > needed
-    ]
+    kept = [_mean(group, weights) for group in groups if sum(weights[w] for w in group) > needed]
     fields = ("x", "y", "width", "height", "label")
     return [dict(zip(fields, box, strict=True)) for box in sorted(kept, key=lambda b: b[:4])]
 

@@ -6,7 +6,15 @@
 import type { AnyModel } from "@anywidget/types";
 
 import { type ActionBar, actionBar, errorBanner } from "../common/chrome";
-import { bumpNonce, guardShortcuts, isRedo, isSkip, isSubmit, isUndo } from "../common/keys";
+import {
+  bumpNonce,
+  guardShortcuts,
+  isRedo,
+  isSaveDraft,
+  isSkip,
+  isSubmit,
+  isUndo,
+} from "../common/keys";
 import { type Box, cycleSelection, selectedBox } from "./doc";
 import {
   type Point,
@@ -41,7 +49,7 @@ import { BoxStore } from "./store";
 import type { ToolbarAction } from "./toolbar";
 import { EditorView } from "./view";
 
-const COMMON_KEYS = { isUndo, isRedo, isSubmit, isSkip };
+const COMMON_KEYS = { isUndo, isRedo, isSubmit, isSkip, isSaveDraft };
 const ZOOM_STEP = 1.25;
 /** Keys that keep their usual meaning on the toolbar's buttons and chips. */
 const STAGE_ONLY_KEYS = new Set([
@@ -103,6 +111,7 @@ export class Editor {
       onRedo: () => this.store.redo(),
       onSubmit: () => bumpNonce(model, "submit_count"),
       onSkip: () => bumpNonce(model, "skip_count"),
+      onDraft: () => bumpNonce(model, "draft_count"),
     });
     this.updateBar();
     this.listenToDom();
@@ -443,6 +452,9 @@ export class Editor {
         return true;
       case "skip":
         bumpNonce(this.model, "skip_count");
+        return true;
+      case "draft":
+        bumpNonce(this.model, "draft_count");
         return true;
       case "cancel":
         this.cancelGesture();

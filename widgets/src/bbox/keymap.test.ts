@@ -11,6 +11,7 @@ const COMMON = {
   isUndo: (e: KeyPress) => mod(e) && !e.shiftKey && e.key.toLowerCase() === "z",
   isRedo: (e: KeyPress) => mod(e) && e.shiftKey && e.key.toLowerCase() === "z",
   isSubmit: (e: KeyPress) => mod(e) && e.key === "Enter",
+  isSaveDraft: (e: KeyPress) => mod(e) && e.key === "s",
   isSkip: (e: KeyPress) => e.key === "Escape",
 };
 const HOTKEYS = new Map([

@@ -28,10 +28,11 @@ export interface CommonKeys {
   isRedo(e: KeyPress): boolean;
   isSubmit(e: KeyPress): boolean;
   isSkip(e: KeyPress): boolean;
+  isSaveDraft(e: KeyPress): boolean;
 }
 
 export type KeyAction =
-  | { kind: "undo" | "redo" | "submit" | "skip" | "cancel" | "deselect" }
+  | { kind: "undo" | "redo" | "submit" | "skip" | "draft" | "cancel" | "deselect" }
   | { kind: "delete" | "accept" }
   | { kind: "nudge"; dx: number; dy: number }
   | { kind: "cycle"; step: 1 | -1 }
@@ -60,6 +61,7 @@ export function keyAction(e: KeyPress, ctx: KeyContext): KeyAction | null {
   if (common.isUndo(e)) return { kind: "undo" };
   if (common.isRedo(e)) return { kind: "redo" };
   if (common.isSubmit(e)) return { kind: "submit" };
+  if (common.isSaveDraft(e)) return { kind: "draft" };
   if (e.key === "Escape") {
     if (ctx.dragging) return { kind: "cancel" };
     if (selection !== null) return { kind: "deselect" };

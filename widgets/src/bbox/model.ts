@@ -21,5 +21,7 @@ export interface BBoxModel {
   error: string;
   submit_count: number;
   skip_count: number;
+  draft_count: number;
+  show_draft: boolean;
   history_limit: number;
 }

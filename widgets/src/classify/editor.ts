@@ -10,7 +10,16 @@ import { type ActionBar, actionBar, errorBanner } from "../common/chrome";
 import { h } from "../common/dom";
 import { History } from "../common/history";
 import { type Hotkeys, assignHotkeys, labelForKey } from "../common/hotkeys";
-import { bumpNonce, guardShortcuts, isPlainKey, isRedo, isSkip, isSubmit, isUndo } from "../common/keys";
+import {
+  bumpNonce,
+  guardShortcuts,
+  isPlainKey,
+  isRedo,
+  isSaveDraft,
+  isSkip,
+  isSubmit,
+  isUndo,
+} from "../common/keys";
 import { PatchChannel } from "../common/patches";
 import { Choices } from "./choices";
 import { showItem } from "./item";
@@ -61,6 +70,7 @@ export class Editor {
       onRedo: () => this.redo(),
       onSubmit: () => bumpNonce(model, "submit_count"),
       onSkip: () => bumpNonce(model, "skip_count"),
+      onDraft: () => bumpNonce(model, "draft_count"),
     }, model);
     this.listen(this.root, "keydown", (e) => this.onKeyDown(e as KeyboardEvent));
     this.listen(this.acceptButton, "click", () => this.acceptBest());
@@ -198,6 +208,7 @@ export class Editor {
     if (isRedo(e)) return handled(() => this.redo());
     if (isSubmit(e)) return handled(() => bumpNonce(this.model, "submit_count"));
     if (isSkip(e)) return handled(() => bumpNonce(this.model, "skip_count"));
+    if (isSaveDraft(e)) return handled(() => bumpNonce(this.model, "draft_count"));
     const onButton = e.target instanceof HTMLElement && e.target.closest("button") !== null;
     if (onButton && (e.key === "Enter" || e.key === " ")) return;
     if (e.key === "Delete" || e.key === "Backspace") {

@@ -30,6 +30,8 @@ export interface ClassifyModel {
   error: string;
   submit_count: number;
   skip_count: number;
+  draft_count: number;
+  show_draft: boolean;
   history_limit: number;
   show_submit: boolean;
 }

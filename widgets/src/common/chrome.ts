@@ -14,6 +14,7 @@ export interface Actions {
   onRedo(): void;
   onSubmit(): void;
   onSkip(): void;
+  onDraft(): void;
 }
 
 export interface ActionBar {
@@ -64,9 +65,13 @@ export function errorBanner(root: HTMLElement, model: AnyModel<ErrorModel>): () 
   };
 }
 
-/** The model trait that hides Skip and Submit (a view composing several widgets has its own). */
+/**
+ * The model traits that hide Skip and Submit (a view composing several widgets has its own)
+ * and show Save draft (where something stores drafts: the annotation loop).
+ */
 interface ActionsModel {
   show_submit: boolean;
+  show_draft: boolean;
 }
 
 /**
@@ -83,6 +88,7 @@ export function actionBar(
     ["Undo", "Control+Z", "Ctrl+Z", actions.onUndo],
     ["Redo", "Control+Shift+Z", "Ctrl+Shift+Z", actions.onRedo],
     ["Skip", "Escape", "Esc", actions.onSkip],
+    ["Save draft", "Control+S", "Ctrl+S", actions.onDraft],
     ["Submit", "Control+Enter", "Ctrl+Enter", actions.onSubmit],
   ] as const;
   const bar = h("div", {
@@ -92,7 +98,7 @@ export function actionBar(
   const cleanups: Array<() => void> = [];
   const buttons = specs.map(([name, aria, shown, run]) => {
     const button = h("button", {
-      className: `annolab-action annolab-action-${name.toLowerCase()}`,
+      className: `annolab-action annolab-action-${name.split(" ")[0]?.toLowerCase()}`,
       text: name,
       title: `${name} (${shown})`,
       attrs: { type: "button", "aria-keyshortcuts": aria },
@@ -103,7 +109,8 @@ export function actionBar(
     bar.append(button);
     return button;
   });
-  const [undo, redo, skip, submit] = buttons as [
+  const [undo, redo, skip, draft, submit] = buttons as [
+    HTMLButtonElement,
     HTMLButtonElement,
     HTMLButtonElement,
     HTMLButtonElement,
@@ -113,11 +120,14 @@ export function actionBar(
     const shown = model?.get("show_submit") !== false;
     skip.hidden = !shown;
     submit.hidden = !shown;
+    draft.hidden = !shown || model?.get("show_draft") !== true;
   };
   showSubmit();
   if (model !== undefined) {
-    model.on("change:show_submit", showSubmit);
-    cleanups.push(() => model.off("change:show_submit", showSubmit));
+    for (const trait of ["change:show_submit", "change:show_draft"]) {
+      model.on(trait, showSubmit);
+      cleanups.push(() => model.off(trait, showSubmit));
+    }
   }
   root.append(bar);
   return {

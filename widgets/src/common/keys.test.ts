@@ -10,6 +10,7 @@ import {
   guardShortcuts,
   isPlainKey,
   isRedo,
+  isSaveDraft,
   isSkip,
   isSubmit,
   isUndo,
@@ -152,4 +153,13 @@ test("bumpNonce adds one and saves, every time", () => {
   bumpNonce(model as never, "skip_count");
   assert.deepEqual(state, { submit_count: 6, skip_count: 1 });
   assert.equal(saves, 3);
+});
+
+test("Ctrl+S or Cmd+S saves a draft, on any layout; with Shift or Alt it does not", () => {
+  assert.equal(isSaveDraft(key("s", { ctrlKey: true })), true);
+  assert.equal(isSaveDraft(key("s", { metaKey: true })), true);
+  assert.equal(isSaveDraft(key("ы", { ctrlKey: true, code: "KeyS" })), true);
+  assert.equal(isSaveDraft(key("S", { ctrlKey: true, shiftKey: true })), false);
+  assert.equal(isSaveDraft(key("s", { ctrlKey: true, altKey: true })), false);
+  assert.equal(isSaveDraft(key("s")), false);
 });

@@ -81,6 +81,11 @@ export function isSubmit(e: KeyLike): boolean {
   return primary(e) && !e.shiftKey && !e.altKey && e.key === "Enter";
 }
 
+/** Ctrl+S (Cmd+S): save a draft, in place of the browser's "save page". */
+export function isSaveDraft(e: KeyLike): boolean {
+  return primary(e) && !e.shiftKey && !e.altKey && letter(e) === "s";
+}
+
 /** Escape without modifiers: skip. A widget first uses Escape to cancel what is under way. */
 export function isSkip(e: KeyLike): boolean {
   return e.key === "Escape" && !e.ctrlKey && !e.metaKey && !e.shiftKey && !e.altKey;
@@ -97,7 +102,7 @@ export function isPlainKey(e: KeyLike): boolean {
  */
 export function bumpNonce(
   model: Pick<AnyModel, "get" | "set" | "save_changes">,
-  name: "submit_count" | "skip_count",
+  name: "submit_count" | "skip_count" | "draft_count",
 ): void {
   const current = model.get(name);
   model.set(name, (typeof current === "number" ? current : 0) + 1);

@@ -12,7 +12,16 @@ import { actionBar, type ActionBar, errorBanner } from "../common/chrome";
 import { h } from "../common/dom";
 import { History } from "../common/history";
 import { type Hotkeys, assignHotkeys, labelForKey } from "../common/hotkeys";
-import { bumpNonce, guardShortcuts, isPlainKey, isRedo, isSkip, isSubmit, isUndo } from "../common/keys";
+import {
+  bumpNonce,
+  guardShortcuts,
+  isPlainKey,
+  isRedo,
+  isSaveDraft,
+  isSkip,
+  isSubmit,
+  isUndo,
+} from "../common/keys";
 import { PALETTE } from "../common/labels";
 import { OffsetIndex } from "../common/offsets";
 import { PatchChannel } from "../common/patches";
@@ -86,6 +95,7 @@ export class Editor {
       onRedo: () => this.redo(),
       onSubmit: () => bumpNonce(model, "submit_count"),
       onSkip: () => bumpNonce(model, "skip_count"),
+      onDraft: () => bumpNonce(model, "draft_count"),
     }, model);
     this.readLabels();
     this.readText();
@@ -410,6 +420,7 @@ export class Editor {
     if (isRedo(e)) return this.handled(e, () => this.redo());
     if (isSubmit(e)) return this.handled(e, () => bumpNonce(this.model, "submit_count"));
     if (isSkip(e)) return this.handled(e, () => this.escape());
+    if (isSaveDraft(e)) return this.handled(e, () => bumpNonce(this.model, "draft_count"));
     // Enter and Space belong to a focused button.
     if (onControl && (e.key === "Enter" || e.key === " ")) return;
     if (inText && this.onTextKey(e)) return;

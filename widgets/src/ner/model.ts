@@ -16,6 +16,8 @@ export interface NerModel {
   error: string;
   submit_count: number;
   skip_count: number;
+  draft_count: number;
+  show_draft: boolean;
   history_limit: number;
   show_submit: boolean;
 }
