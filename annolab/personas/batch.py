@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from annolab.errors import DataError, PersonaError, ValidationError
 from annolab.personas.images import image_bytes, image_size
 from annolab.personas.llm import ModelInfo, model_info, ollama_host
-from annolab.personas.prompts import input_hash, prompt_hash, sha256, task_prompt
+from annolab.personas.prompts import input_hash, prompt_hash, sha256
 from annolab.personas.run import Call, Item, annotate_items, run_coroutine
 from annolab.personas.schemas import KINDS, output_schema, task_kind
 from annolab.personas.summary import Outcome, RunSummary
@@ -134,6 +134,7 @@ def run(
         schema=schema,
         kind=target.kind,
         labels=target.labels,
+        guidelines=target.guidelines,
         concurrency=concurrency,
         retries=retries,
         backoff=backoff,
@@ -162,20 +163,7 @@ def run(
         for i in items
         if i.input_hash in known
     ]
-    todo = [
-        replace(
-            i,
-            prompt=task_prompt(
-                target.kind,
-                target.labels,
-                guidelines=target.guidelines,
-                text=i.text,
-                image_size=i.image_size,
-            ),
-        )
-        for i in items
-        if i.input_hash not in known
-    ]
+    todo = [i for i in items if i.input_hash not in known]
     sink = _sink(engine, persona, target, info, hashes, actor)
     sink(cached + bad)
     bar = _bar(len(items) + len(bad), persona, progress)

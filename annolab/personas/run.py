@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from annolab.errors import ValidationError
 from annolab.personas.llm import client_options, require_ollama
+from annolab.personas.prompts import task_prompt
 from annolab.personas.schemas import to_payload
 from annolab.personas.summary import Outcome
 from annolab.schema import LabelSchema
@@ -24,13 +25,17 @@ from annolab.schema import LabelSchema
 # Worth another try: the server was busy or broke, not "this model does not exist".
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SINK_BATCH = 32
+# Items under way per request place: the extra ones wait out a backoff or get validated without
+# holding a place, and memory stays bounded however many items a run has.
+ITEMS_PER_PLACE = 4
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to annotate; ``prompt`` is rendered only once the cache could not answer."""
+    """One thing to annotate; its prompt is rendered when it is asked (unless given here), so a
+    large run never holds every prompt at once."""
 
     key: str
     task_id: int | None
@@ -52,6 +57,7 @@ class Call:
     schema: dict[str, Any]
     kind: str
     labels: LabelSchema
+    guidelines: str = ""
     concurrency: int = 4
     retries: int = 2
     backoff: float = 0.5
@@ -102,18 +108,22 @@ async def annotate_items(
         if batch:
             await asyncio.to_thread(sink, batch)
 
-    async def one(item: Item) -> None:
-        outcome = await _with_retries(client, call, item, gate, stop)
-        if outcome is None:
-            return
-        outcomes.append(outcome)
-        pending.append(outcome)
-        advance(outcome)
-        if len(pending) >= SINK_BATCH:
-            await flush()
+    queue = iter(items)  # shared by the workers: each item goes to one of them
 
+    async def worker() -> None:
+        for item in queue:
+            outcome = await _with_retries(client, call, item, gate, stop)
+            if outcome is None:
+                return
+            outcomes.append(outcome)
+            pending.append(outcome)
+            advance(outcome)
+            if len(pending) >= SINK_BATCH:
+                await flush()
+
+    workers = min(len(items), max(1, call.concurrency) * ITEMS_PER_PLACE)
     try:
-        await asyncio.gather(*(one(item) for item in items))
+        await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         # Also when cancelled (Ctrl+C in a script): what was answered is kept.
         await flush()
@@ -195,7 +205,14 @@ async def _with_retries(
 
 async def _ask(client: Any, call: Call, item: Item) -> tuple[str, int, int]:
     """One chat request; returns the answer's text and its prompt and answer token counts."""
-    message: dict[str, Any] = {"role": "user", "content": item.prompt}
+    prompt = item.prompt or task_prompt(
+        call.kind,
+        call.labels,
+        guidelines=call.guidelines,
+        text=item.text,
+        image_size=item.image_size,
+    )
+    message: dict[str, Any] = {"role": "user", "content": prompt}
     if item.image is not None:
         message["images"] = [item.image]  # the client sends bytes as base64
     request: dict[str, Any] = {
