@@ -443,3 +443,17 @@ def test_a_frame_of_image_bytes_gets_boxes(workspace: al.Workspace) -> None:
         sent = base64.b64decode(server.requests[-1].images[0])
     assert sent == frame["image"][0]
     assert json.loads(summary.results["payload"][0])["boxes"][0]["width"] == 16.0
+
+
+def test_a_rerun_asks_again_only_about_failed_items(
+    workspace: al.Workspace, ner: al.Project
+) -> None:
+    annotator = persona(workspace)
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+        server.script("not json")
+        first = annotator.annotate(ner, host=server.url, retries=0, concurrency=1, **fast())
+        second = annotator.annotate(ner, host=server.url, retries=0, concurrency=1, **fast())
+        assert server.calls("/api/chat") == 3 + 1
+    assert (first.done, first.failed) == (2, 1)
+    assert (second.done, second.cached, second.failed) == (1, 2, 0)
+    assert len(ner.annotations()) == 3
