@@ -52,7 +52,9 @@ class Trait(_Model):
 
 
 class Example(_Model):
-    """A worked example shown to the model: an input, the answer, and why.
+    """A worked example shown to the model: an input, the answer, and why. Write ``output`` in
+    the JSON the model answers in (``{"spans": [{"text": ..., "label": ...}]}``, ``{"label": ...}``,
+    ``{"labels": [...]}`` or ``{"boxes": [...]}``), so the example teaches the format too.
 
     >>> Example(input="Ada met Bob", output={"label": "social"}).explanation
     ''
