@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import socket
 import uuid
 from collections.abc import Sequence
 
@@ -321,6 +322,15 @@ def test_an_ollama_model_not_pulled_says_what_to_run(project: al.Project) -> Non
     with serve_ollama(["llama3.2"]) as server, pytest.raises(PersonaError) as caught:
         project.embed(OllamaEmbedder("nomic-embed-text", host=server.url))
     assert "`ollama pull nomic-embed-text`" in str(caught.value)
+
+
+def test_an_unreachable_ollama_says_where_it_looked() -> None:
+    with socket.socket() as sock:  # a port nothing listens on: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        host = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with pytest.raises(PersonaError) as caught:
+            OllamaEmbedder("all-minilm", host=host).embed(["text"])
+    assert f"Ollama is not reachable at {host}" in str(caught.value)
 
 
 @pytest.mark.skipif(
