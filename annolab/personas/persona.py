@@ -20,6 +20,7 @@ from annolab.store import personas as store
 from annolab.store.personas import PersonaVersionRow
 
 if TYPE_CHECKING:
+    from annolab.personas.panel import Panel
     from annolab.project import Project
     from annolab.workspace import Workspace
 
@@ -321,6 +322,15 @@ class Personas:
                 shown += f", ... ({len(known)} in all; see workspace.personas.list())"
             raise ValidationError("name", name, f"is not a persona; personas are {shown}")
         return Persona(self.workspace, row)
+
+    def panel(self, personas: Sequence[Persona]) -> Panel:
+        """Personas that annotate the same items and are measured together.
+
+        >>> ws.personas.panel([strict, loose]).run(proj, limit=50)  # doctest: +SKIP
+        """
+        from annolab.personas.panel import Panel
+
+        return Panel(self.workspace, personas)
 
     def list(self) -> pl.DataFrame:
         """Every persona at its latest version: name, version, versions, model, description,

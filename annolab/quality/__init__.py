@@ -25,6 +25,7 @@ from annolab.quality.categorical import (
     percent_agreement,
 )
 from annolab.quality.gold import gold_accuracy
+from annolab.quality.items import item_agreement
 from annolab.quality.krippendorff import LEVELS, krippendorff_alpha
 from annolab.quality.profiles import annotator_profiles
 from annolab.quality.spans import MATCHES, span_agreement
@@ -39,6 +40,7 @@ __all__ = [
     "cohen_kappa",
     "fleiss_kappa",
     "gold_accuracy",
+    "item_agreement",
     "krippendorff_alpha",
     "percent_agreement",
     "span_agreement",

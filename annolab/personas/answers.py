@@ -1,0 +1,59 @@
+"""Payloads as the quality metrics compare them and as a model is shown them.
+
+Stored payloads come back from JSONB with their keys reordered and their lists in the order
+they were written; two equal answers must compare equal, so ``comparable`` writes them one way.
+Examples in a persona's prompt are written in the JSON the model answers in (spans quote their
+words), so ``as_answer`` turns a payload into that.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _loaded(payload: str | dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(payload) if isinstance(payload, str) else payload
+    return dict(data)
+
+
+def comparable(payload: str | dict[str, Any]) -> str:
+    """The payload as canonical JSON: sorted keys, spans and boxes in order, labels sorted.
+
+    >>> comparable('{"labels": ["b", "a"], "kind": "choices"}')
+    '{"kind": "choices", "labels": ["a", "b"]}'
+    """
+    data = _loaded(payload)
+    if isinstance(data.get("labels"), list):
+        data["labels"] = sorted(data["labels"])
+    if isinstance(data.get("spans"), list):
+        data["spans"] = sorted(data["spans"], key=lambda s: (s["start"], s["end"], s["label"]))
+    return json.dumps(data, sort_keys=True)
+
+
+def as_answer(payload: str | dict[str, Any], text: str) -> dict[str, Any]:
+    """The payload in the JSON a persona answers in, for an example in its prompt.
+
+    >>> as_answer({"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "PER"}]}, "Ada")
+    {'spans': [{'text': 'Ada', 'label': 'PER'}]}
+    """
+    data = _loaded(payload)
+    kind = data.get("kind")
+    if kind == "spans":
+        spans = data.get("spans") or []
+        return {
+            "spans": [{"text": text[s["start"] : s["end"]], "label": s["label"]} for s in spans]
+        }
+    if kind == "choice":
+        return {"label": data.get("label")}
+    if kind == "choices":
+        return {"labels": list(data.get("labels") or [])}
+    if kind == "boxes":
+        return {"boxes": list(data.get("boxes") or [])}
+    return {k: v for k, v in data.items() if k != "kind"}
+
+
+def metric_kind(payload: str | dict[str, Any]) -> str:
+    """The kind ``annolab.quality`` reads the payload as: spans, boxes or category."""
+    kind = _loaded(payload).get("kind")
+    return str(kind) if kind in ("spans", "boxes") else "category"
