@@ -21,6 +21,7 @@ from annolab.store.personas import PersonaVersionRow
 
 if TYPE_CHECKING:
     from annolab.personas.panel import Panel
+    from annolab.personas.refine import Proposal
     from annolab.project import Project
     from annolab.workspace import Workspace
 
@@ -218,6 +219,58 @@ class Persona:
         with self.workspace.engine.begin() as conn:
             return store.read_failures(conn, self._row.user_id)
 
+    # Feedback and refinement: annolab.personas.feedback and .refine do the work.
+
+    def rate(
+        self,
+        project: Project,
+        task: str,
+        rating: int,
+        *,
+        comment: str = "",
+        error_spans: Sequence[Any] = (),
+    ) -> int:
+        """Rate this version's answer to ``task`` from 1 (useless) to 5 (right), with a comment
+        and the stretches of text it got wrong (``{"start", "end", "comment"}``).
+
+        >>> persona.rate(proj, "doc-3", 2, comment="missed the band",  # doctest: +SKIP
+        ...              error_spans=[{"start": 10, "end": 17, "comment": "a group"}])
+        """
+        from annolab.personas.feedback import rate
+
+        return rate(self, project, task, rating, comment=comment, error_spans=error_spans)
+
+    def correct(self, project: Project, task: str, payload: Any) -> Any:
+        """Store the right answer to ``task`` as your annotation, linked to this version's
+        answer (``parent_id``); returns its id.
+
+        >>> persona.correct(proj, "doc-3", {"kind": "spans", "spans": [  # doctest: +SKIP
+        ...     {"start": 10, "end": 17, "label": "group"}]})
+        """
+        from annolab.personas.feedback import correct
+
+        return correct(self, project, task, payload)
+
+    def feedback(self) -> pl.DataFrame:
+        """Ratings and corrections of this persona's answers (every version), oldest first."""
+        from annolab.store.feedback import read_persona_feedback
+
+        with self.workspace.engine.begin() as conn:
+            return read_persona_feedback(conn, self._row.user_id)
+
+    def refine(
+        self, *, host: str | None = None, timeout: float = 300.0, max_examples: int = 3
+    ) -> Proposal:
+        """Ask this persona's model for a next version from the feedback (the
+        ``prompts/refine.j2`` template); returns a proposal to read and ``accept()``.
+
+        >>> proposal = persona.refine()  # doctest: +SKIP
+        >>> better = proposal.accept()  # doctest: +SKIP
+        """
+        from annolab.personas.refine import refine
+
+        return refine(self, host=host, timeout=timeout, max_examples=max_examples)
+
     def __repr__(self) -> str:
         traits = ", ".join(f"{t.name}={t.value:.2f}" for t in self.traits)
         return (
@@ -331,6 +384,17 @@ class Personas:
         from annolab.personas.panel import Panel
 
         return Panel(self.workspace, personas)
+
+    def evaluate(
+        self, versions: Sequence[Persona], project: Project, *, gold: Any = None, **annotate: Any
+    ) -> pl.DataFrame:
+        """Persona versions ranked on the project's gold answers (or ``gold``, a frame).
+
+        >>> ws.personas.evaluate([persona, better], proj)  # doctest: +SKIP
+        """
+        from annolab.personas.evaluate import evaluate
+
+        return evaluate(versions, project, gold=gold, **annotate)
 
     def list(self) -> pl.DataFrame:
         """Every persona at its latest version: name, version, versions, model, description,
