@@ -22,6 +22,7 @@ from annolab.store.personas import PersonaVersionRow
 if TYPE_CHECKING:
     from annolab.personas.panel import Panel
     from annolab.personas.refine import Proposal
+    from annolab.personas.twin import TwinResult
     from annolab.project import Project
     from annolab.workspace import Workspace
 
@@ -395,6 +396,37 @@ class Personas:
         from annolab.personas.evaluate import evaluate
 
         return evaluate(versions, project, gold=gold, **annotate)
+
+    def twin(
+        self,
+        user: str,
+        project: Project,
+        *,
+        model: str,
+        holdout: float = 0.2,
+        seed: int = 0,
+        name: str | None = None,
+        max_examples: int = 5,
+        **annotate: Any,
+    ) -> TwinResult:
+        """A persona made from ``user``'s annotations and comments in ``project``, and how well
+        it predicts them on the ``holdout`` share of their items it never saw.
+
+        >>> ws.personas.twin("alice", proj, model="llama3.2", seed=1)  # doctest: +SKIP
+        """
+        from annolab.personas.twin import twin
+
+        return twin(
+            self.workspace,
+            user,
+            project,
+            model=model,
+            holdout=holdout,
+            seed=seed,
+            name=name,
+            max_examples=max_examples,
+            **annotate,
+        )
 
     def list(self) -> pl.DataFrame:
         """Every persona at its latest version: name, version, versions, model, description,
