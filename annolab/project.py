@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import polars as pl
 import pydantic
@@ -41,6 +41,8 @@ from annolab.workflow.progress import Progress, compute_progress
 from annolab.workflow.quality import evaluate_all
 from annolab.workflow.spec import Workflow
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from annolab.annotate import AnnotationLoop
     from annolab.personas.embedders import Embedder
@@ -68,6 +70,17 @@ class Project:
         self._row = row
         # Admin operations read the time from here; tests freeze it.
         self._clock: Clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._parsed: dict[str, Any] = {}
+        self._parsed_from: ProjectRow | None = None
+
+    def _parse(self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, once per project row: every claim and submit reads the workflow, labels
+        and rules, and a row is replaced (never changed) when its settings change."""
+        if self._parsed_from is not self._row:
+            self._parsed, self._parsed_from = {}, self._row
+        if key not in self._parsed:
+            self._parsed[key] = make()
+        return cast(T, self._parsed[key])
 
     @property
     def id(self) -> int:
@@ -83,7 +96,7 @@ class Project:
 
     @property
     def labels(self) -> LabelSchema:
-        return LabelSchema.from_dict(self._row.label_schema)
+        return self._parse("labels", lambda: LabelSchema.from_dict(self._row.label_schema))
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -91,7 +104,7 @@ class Project:
 
     @property
     def workflow(self) -> Workflow:
-        return Workflow.from_dict(self._row.workflow).flat()
+        return self._parse("workflow", lambda: Workflow.from_dict(self._row.workflow).flat())
 
     def session(self, user: str | None = None, *, clock: Clock | None = None) -> Session:
         """Your queue in this project (``user`` defaults to ``JUPYTERHUB_USER`` or the OS user).
@@ -272,7 +285,10 @@ class Project:
 
     @property
     def rules(self) -> list[Rule]:
-        return RULES.validate_python(self._row.settings.get("rules", []))
+        rules = self._parse(
+            "rules", lambda: RULES.validate_python(self._row.settings.get("rules", []))
+        )
+        return list(rules)
 
     def set_rules(self, rules: list[Rule] | list[dict[str, Any]]) -> None:
         """Replace the project's quality rules (admins, team leads and the creator).

@@ -93,8 +93,8 @@ class Session:
         now = self.clock()
         sweep = self._swept_at is None or now - self._swept_at >= SWEEP_EVERY
         with self.project.workspace.engine.begin() as conn:
-            profile = self._profile = user_profile(conn, self.user_id)
-            claim = self._engine.claim(conn, profile, resume=resume, sweep=sweep)
+            profile, claim = self._engine.claim(conn, self.user_id, resume=resume, sweep=sweep)
+            self._profile = profile
             if sweep:
                 self._swept_at = now
             if claim is None:

@@ -15,6 +15,7 @@ every other claim and step decision on the row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,12 @@ import sqlalchemy as sa
 from annolab.errors import WorkflowError
 from annolab.schema.enums import TASK_TRANSITIONS, TaskStatus
 from annolab.store.events import record_event
+from annolab.store.quality import latest_gold, latest_restriction, restriction_reason
+from annolab.store.users import PROFILE_COLUMNS, UserProfile, profile_of
+
+# Each statement parsed once: building a TextClause (finding its bind parameters) every call
+# cost more client CPU than running it cost the server.
+_sql = functools.cache(sa.text)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class Claim:
 def expire_leases(conn: sa.Connection, project_id: int, now: dt.datetime) -> int:
     """Hand back the places of leases that ran out; returns how many expired."""
     rows = conn.execute(
-        sa.text(
+        _sql(
             """
             WITH gone AS (
                 UPDATE assignments a SET status = 'expired'
@@ -73,29 +80,59 @@ def expire_leases(conn: sa.Connection, project_id: int, now: dt.datetime) -> int
     return len(rows)
 
 
-def standing(
-    conn: sa.Connection, *, project_id: int, user_id: int, now: dt.datetime
-) -> tuple[Claim | None, int]:
-    """(the oldest task this user holds with a live lease, how many live leases they hold).
+@dataclass(frozen=True)
+class Standing:
+    """What a claim checks about its user, read in one round trip."""
+
+    user: UserProfile
+    held: Claim | None  # the oldest task they hold with a live lease, at its current step
+    holding: int  # how many live leases they hold
+    restricted: str | None  # the quality restriction in force, in words
+
+
+def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.datetime) -> Standing:
+    """The user's profile, held task, live lease count and restriction in this project.
 
     The held task comes back to ``next()`` after a kernel restart, or when a review hands it
     back for revision. Leases past their end count for nothing even before a sweep marks them.
+
+    Read at the start of a claim, it also makes the claim's commit asynchronous (``SET LOCAL
+    synchronous_commit = off``, as a function, to save a round trip): a claim lost in a crash
+    costs nothing but the claim itself. Whoever got it sees "not yours" on submit, with their
+    work kept in the widget, and claims again. Submits keep the default: they wait for disk.
     """
     row = conn.execute(
-        sa.text(
-            "SELECT a.id, a.task_id, t.external_id, a.step, t.data, a.lease_expires_at, "
-            "  a.step = t.step AS current, count(*) OVER () AS holding "
-            "FROM assignments a JOIN tasks t ON t.id = a.task_id "
-            "WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'active' "
-            "  AND a.lease_expires_at >= :now "
-            "ORDER BY a.step = t.step DESC, a.id LIMIT 1"
+        _sql(
+            f"""
+            SELECT {PROFILE_COLUMNS}, h.*, r.action AS r_action, r.after AS r_after,
+                   set_config('synchronous_commit', 'off', true) AS claim_commit
+            FROM users u
+            LEFT JOIN LATERAL (
+                SELECT a.id AS a_id, a.task_id, t.external_id, a.step, t.data,
+                       a.lease_expires_at, a.step = t.step AS current,
+                       count(*) OVER () AS holding
+                FROM assignments a JOIN tasks t ON t.id = a.task_id
+                WHERE t.project_id = :p AND a.user_id = u.id AND a.status = 'active'
+                  AND a.lease_expires_at >= :now
+                ORDER BY a.step = t.step DESC, a.id LIMIT 1
+            ) h ON true
+            LEFT JOIN LATERAL ({latest_restriction("u.name")}) r ON true
+            WHERE u.id = :u
+            """
         ),
         {"p": project_id, "u": user_id, "now": now},
-    ).one_or_none()
-    if row is None:
-        return None, 0
-    held = Claim(*row[:6]) if row.current else None
-    return held, int(row.holding)
+    ).one()
+    held = None
+    if row.current:
+        held = Claim(
+            row.a_id, row.task_id, row.external_id, row.step, row.data, row.lease_expires_at
+        )
+    return Standing(
+        user=profile_of(row),
+        held=held,
+        holding=int(row.holding or 0),
+        restricted=restriction_reason(row.r_action, row.r_after),
+    )
 
 
 def _number(key: str) -> str:
@@ -138,7 +175,7 @@ def places_left(
     here means others were claiming those tasks at that moment: worth asking again."""
     return bool(
         conn.execute(
-            sa.text(f"SELECT EXISTS (SELECT 1 FROM tasks t WHERE {_OPEN_TO_USER})"),
+            _sql(f"SELECT EXISTS (SELECT 1 FROM tasks t WHERE {_OPEN_TO_USER})"),
             {
                 "p": project_id,
                 "u": user_id,
@@ -170,7 +207,7 @@ def claim_next_task(
     order = "t.priority DESC, t.id" if urgency is None else _URGENCY_ORDER
     # One statement: pick and count the task, add the assignment, log the event.
     picked = conn.execute(
-        sa.text(
+        _sql(
             f"""
             WITH pick AS (
                 SELECT t.id FROM tasks t
@@ -221,7 +258,7 @@ def claim_next_task(
 def renew_lease(conn: sa.Connection, *, assignment_id: int, until: dt.datetime) -> bool:
     """Push an active lease's end to ``until``; False if the lease is no longer active."""
     result = conn.execute(
-        sa.text(
+        _sql(
             "UPDATE assignments SET lease_expires_at = :until WHERE id = :a AND status = 'active'"
         ),
         {"a": assignment_id, "until": until},
@@ -229,15 +266,52 @@ def renew_lease(conn: sa.Connection, *, assignment_id: int, until: dt.datetime) 
     return result.rowcount == 1
 
 
-def lock_assignment(conn: sa.Connection, assignment_id: int) -> sa.Row[Any] | None:
-    return conn.execute(
-        sa.text(
-            "SELECT a.id, a.task_id, a.step, a.user_id, a.status, a.lease_expires_at, "
-            "t.project_id, t.step AS task_step FROM assignments a JOIN tasks t ON t.id = a.task_id "
-            "WHERE a.id = :a FOR UPDATE OF a"
+@dataclass(frozen=True)
+class LockedTask:
+    """A task row locked for this transaction: step decisions happen one at a time."""
+
+    id: int
+    project_id: int
+    step: str
+    status: str
+    assigned: int
+    needed: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LockedAssignment:
+    """An assignment locked with its task, and the task's gold answer (a submit scores it)."""
+
+    id: int
+    task_id: int
+    step: str
+    user_id: int
+    status: str
+    lease_expires_at: dt.datetime
+    task: LockedTask
+    gold: dict[str, Any] | None
+
+
+_TASK_COLUMNS = "t.id, t.project_id, t.step, t.status::text, t.assigned, t.needed, t.data"
+
+
+def lock_assignment(conn: sa.Connection, assignment_id: int) -> LockedAssignment | None:
+    """The assignment and its task, both locked (assignment first, as every writer does)."""
+    row = conn.execute(
+        _sql(
+            "SELECT a.id, a.task_id, a.step, a.user_id, a.status::text, a.lease_expires_at, "
+            f"{_TASK_COLUMNS}, ({latest_gold('t.id')}) AS gold "
+            "FROM assignments a JOIN tasks t ON t.id = a.task_id "
+            "WHERE a.id = :a FOR UPDATE OF a FOR NO KEY UPDATE OF t"
         ),
         {"a": assignment_id},
     ).one_or_none()
+    if row is None:
+        return None
+    a_id, task_id, step, user_id, status, lease = row[:6]
+    task = LockedTask(*row[6:13])
+    return LockedAssignment(a_id, task_id, step, user_id, status, lease, task, row.gold)
 
 
 def finish_assignment(
@@ -245,7 +319,7 @@ def finish_assignment(
 ) -> None:
     """Mark an assignment submitted or skipped; a skip gives its place back to the pool."""
     conn.execute(
-        sa.text(
+        _sql(
             "UPDATE assignments SET status = CAST(:s AS assignment_status), "
             "completed_at = :now "
             "WHERE id = :a"
@@ -254,7 +328,7 @@ def finish_assignment(
     )
     if status != "submitted":
         conn.execute(
-            sa.text(
+            _sql(
                 "UPDATE tasks t SET assigned = t.assigned - 1, "
                 "status = CASE WHEN t.assigned - 1 = 0 THEN 'pending'::task_status "
                 "ELSE t.status END "
@@ -264,23 +338,28 @@ def finish_assignment(
         )
 
 
-def lock_task(conn: sa.Connection, task_id: int) -> sa.Row[Any]:
+def lock_task(conn: sa.Connection, task_id: int) -> LockedTask:
     """The task row, locked for this transaction: step decisions happen one at a time."""
-    return conn.execute(
-        sa.text(
-            "SELECT id, project_id, step, status::text AS status, assigned, needed, data "
-            "FROM tasks "
-            "WHERE id = :t FOR NO KEY UPDATE"
-        ),
+    row = conn.execute(
+        _sql(f"SELECT {_TASK_COLUMNS} FROM tasks t WHERE t.id = :t FOR NO KEY UPDATE"),
         {"t": task_id},
     ).one()
+    return LockedTask(*row)
 
 
-def step_annotations(conn: sa.Connection, *, task_id: int, step: str) -> list[sa.Row[Any]]:
+@dataclass(frozen=True)
+class StepAnnotation:
+    id: Any  # uuid.UUID
+    user_id: int
+    payload: dict[str, Any]
+
+
+def step_annotations(conn: sa.Connection, *, task_id: int, step: str) -> list[StepAnnotation]:
     """The submitted annotations of one step of a task, oldest first."""
-    return list(
-        conn.execute(
-            sa.text(
+    return [
+        StepAnnotation(*row)
+        for row in conn.execute(
+            _sql(
                 "SELECT an.id, an.user_id, an.payload FROM annotations an "
                 "JOIN assignments a ON a.task_id = an.task_id AND a.user_id = an.user_id "
                 "  AND a.step = an.step "
@@ -289,8 +368,8 @@ def step_annotations(conn: sa.Connection, *, task_id: int, step: str) -> list[sa
                 "ORDER BY an.created_at, an.id"
             ),
             {"t": task_id, "s": step},
-        ).all()
-    )
+        )
+    ]
 
 
 def move_task(
@@ -313,7 +392,7 @@ def move_task(
     """
     if before is None:
         row = conn.execute(
-            sa.text("SELECT status::text, step, needed FROM tasks WHERE id = :t"), {"t": task_id}
+            _sql("SELECT status::text, step, needed FROM tasks WHERE id = :t"), {"t": task_id}
         ).one()
         before = (row[0], row[1], row[2])
     current, target = TaskStatus(before[0]), TaskStatus(status)
@@ -325,7 +404,7 @@ def move_task(
         )
         raise WorkflowError(msg)
     conn.execute(
-        sa.text(
+        _sql(
             "UPDATE tasks SET status = CAST(:status AS task_status), step = :step, needed = :n, "
             "assigned = CASE WHEN :reset THEN 0 ELSE assigned END WHERE id = :t"
         ),
@@ -357,7 +436,7 @@ def record_review(
     status = {"approve": "approved", "reject": "rejected"}.get(decision)
     for annotation_id in annotation_ids:
         conn.execute(
-            sa.text(
+            _sql(
                 "INSERT INTO reviews (annotation_id, reviewer_id, decision, comment) "
                 "VALUES (:a, :r, CAST(:d AS review_decision), :c)"
             ),
@@ -365,7 +444,7 @@ def record_review(
         )
         if status is not None:
             conn.execute(
-                sa.text(
+                _sql(
                     "UPDATE annotations SET status = CAST(:s AS annotation_status), "
                     "updated_at = now() WHERE id = :a"
                 ),
@@ -387,7 +466,7 @@ def reopen_assignment(
 ) -> None:
     """Give a submitted assignment back to its annotator (a review asked for a revision)."""
     conn.execute(
-        sa.text(
+        _sql(
             "UPDATE assignments SET status = 'active', lease_expires_at = :until, "
             "completed_at = NULL WHERE task_id = :t AND step = :s AND user_id = :u"
         ),
@@ -398,7 +477,7 @@ def reopen_assignment(
 def reopen_step(conn: sa.Connection, *, task_id: int, step: str, until: dt.datetime) -> int:
     """Reopen every submitted assignment of ``step`` on the task; returns how many."""
     result = conn.execute(
-        sa.text(
+        _sql(
             "UPDATE assignments SET status = 'active', lease_expires_at = :until, "
             "completed_at = NULL WHERE task_id = :t AND step = :s AND status = 'submitted'"
         ),
@@ -411,7 +490,7 @@ def release_active(conn: sa.Connection, *, task_id: int, user_id: int | None = N
     """Release the active assignments of a task (of one user, or all); returns their users."""
     released = (
         conn.execute(
-            sa.text(
+            _sql(
                 "UPDATE assignments a SET status = 'released', completed_at = now() FROM tasks t "
                 "WHERE t.id = a.task_id AND a.task_id = :t AND a.step = t.step "
                 "AND a.status = 'active' AND (CAST(:u AS bigint) IS NULL OR a.user_id = :u) "
@@ -424,7 +503,7 @@ def release_active(conn: sa.Connection, *, task_id: int, user_id: int | None = N
     )
     if released:
         conn.execute(
-            sa.text(
+            _sql(
                 "UPDATE tasks SET assigned = assigned - :n, status = CASE WHEN assigned - :n = 0 "
                 "AND status = 'in_progress' THEN 'pending'::task_status ELSE status END "
                 "WHERE id = :t"
@@ -438,18 +517,16 @@ def assign_to(
     conn: sa.Connection, *, task_id: int, user_id: int, until: dt.datetime, now: dt.datetime
 ) -> int:
     """Give the task's current step to ``user_id`` directly (an admin's reassignment)."""
-    step = conn.execute(
-        sa.text("SELECT step FROM tasks WHERE id = :t"), {"t": task_id}
-    ).scalar_one()
+    step = conn.execute(_sql("SELECT step FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
     assignment_id = conn.execute(
-        sa.text(
+        _sql(
             "INSERT INTO assignments (task_id, step, user_id, status, lease_expires_at, created_at)"
             " VALUES (:t, :s, :u, 'active', :until, :now) RETURNING id"
         ),
         {"t": task_id, "s": step, "u": user_id, "until": until, "now": now},
     ).scalar_one()
     conn.execute(
-        sa.text("UPDATE tasks SET assigned = assigned + 1, status = 'in_progress' WHERE id = :t"),
+        _sql("UPDATE tasks SET assigned = assigned + 1, status = 'in_progress' WHERE id = :t"),
         {"t": task_id},
     )
     return int(assignment_id)
@@ -459,7 +536,7 @@ def set_priority(conn: sa.Connection, *, task_id: int, priority: int) -> int:
     """Set a task's priority; returns the one it had."""
     return int(
         conn.execute(
-            sa.text(
+            _sql(
                 "UPDATE tasks t SET priority = :p FROM tasks old WHERE t.id = :t AND old.id = t.id "
                 "RETURNING old.priority"
             ),
@@ -473,7 +550,7 @@ def queue_counts(
 ) -> tuple[int, int]:
     """(assignments this user submitted, tasks at ``steps`` with room that they have not done)."""
     row = conn.execute(
-        sa.text(
+        _sql(
             "SELECT (SELECT count(*) FROM assignments a JOIN tasks t ON t.id = a.task_id "
             "        WHERE t.project_id = :p AND a.user_id = :u AND a.status = 'submitted'), "
             "       (SELECT count(*) FROM tasks t WHERE t.project_id = :p "

@@ -47,7 +47,7 @@ def record_event(
     }
     pending = _pending.get(conn)
     if pending is None:
-        conn.execute(events.insert().values(**row))
+        conn.execute(events.insert(), row)
     else:
         pending.append(row)
 
@@ -75,5 +75,6 @@ def flush(conn: sa.Connection) -> None:
     """Write the events collected so far by ``batched`` (ids follow the recording order)."""
     pending = _pending.get(conn)
     if pending:
-        conn.execute(events.insert().values(pending))
+        # executemany: SQLAlchemy sends one multi-row INSERT, compiled once and cached.
+        conn.execute(events.insert(), pending)
         pending.clear()

@@ -167,27 +167,39 @@ def sent_to_review(conn: sa.Connection, task_id: int) -> bool:
     )
 
 
+def latest_gold(task: str) -> str:
+    """SQL for the payload of the task's gold annotation (``task`` is an SQL expression)."""
+    return (
+        f"SELECT payload FROM annotations WHERE task_id = {task} AND kind = 'gold' "
+        "AND status <> 'superseded' ORDER BY updated_at DESC LIMIT 1"
+    )
+
+
 def gold_payload(conn: sa.Connection, task_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        sa.text(
-            "SELECT payload FROM annotations WHERE task_id = :t AND kind = 'gold' "
-            "AND status <> 'superseded' ORDER BY updated_at DESC LIMIT 1"
-        ),
-        {"t": task_id},
-    ).scalar()
+    row = conn.execute(sa.text(latest_gold(":t")), {"t": task_id}).scalar()
     return None if row is None else dict(row)
+
+
+def latest_restriction(user: str) -> str:
+    """SQL for the user's last restriction event in project ``:p`` (``user`` is an SQL
+    expression: a parameter, or a column when a claim reads it beside other things)."""
+    return (
+        "SELECT action, after FROM events WHERE project_id = :p "
+        "AND action IN ('quality.restricted', 'quality.unrestricted') "
+        f"AND after->>'user' = {user} ORDER BY id DESC LIMIT 1"
+    )
+
+
+def restriction_reason(action: str | None, after: dict[str, Any] | None) -> str | None:
+    """The refusal a restriction event gives, or None when there is none in force."""
+    if action != "quality.restricted" or after is None:
+        return None
+    return f"Restricted by quality rule {after['rule']!r}: {after['reason']}"
 
 
 def restriction(conn: sa.Connection, project_id: int, user: str) -> str | None:
     """Why ``user`` may not take tasks in the project now (the last restriction not lifted)."""
     row = conn.execute(
-        sa.text(
-            "SELECT action, after FROM events WHERE project_id = :p "
-            "AND action IN ('quality.restricted', 'quality.unrestricted') "
-            "AND after->>'user' = :u ORDER BY id DESC LIMIT 1"
-        ),
-        {"p": project_id, "u": user},
+        sa.text(latest_restriction(":u")), {"p": project_id, "u": user}
     ).one_or_none()
-    if row is None or row.action == "quality.unrestricted":
-        return None
-    return f"Restricted by quality rule {row.after['rule']!r}: {row.after['reason']}"
+    return None if row is None else restriction_reason(row.action, row.after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -43,19 +44,18 @@ class UserProfile:
     teams: frozenset[str]
 
 
-def user_profile(conn: sa.Connection, user_id: int) -> UserProfile:
-    """Who ``user_id`` is, with roles, skills and teams, in one round trip (every claim asks)."""
-    row = conn.execute(
-        sa.text(
-            "SELECT u.id, u.name, u.kind::text, u.roles::text[], "
-            "  ARRAY(SELECT s.skill || ':' || s.proficiency::text FROM user_skills s "
-            "        WHERE s.user_id = u.id) AS skills, "
-            "  ARRAY(SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id "
-            "        WHERE m.user_id = u.id) AS teams "
-            "FROM users u WHERE u.id = :u"
-        ),
-        {"u": user_id},
-    ).one()
+# Who a user is, with roles, skills and teams: columns of ``users u`` that ``profile_of`` reads.
+PROFILE_COLUMNS = """
+    u.id, u.name, u.kind::text AS kind, u.roles::text[] AS roles,
+    ARRAY(SELECT s.skill || ':' || s.proficiency::text FROM user_skills s
+          WHERE s.user_id = u.id) AS skills,
+    ARRAY(SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id
+          WHERE m.user_id = u.id) AS teams
+"""
+
+
+def profile_of(row: Any) -> UserProfile:
+    """The ``UserProfile`` of a row selected with ``PROFILE_COLUMNS``."""
     skills = (s.rpartition(":") for s in row.skills)  # a skill name may itself hold a colon
     return UserProfile(
         id=row.id,
@@ -65,6 +65,14 @@ def user_profile(conn: sa.Connection, user_id: int) -> UserProfile:
         skills={skill: Proficiency(level) for skill, _, level in skills},
         teams=frozenset(row.teams),
     )
+
+
+def user_profile(conn: sa.Connection, user_id: int) -> UserProfile:
+    """Who ``user_id`` is, in one round trip."""
+    row = conn.execute(
+        sa.text(f"SELECT {PROFILE_COLUMNS} FROM users u WHERE u.id = :u"), {"u": user_id}
+    ).one()
+    return profile_of(row)
 
 
 def set_roles(conn: sa.Connection, *, actor: str, user_id: int, roles: list[Role]) -> None:

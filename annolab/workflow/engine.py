@@ -82,9 +82,9 @@ class Engine:
 
     @_events_batched
     def claim(
-        self, conn: sa.Connection, user: UserProfile, *, resume: bool = True, sweep: bool = True
-    ) -> store.Claim | None:
-        """The next task for ``user``, or None when their queue is empty.
+        self, conn: sa.Connection, user_id: int, *, resume: bool = True, sweep: bool = True
+    ) -> tuple[UserProfile, store.Claim | None]:
+        """Who the user is, and the next task for them (None when their queue is empty).
 
         A task they already hold (a kernel restarted, a revision was asked) comes back first
         unless ``resume`` is False. Raises AssignmentError with the reason when they may take no
@@ -95,18 +95,18 @@ class Engine:
         now = self.clock()
         if sweep:
             store.expire_leases(conn, self.project_id, now)
-        held, holding = store.standing(conn, project_id=self.project_id, user_id=user.id, now=now)
-        if resume and held is not None:
-            return held
+        standing = store.standing(conn, project_id=self.project_id, user_id=user_id, now=now)
+        user = standing.user
+        if resume and standing.held is not None:
+            return user, standing.held
         reasons = {s.name: refusal(s, user) for s in self.workflow.steps}
         open_steps = [name for name, reason in reasons.items() if reason is None]
         if not open_steps:
             # The entry step's reason is the one that matters to someone who can do nothing.
             raise AssignmentError(str(reasons[self.workflow.first]))
-        restricted = quality_store.restriction(conn, self.project_id, user.name)
-        if restricted is not None:
-            raise AssignmentError(restricted)
-        if holding >= self.workflow.max_concurrent:
+        if standing.restricted is not None:
+            raise AssignmentError(standing.restricted)
+        if standing.holding >= self.workflow.max_concurrent:
             msg = f"You have reached max concurrent tasks ({self.workflow.max_concurrent})"
             raise AssignmentError(msg)
         flush(conn)  # the claim logs its own event: the ones before it go first
@@ -115,7 +115,7 @@ class Engine:
             # Places held by leases that ran out may be all that is left.
             flush(conn)
             claim = self._take(conn, user, open_steps, now)
-        return claim
+        return user, claim
 
     def contended(self, conn: sa.Connection, user: UserProfile) -> bool:
         """Whether places the user may take exist but others hold their rows right now: a
@@ -168,6 +168,7 @@ class Engine:
             annotation_id=str(annotation.id),
             payload=annotation.payload,
             required=self.required,
+            gold=row.gold,
             now=self.clock(),
         )
         if self.rules:
@@ -180,7 +181,11 @@ class Engine:
                 rules=list(self.rules),
                 now=self.clock(),
             )
-        self.advance(conn, row.task_id, actor=user.name)
+        mine = store.StepAnnotation(annotation.id, user.id, annotation.payload)
+        current = row.step == row.task.step  # not a place the task has since moved on from
+        self.advance(
+            conn, row.task_id, actor=user.name, locked=row.task, submitted=mine if current else None
+        )
 
     @_events_batched
     def review(
@@ -280,7 +285,7 @@ class Engine:
 
     def _own_active(
         self, conn: sa.Connection, user: UserProfile, assignment_id: int, *, allow_submitted: bool
-    ) -> sa.Row[object]:
+    ) -> store.LockedAssignment:
         row = store.lock_assignment(conn, assignment_id)
         if row is None or row.user_id != user.id:
             msg = f"assignment={assignment_id} is not yours; claim a task with session.next()"
@@ -295,11 +300,26 @@ class Engine:
             raise AssignmentError(msg)
         return row
 
-    def advance(self, conn: sa.Connection, task_id: int, *, actor: str) -> None:
-        """If the task's current step has all its annotations, decide where it goes next."""
-        task = store.lock_task(conn, task_id)
+    def advance(
+        self,
+        conn: sa.Connection,
+        task_id: int,
+        *,
+        actor: str,
+        locked: store.LockedTask | None = None,
+        submitted: store.StepAnnotation | None = None,
+    ) -> None:
+        """If the task's current step has all its annotations, decide where it goes next.
+
+        ``locked`` is the task as this transaction locked it, if it did already; ``submitted``
+        the annotation just submitted for its current step.
+        """
+        task = locked or store.lock_task(conn, task_id)
         step = self.workflow.step(task.step)
-        done = store.step_annotations(conn, task_id=task_id, step=step.name)
+        if submitted is not None and task.needed == 1:
+            done = [submitted]  # a step with one place: the submission that filled it
+        else:
+            done = store.step_annotations(conn, task_id=task_id, step=step.name)
         if len(done) < task.needed:
             return
         record_event(
@@ -319,9 +339,9 @@ class Engine:
     def _choose(
         self,
         conn: sa.Connection,
-        task: sa.Row[object],
+        task: store.LockedTask,
         step: Step,
-        done: list[sa.Row[object]],
+        done: list[store.StepAnnotation],
         actor: str,
     ) -> Transition | None:
         payloads = [r.payload for r in done]
@@ -393,7 +413,7 @@ class Engine:
         )
 
     def _go(
-        self, conn: sa.Connection, task: sa.Row[Any], target: str, actor: str, *, reason: str
+        self, conn: sa.Connection, task: store.LockedTask, target: str, actor: str, *, reason: str
     ) -> None:
         """Move the locked ``task`` to ``target`` (a step, done or escalate), skipping
         unsampled reviews."""

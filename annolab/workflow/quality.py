@@ -64,9 +64,12 @@ def score_submission(
     annotation_id: str,
     payload: dict[str, Any],
     required: bool,
+    gold: dict[str, Any] | None,
     now: dt.datetime | None = None,
 ) -> None:
-    """Record this submission's scores as events, at ``now`` (the workflow's clock)."""
+    """Record this submission's scores as events, at ``now`` (the workflow's clock).
+
+    ``gold`` is the task's gold answer (None when it has none), read with the task's lock."""
     complete = 0.0 if required and _empty(payload) else 1.0
     store.record_score(
         conn,
@@ -78,7 +81,6 @@ def score_submission(
         score=complete,
         at=now,
     )
-    gold = store.gold_payload(conn, task_id)
     if gold is not None:
         metric = _METRIC.get(str(payload.get("kind")), "exact")
         score = agreement([gold, payload], metric)
