@@ -27,7 +27,11 @@ SHIPPED = [
     "annolab/prompts/ner.j2",
     "annolab/prompts/persona.j2",
     "annolab/prompts/task.j2",
+    "annolab/prompts/refine.j2",
+    "annolab/prompts/twin.j2",
     "annolab/notebooks/01_getting_started.ipynb",
+    "annolab/notebooks/05_persona_experiments.ipynb",
+    "annolab/testing/ollama.py",
     "annolab/store/migrations/env.py",
     "annolab/store/migrations/versions/0001_identity_projects_tasks_events.py",
 ]
