@@ -152,6 +152,8 @@ def test_personas_against_people_and_gold(workspace: al.Workspace, ner: al.Proje
 def test_without_routing_the_queue_is_left_alone(workspace: al.Workspace, ner: al.Project) -> None:
     result = run_panel(workspace, ner, route=False)
     assert result.routed == 0
+    assert result.items["routed"].to_list() == [False, False, False]
+    assert result.items["priority"].to_list() == [None, None, None]
     assert ner.tasks()["priority"].to_list() == [0, 0, 0]
 
 
@@ -178,3 +180,16 @@ def test_a_panel_needs_two_different_personas(workspace: al.Workspace) -> None:
         workspace.personas.panel([one])
     with pytest.raises(ValidationError, match="twice; a panel holds one version of each"):
         workspace.personas.panel([one, one.edit(description="again")])
+
+
+def test_routing_never_lowers_a_priority_already_higher(
+    workspace: al.Workspace, ner: al.Project
+) -> None:
+    with workspace.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE tasks SET priority = 50 WHERE project_id = :p AND external_id = 'a'"),
+            {"p": ner.id},
+        )
+    result = run_panel(workspace, ner)
+    assert result.items.filter(pl.col("routed"))["priority"].to_list() == [50]
+    assert ner.tasks().sort("external_id")["priority"].to_list() == [50, 0, 0]

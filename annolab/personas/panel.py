@@ -129,9 +129,18 @@ class Panel:
         items = self._items(tasks, mine, threshold=threshold, priority=priority)
         routed = 0
         if route:
-            routed = self._route(project, items, threshold)
+            raised = self._route(project, items, threshold)
+            routed = len(raised)
+            # The priority each routed task has now: one already higher kept its own.
+            items = items.with_columns(
+                pl.col("task_id")
+                .replace_strict(raised, default=None, return_dtype=pl.Int64)
+                .alias("priority")
+            )
         else:
-            items = items.with_columns(pl.lit(False).alias("routed"))
+            items = items.with_columns(
+                pl.lit(False).alias("routed"), pl.lit(None, pl.Int64).alias("priority")
+            )
         return PanelResult(
             personas=tuple(f"{p.name} v{p.version}" for p in self.personas),
             threshold=threshold,
@@ -183,7 +192,7 @@ class Panel:
             )
         return pl.DataFrame(out, schema=ITEM_SCHEMA, orient="row")
 
-    def _route(self, project: Project, items: pl.DataFrame, threshold: float) -> int:
+    def _route(self, project: Project, items: pl.DataFrame, threshold: float) -> dict[int, int]:
         ws = self.workspace
         names = [f"{p.name} v{p.version}" for p in self.personas]
         routes = [
@@ -197,8 +206,7 @@ class Panel:
             for row in items.filter(pl.col("routed")).iter_rows(named=True)
         ]
         with ws.engine.begin() as conn:
-            route_tasks(conn, routes, actor=ws.user, project_id=project.id)
-        return len(routes)
+            return dict(route_tasks(conn, routes, actor=ws.user, project_id=project.id))
 
     def _with_humans(self, rows: pl.DataFrame, mine: pl.DataFrame) -> pl.DataFrame:
         """Each persona scored against each person's (and the gold) answers on the same items."""
