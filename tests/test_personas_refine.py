@@ -259,3 +259,16 @@ def test_evaluate_takes_gold_as_a_frame(
     missing = pl.DataFrame({"id": ["nope"], "spans": [[]]})
     with pytest.raises(ValidationError, match=r"gold.id='nope' is not a task of project"):
         workspace.personas.evaluate([annotated], ner, gold=missing)
+
+
+def test_refine_offers_at_most_max_examples_corrected_items(
+    ner: al.Project, annotated: al.personas.Persona
+) -> None:
+    annotated.correct(ner, "a", {"kind": "spans", "spans": spans_of("a")})
+    annotated.correct(ner, "c", {"kind": "spans", "spans": spans_of("c")})
+    with serve_ollama([MODEL]) as server:
+        server.script(json.dumps({**PROPOSAL, "examples": []}))
+        annotated.refine(host=server.url, max_examples=1)
+    (request,) = [r for r in server.requests if r.path == "/api/chat"]
+    item = request.body["format"]["properties"]["examples"]["items"]["properties"]["item"]
+    assert item == {"type": "string", "enum": ["a"]}

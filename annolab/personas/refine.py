@@ -146,8 +146,11 @@ def refine(
     persona: Persona, *, host: str | None = None, timeout: float = 300.0, max_examples: int = 3
 ) -> Proposal:
     """Ask the persona's model for a next version from the feedback on this persona's answers
-    (every version's). Raises ``ValidationError`` naming the field when the answer is not a
-    valid proposal, and ``PersonaError`` when there is no feedback yet."""
+    (every version's); it may add up to ``max_examples`` corrected items as examples.
+
+    Raises ``ValidationError`` naming the field when the answer is not a valid proposal, and
+    ``PersonaError`` when there is no feedback yet.
+    """
     feedback = persona.feedback()
     if feedback.height == 0:
         msg = (
@@ -155,7 +158,9 @@ def refine(
             "persona.rate(project, task, 1-5) or correct them with persona.correct(...)"
         )
         raise PersonaError(msg)
-    entries, candidates = _feedback_entries(feedback)
+    entries, corrected = _feedback_entries(feedback)
+    # The model may pick only among the corrected items it is shown.
+    candidates = dict(list(corrected.items())[: max(0, max_examples)])
     prompt = render(
         REFINE_TEMPLATE,
         name=persona.name,
@@ -163,7 +168,7 @@ def refine(
         traits=[t.model_dump() for t in persona.traits],
         examples=[e.model_dump() for e in persona.examples],
         feedback=entries,
-        candidates=list(candidates.values())[: max(0, max_examples) or None],
+        candidates=list(candidates.values()),
     )
     raw = ask_json(
         model=persona.model,
