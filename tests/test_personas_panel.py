@@ -193,3 +193,32 @@ def test_routing_never_lowers_a_priority_already_higher(
     result = run_panel(workspace, ner)
     assert result.items.filter(pl.col("routed"))["priority"].to_list() == [50]
     assert ner.tasks().sort("external_id")["priority"].to_list() == [50, 0, 0]
+
+
+def test_a_classification_panel_reports_kappa_and_routes_the_split_item(
+    workspace: al.Workspace,
+) -> None:
+    reviews = {"r1": "great film", "r2": "fine I guess", "r3": "awful", "r4": "dull"}
+    votes = {"sharp": ["pos", "pos", "neg", "neg"], "hasty": ["pos", "neg", "neg", "neg"]}
+    proj = workspace.create_project(
+        f"test-{uuid.uuid4().hex[:12]}", labels=["pos", "neg"], layout="classify"
+    )
+    proj.add_tasks(pl.DataFrame({"id": list(reviews), "text": list(reviews.values())}), id="id")
+
+    def vote(request: Request) -> str:
+        found = re.search(r"^Text: (.*)$", request.prompt, re.MULTILINE)
+        assert found is not None
+        index = list(reviews.values()).index(json.loads(found.group(1)))
+        return json.dumps({"label": votes[persona_of(request).split("-")[0]][index]})
+
+    panel = workspace.personas.panel(two_personas(workspace))
+    with serve_ollama([MODEL], responder=vote) as server:
+        result = panel.run(proj, host=server.url, backoff=0.0, progress=False)
+    figures = dict(
+        result.agreement.filter(pl.col("label").is_null()).select("metric", "value").rows()
+    )
+    # Agreement on 3 of 4; by chance 0.5 x 0.25 + 0.5 x 0.75 = 0.5, so kappa = 0.25 / 0.5.
+    assert figures["percent_agreement"] == 0.75
+    assert figures["cohen_kappa"] == pytest.approx(0.5)
+    assert result.items.filter(pl.col("routed"))["external_id"].to_list() == ["r2"]
+    assert result.items["agreement"].to_list() == [1.0, 0.0, 1.0, 1.0]
