@@ -451,6 +451,8 @@ class Bench:
         }
 
     def explain(self, statement: str, params: Any) -> Result:
+        if isinstance(params, list | tuple):  # an executemany: the plan of its first row
+            params = params[0]
         with psycopg.connect(libpq_url(self.url)) as conn:
             try:
                 row = conn.execute(

@@ -152,14 +152,16 @@ _URGENCY_ORDER = f"""
 
 
 # A place on a task that user :u may take at one of :steps (their own expired lease included).
+# OFFSET 0 keeps each EXISTS a probe of the candidate task (one index lookup) rather than an
+# anti-join, which the planner was seen to build from a scan of every assignment in the table.
 _OPEN_TO_USER = """
     t.project_id = :p AND t.status IN ('pending', 'in_progress')
     AND t.step = ANY(:steps) AND t.assigned < t.needed
     AND NOT EXISTS (SELECT 1 FROM assignments a
                     WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u
-                      AND a.status <> 'expired')
+                      AND a.status <> 'expired' OFFSET 0)
     AND NOT (t.step = ANY(:exclude) AND EXISTS (
-        SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u))
+        SELECT 1 FROM annotations an WHERE an.task_id = t.id AND an.user_id = :u OFFSET 0))
 """
 
 
