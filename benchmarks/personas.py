@@ -1,6 +1,6 @@
 """Personas at scale: vector search over embeddings (HNSW against exact search).
 
-    .venv/bin/python benchmarks/personas.py            # 1,000,000 vectors; build ~10 minutes
+    .venv/bin/python benchmarks/personas.py            # 1,000,000 vectors; about 15 minutes
     .venv/bin/python benchmarks/personas.py --quick    # 50,000 vectors; under a minute
     .venv/bin/python benchmarks/personas.py --url postgresql://me@db/annolab
 

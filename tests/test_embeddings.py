@@ -215,6 +215,7 @@ def test_every_indexed_dimension_has_a_cosine_hnsw_index(workspace: al.Workspace
         definition = found[f"ix_embeddings_hnsw_{dim}"]
         assert f"((embedding)::vector({dim})) vector_cosine_ops" in definition
         assert f"WHERE (dimension = {dim})" in definition
+        assert "WITH (m='16', ef_construction='128')" in definition
 
 
 def test_a_model_that_changes_dimension_is_refused(project: al.Project) -> None:

@@ -37,7 +37,7 @@ depends_on = None
 # Frozen copies of the values in annolab.store.tables, as a migration must not change later.
 HNSW_DIMENSIONS = (384, 768, 1024)
 HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_CONSTRUCTION = 128
 
 
 def upgrade() -> None:
