@@ -42,10 +42,10 @@ from annolab.store.embedded import PG_MAJOR, start_embedded
 
 START_METHOD = "forkserver"
 CROWD_WORKERS = 32
-CROWD_TASKS = 400
+CROWD_TASKS = 10_000  # the figure: 32 workers, 10,000 tasks, two annotators each
 RESTART_WORKERS = 8
 RESTART_TASKS = 200
-WORKER_SECONDS = 180.0  # a worker gives up after this long: a hang fails, not blocks CI
+WORKER_SECONDS = 900.0  # a worker gives up after this long: a hang fails, not blocks CI
 TEXT = "Ada met Grace in Paris"
 ANSWER = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "person"}]}
 
