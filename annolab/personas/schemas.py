@@ -99,18 +99,50 @@ def _offsets(spans: object, text: str) -> object:
         return spans  # the validator says what is wrong with it
     found: list[object] = []
     used: dict[str, int] = {}  # words -> where to search from for their next occurrence
+    taken: list[tuple[int, int]] = []
     for index, span in enumerate(spans):
         if not isinstance(span, dict) or not isinstance(span.get("text"), str):
             found.append(span)
             continue
         words = span["text"]
-        start = text.find(words, used.get(words, 0)) if words else -1
+        start = _place(text, words, used.get(words, 0), taken) if words else -1
         if start < 0:
             rule = "does not occur in the task text (quote the words exactly)"
             raise ValidationError(f"spans[{index}].text", words, rule)
         used[words] = start + len(words)
+        taken.append((start, start + len(words)))
         found.append({"start": start, "end": start + len(words), "label": span.get("label")})
     return found
+
+
+def _place(text: str, words: str, after: int, taken: list[tuple[int, int]]) -> int:
+    """Where quoted ``words`` stand in ``text`` (from ``after``): the first occurrence that is
+    whole words and overlaps no span placed so far, else the first that overlaps none, else the
+    first ("Bill" after "Billdo" is the later, separate "Bill"); -1 when there is none.
+
+    >>> _place("Billdo and Bill", "Bill", 0, [(0, 6)])
+    11
+    """
+    hits = []
+    at = text.find(words, after)
+    while at >= 0:
+        hits.append(at)
+        at = text.find(words, at + 1)
+
+    def whole(i: int) -> bool:
+        end = i + len(words)
+        return (i == 0 or not text[i - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        )
+
+    def free(i: int) -> bool:
+        return all(i + len(words) <= s or e <= i for s, e in taken)
+
+    for fits in (lambda i: whole(i) and free(i), free):
+        for i in hits:
+            if fits(i):
+                return i
+    return hits[0] if hits else -1
 
 
 def _box(box: object) -> object:
