@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -21,6 +21,7 @@ from annolab.personas.llm import ModelInfo, model_info, ollama_host
 from annolab.personas.prompts import input_hash, prompt_hash, sha256
 from annolab.personas.run import Call, Item, annotate_items, run_coroutine
 from annolab.personas.schemas import KINDS, output_schema, task_kind
+from annolab.personas.shots import Shots
 from annolab.personas.summary import Outcome, RunSummary
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
@@ -113,8 +114,10 @@ def run(
     timeout: float,
     stream: bool,
     progress: bool,
+    shots: Shots | None = None,
 ) -> RunSummary:
-    """Annotate ``target`` as ``persona``; returns the closing summary."""
+    """Annotate ``target`` as ``persona``; returns the closing summary. With ``shots``, each
+    item asked about gets the system prompt holding its most similar examples."""
     started = time.perf_counter()
     where = ollama_host(host)
     info = model_info(persona.model, where)
@@ -144,7 +147,11 @@ def run(
     hashes = {
         "model_digest": info.digest,
         "prompt_hash": prompt_hash(
-            persona.system_prompt, target.kind, target.labels, target.guidelines, persona.options
+            persona.system_prompt + (f"\n[{shots.tag}]" if shots else ""),
+            target.kind,
+            target.labels,
+            target.guidelines,
+            persona.options,
         ),
         "schema_hash": sha256(schema),
     }
@@ -164,6 +171,9 @@ def run(
         if i.input_hash in known
     ]
     todo = [i for i in items if i.input_hash not in known]
+    if shots is not None:
+        prompts = shots.prompts_for([i.text for i in todo])
+        todo = [replace(i, system_prompt=p) for i, p in zip(todo, prompts, strict=True)]
     sink = _sink(engine, persona, target, info, hashes, actor)
     sink(cached + bad)
     bar = _bar(len(items) + len(bad), persona, progress)

@@ -11,7 +11,9 @@ import polars as pl
 
 from annolab.errors import ValidationError
 from annolab.personas import batch
+from annolab.personas.embedders import DEFAULT_MODEL, OllamaEmbedder
 from annolab.personas.prompts import render
+from annolab.personas.shots import few_shots, rank_personas
 from annolab.personas.spec import DEFAULT_TEMPLATE, Example, PersonaSpec, Trait
 from annolab.personas.summary import RunSummary
 from annolab.schema.enums import UserKind
@@ -162,6 +164,8 @@ class Persona:
         labels: Any = None,
         task: str | None = None,
         guidelines: str = "",
+        shots: int | None = None,
+        embedder: Any = None,
     ) -> RunSummary:
         """Annotate a project's tasks (stored as annotations of kind 'persona') or the rows of
         a frame (returned in the summary's ``results``; give ``labels`` and ``task``). With
@@ -172,6 +176,10 @@ class Persona:
         each time, and is then recorded as a failure (see ``failures()``) while the rest go on.
         Answers are cached by (model digest, prompt, input, schema): a re-run asks nothing.
         ``host`` defaults to ``OLLAMA_HOST``.
+
+        ``shots=k`` shows each item only the ``k`` examples most similar to it (embedded in
+        pgvector by ``embedder``: an ``Embedder``, or an Ollama embedding model on ``host``,
+        ``all-minilm`` by default) instead of all of them.
 
         >>> persona.annotate(proj, limit=50)  # doctest: +SKIP
         <RunSummary 'strict' v1 (llama3.2): 50 items, 50 done, 0 cached, 0 failed; ...>
@@ -193,6 +201,18 @@ class Persona:
                 frame, labels=labels, task=task, guidelines=guidelines, limit=limit
             )
         row = self._row
+        chosen = None
+        if shots is not None:
+            chosen = few_shots(
+                ws.engine,
+                version_id=row.id,
+                examples=self.examples,
+                k=shots,
+                embedder=embedder or OllamaEmbedder(DEFAULT_MODEL, host=host),
+                prompt_with=lambda examples: system_prompt(
+                    row.name, self.spec.model_copy(update={"examples": tuple(examples)})
+                ),
+            )
         return batch.run(
             ws.engine,
             batch.Persona(
@@ -213,6 +233,7 @@ class Persona:
             timeout=timeout,
             stream=stream,
             progress=progress,
+            shots=chosen,
         )
 
     def failures(self) -> pl.DataFrame:
@@ -427,6 +448,30 @@ class Personas:
             max_examples=max_examples,
             **annotate,
         )
+
+    def choose(
+        self,
+        task: str,
+        *,
+        k: int | None = None,
+        embedder: Any = None,
+        host: str | None = None,
+    ) -> pl.DataFrame:
+        """Personas (latest versions with examples) ranked by how close their examples are to
+        ``task``, best first: ``persona``, ``similarity`` (mean over its examples), ``best``,
+        ``examples``. The examples' embeddings are kept in pgvector (``embedder``: an
+        ``Embedder``, or an Ollama embedding model on ``host``, ``all-minilm`` by default).
+
+        >>> ws.personas.choose("chest pain, ECG normal", k=2)  # doctest: +SKIP
+        """
+        latest = [self.get(name) for name in self.list()["name"].to_list()]
+        ranked = rank_personas(
+            self.workspace.engine,
+            task,
+            [(p.name, p._row.id, p.examples) for p in latest],
+            embedder=embedder or OllamaEmbedder(DEFAULT_MODEL, host=host),
+        )
+        return ranked if k is None else ranked.head(k)
 
     def list(self) -> pl.DataFrame:
         """Every persona at its latest version: name, version, versions, model, description,

@@ -44,6 +44,7 @@ class Item:
     image: bytes | None = None
     image_size: tuple[int, int] | None = None
     prompt: str = ""
+    system_prompt: str = ""  # this item's own, when its few-shot examples were chosen for it
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,10 @@ async def _ask(client: Any, call: Call, item: Item) -> tuple[str, int, int]:
         message["images"] = [item.image]  # the client sends bytes as base64
     request: dict[str, Any] = {
         "model": call.model,
-        "messages": [{"role": "system", "content": call.system_prompt}, message],
+        "messages": [
+            {"role": "system", "content": item.system_prompt or call.system_prompt},
+            message,
+        ],
         "format": call.schema,
         "options": call.options or None,
     }
