@@ -104,8 +104,9 @@ def test_schema_for_spans_asks_for_quoted_words_and_known_labels() -> None:
                     "properties": {
                         "text": {"type": "string", "minLength": 1},
                         "label": {"type": "string", "enum": ["person", "location"]},
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
                     },
-                    "required": ["text", "label"],
+                    "required": ["text", "label"],  # confidence is the model's to give
                     "additionalProperties": False,
                 },
             }
@@ -117,12 +118,23 @@ def test_schema_for_spans_asks_for_quoted_words_and_known_labels() -> None:
 
 def test_schema_for_choice_choices_and_boxes() -> None:
     label = {"type": "string", "enum": ["person", "location"]}
-    assert output_schema("choice", LABELS)["properties"] == {"label": label}
+    sure = {"type": "number", "minimum": 0, "maximum": 1}
+    assert output_schema("choice", LABELS)["properties"] == {"label": label, "confidence": sure}
+    assert output_schema("choice", LABELS)["required"] == ["label"]
     choices = output_schema("choices", LABELS)["properties"]["labels"]
     assert choices == {"type": "array", "items": label, "uniqueItems": True}
     box = output_schema("boxes", LABELS)["properties"]["boxes"]["items"]
     assert box["required"] == ["label", "x", "y", "width", "height"]
     assert box["properties"]["width"] == {"type": "number", "minimum": 0}
+    assert box["properties"]["confidence"] == sure
+
+
+def test_a_stated_confidence_becomes_the_score() -> None:
+    raw = '{"spans": [{"text": "Ada", "label": "person", "confidence": 0.25}]}'
+    payload = to_payload(raw, "spans", LABELS, text="Ada met Bob")
+    assert payload.to_dict()["spans"] == [{"start": 0, "end": 3, "label": "person", "score": 0.25}]
+    choice = to_payload('{"label": "person", "confidence": 1}', "choice", LABELS, text="x")
+    assert choice.to_dict() == {"kind": "choice", "label": "person", "score": 1.0}
 
 
 def test_the_task_kind_comes_from_the_layout() -> None:

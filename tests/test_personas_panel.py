@@ -222,3 +222,31 @@ def test_a_classification_panel_reports_kappa_and_routes_the_split_item(
     assert figures["cohen_kappa"] == pytest.approx(0.5)
     assert result.items.filter(pl.col("routed"))["external_id"].to_list() == ["r2"]
     assert result.items["agreement"].to_list() == [1.0, 0.0, 1.0, 1.0]
+
+
+def test_an_item_a_persona_is_unsure_of_goes_to_people_though_they_agree(
+    workspace: al.Workspace,
+) -> None:
+    reviews = {"r1": "great film", "r2": "fine I guess"}
+    proj = workspace.create_project(
+        f"test-{uuid.uuid4().hex[:12]}", labels=["pos", "neg"], layout="classify"
+    )
+    proj.add_tasks(pl.DataFrame({"id": list(reviews), "text": list(reviews.values())}), id="id")
+
+    def vote(request: Request) -> str:
+        # Both say pos; hasty is barely sure about the lukewarm one.
+        unsure = "fine" in request.prompt and persona_of(request).startswith("hasty")
+        return json.dumps({"label": "pos", "confidence": 0.3 if unsure else 0.9})
+
+    panel = workspace.personas.panel(two_personas(workspace))
+    with serve_ollama([MODEL], responder=vote) as server:
+        result = panel.run(proj, host=server.url, backoff=0.0, progress=False)
+    routed = result.items.filter(pl.col("routed"))
+    assert routed.select("external_id", "reason").rows() == [
+        ("r2", "a persona is unsure: confidence 0.30 under 0.5")
+    ]
+    assert result.items["agreement"].to_list() == [1.0, 1.0]
+    scores = sorted(json.loads(p)["score"] for p in proj.annotations()["payload"])
+    assert scores == [0.3, 0.9, 0.9, 0.9]
+    with pytest.raises(ValidationError, match="unsure_below=2"):
+        panel.run(proj, unsure_below=2, host=server.url, progress=False)

@@ -96,8 +96,10 @@ def test_generate_answers_in_the_requested_schema(host: str, stream: bool) -> No
     else:
         last = client.generate(MODEL, prompt, format=schema, options=OPTIONS)
         text = last.response or ""
-    assert set(json.loads(text)) == {"label"}
-    assert json.loads(text)["label"] in SENTIMENTS
+    answer = json.loads(text)
+    assert {"label"} <= set(answer) <= {"label", "confidence"}  # confidence is optional
+    assert answer["label"] in SENTIMENTS
+    assert 0 <= answer.get("confidence", 0) <= 1
     assert last.done
     assert (last.prompt_eval_count or 0) > 0
     assert (last.eval_count or 0) > 0

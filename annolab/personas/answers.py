@@ -18,17 +18,27 @@ def _loaded(payload: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def comparable(payload: str | dict[str, Any]) -> str:
-    """The payload as canonical JSON: sorted keys, spans and boxes in order, labels sorted.
+    """The payload as canonical JSON: sorted keys, spans and boxes in order, labels sorted,
+    and no scores (how sure a persona was is not part of its answer).
 
     >>> comparable('{"labels": ["b", "a"], "kind": "choices"}')
     '{"kind": "choices", "labels": ["a", "b"]}'
+    >>> comparable('{"kind": "choice", "label": "pos", "score": 0.3}')
+    '{"kind": "choice", "label": "pos"}'
     """
-    data = _loaded(payload)
+    data = _unscored(_loaded(payload))
+    for part in ("spans", "boxes"):
+        if isinstance(data.get(part), list):
+            data[part] = [_unscored(x) if isinstance(x, dict) else x for x in data[part]]
     if isinstance(data.get("labels"), list):
         data["labels"] = sorted(data["labels"])
     if isinstance(data.get("spans"), list):
         data["spans"] = sorted(data["spans"], key=lambda s: (s["start"], s["end"], s["label"]))
     return json.dumps(data, sort_keys=True)
+
+
+def _unscored(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "score"}
 
 
 def as_answer(payload: str | dict[str, Any], text: str) -> dict[str, Any]:

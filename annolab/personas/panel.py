@@ -7,6 +7,7 @@ personas could not answer, go to the front of the human queue, with the reason i
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,16 +107,21 @@ class Panel:
         threshold: float = 0.8,
         priority: int = 10,
         route: bool = True,
+        unsure_below: float = 0.5,
         **annotate: Any,
     ) -> PanelResult:
         """Let every persona annotate the project's first ``limit`` tasks (see
         ``Persona.annotate`` for the other options), then measure them.
 
         An item whose mean pairwise agreement is under ``threshold``, or that fewer than two
-        personas answered, is routed (with ``route``): its priority rises to at least
-        ``priority`` plus one point per tenth of agreement it lacks, and its ``confidence``
-        becomes the agreement, so the urgency ordering puts it first too.
+        personas answered, or where a persona said it was less sure than ``unsure_below`` (the
+        ``confidence`` a model may give with each span, box or choice), is routed (with
+        ``route``): its priority rises to at least ``priority`` plus one point per tenth of
+        agreement it lacks, and its ``confidence`` becomes the agreement, so the urgency
+        ordering puts it first too.
         """
+        if isinstance(unsure_below, bool) or not 0 <= unsure_below <= 1:
+            raise ValidationError("unsure_below", unsure_below, "must be a number from 0 to 1")
         if isinstance(threshold, bool) or not 0 <= threshold <= 1:
             raise ValidationError("threshold", threshold, "must be a number from 0 to 1")
         if isinstance(priority, bool) or not isinstance(priority, int):
@@ -126,7 +132,9 @@ class Panel:
             tasks = tasks.head(limit)
         rows = project.annotations().filter(pl.col("task_id").is_in(tasks["task_id"].implode()))
         mine = self._answers(rows)
-        items = self._items(tasks, mine, threshold=threshold, priority=priority)
+        items = self._items(
+            tasks, mine, threshold=threshold, priority=priority, unsure_below=unsure_below
+        )
         routed = 0
         if route:
             raised = self._route(project, items, threshold)
@@ -159,8 +167,19 @@ class Panel:
         return rows.filter((pl.col("kind") == "persona") & wanted)
 
     def _items(
-        self, tasks: pl.DataFrame, mine: pl.DataFrame, *, threshold: float, priority: int
+        self,
+        tasks: pl.DataFrame,
+        mine: pl.DataFrame,
+        *,
+        threshold: float,
+        priority: int,
+        unsure_below: float,
     ) -> pl.DataFrame:
+        least_sure: dict[int, float] = {}
+        for task_id, payload in mine.select("task_id", "payload").iter_rows():
+            sure = _least_sure(payload)
+            if sure is not None:
+                least_sure[task_id] = min(sure, least_sure.get(task_id, 1.0))
         per_item: dict[int, tuple[int, float | None, bool | None]] = {}
         if mine.height:
             values = _values(mine, "user")
@@ -175,6 +194,9 @@ class Panel:
                 reason = f"only {n} of {len(self.personas)} personas answered"
             elif agreement is not None and agreement < threshold:
                 reason = f"personas disagree: agreement {agreement:.3f} under {threshold:g}"
+            elif least_sure.get(task_id, 1.0) < unsure_below:
+                sure = least_sure[task_id]
+                reason = f"a persona is unsure: confidence {sure:.2f} under {unsure_below:g}"
             lacking = 1 - (agreement or 0.0)
             boost = priority + PRIORITY_PER_TENTH * math.ceil(round(lacking * 10, 9))
             routed = reason is not None
@@ -256,3 +278,13 @@ def _values(rows: pl.DataFrame, who: str) -> pl.DataFrame:
         )
         .unique(["item", "annotator"], keep="last", maintain_order=True)
     )
+
+
+def _least_sure(payload: str | dict[str, Any]) -> float | None:
+    """The lowest confidence (``score``) a persona gave in one answer, None if it gave none."""
+    data = json.loads(payload) if isinstance(payload, str) else payload
+    parts = [data, *data.get("spans", ()), *data.get("boxes", ())]
+    scores = [
+        float(p["score"]) for p in parts if isinstance(p, dict) and p.get("score") is not None
+    ]
+    return min(scores) if scores else None

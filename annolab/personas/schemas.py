@@ -34,24 +34,29 @@ def output_schema(kind: str, labels: LabelSchema) -> dict[str, Any]:
     """
     label = {"type": "string", "enum": list(labels.names)}
     number = {"type": "number", "minimum": 0}
+    # How sure the model is, 0 to 1, if it says: kept as the span's, box's or choice's score,
+    # and a panel sends an item a persona is unsure of to people.
+    sure = {"confidence": {"type": "number", "minimum": 0, "maximum": 1}}
     if kind == "spans":
-        span = _object({"text": {"type": "string", "minLength": 1}, "label": label})
+        span = _object({"text": {"type": "string", "minLength": 1}, "label": label}, sure)
         return _object({"spans": {"type": "array", "items": span}})
     if kind == "choice":
-        return _object({"label": label})
+        return _object({"label": label}, sure)
     if kind == "choices":
         return _object({"labels": {"type": "array", "items": label, "uniqueItems": True}})
     if kind == "boxes":
-        box = _object({"label": label, "x": number, "y": number, "width": number, "height": number})
+        box = _object(
+            {"label": label, "x": number, "y": number, "width": number, "height": number}, sure
+        )
         return _object({"boxes": {"type": "array", "items": box}})
     rule = f"is not a kind personas can answer; they answer {', '.join(KINDS)}"
     raise ValidationError("task", kind, rule)
 
 
-def _object(properties: dict[str, Any]) -> dict[str, Any]:
+def _object(properties: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": properties,
+        "properties": {**properties, **(optional or {})},
         "required": list(properties),
         "additionalProperties": False,
     }
@@ -83,6 +88,8 @@ def to_payload(
         data = {"kind": "spans", "spans": _offsets(answer.get("spans"), text)}
     elif kind == "choice":
         data = {"kind": "choice", "label": answer.get("label")}
+        if "confidence" in answer:
+            data["score"] = answer["confidence"]
     elif kind == "choices":
         data = {"kind": "choices", "labels": answer.get("labels")}
     else:
@@ -111,7 +118,10 @@ def _offsets(spans: object, text: str) -> object:
             raise ValidationError(f"spans[{index}].text", words, rule)
         used[words] = start + len(words)
         taken.append((start, start + len(words)))
-        found.append({"start": start, "end": start + len(words), "label": span.get("label")})
+        placed = {"start": start, "end": start + len(words), "label": span.get("label")}
+        if "confidence" in span:
+            placed["score"] = span["confidence"]
+        found.append(placed)
     return found
 
 
@@ -150,6 +160,8 @@ def _box(box: object) -> object:
         return box
     # Models write whole pixels as ints; the payload wants floats.
     return {
-        k: float(v) if k != "label" and isinstance(v, int) and not isinstance(v, bool) else v
+        "score" if k == "confidence" else k: float(v)
+        if k != "label" and isinstance(v, int) and not isinstance(v, bool)
+        else v
         for k, v in box.items()
     }
