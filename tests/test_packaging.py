@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from annolab.store.migrate import head_revision
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -107,7 +108,7 @@ def test_wheel_installs_and_imports_in_a_fresh_environment(wheel: Path, tmp_path
     assert found["esm"].endswith("annolab/static/preview.js")
     assert found["stand_in"] is False
     assert found["layout"].endswith("annolab/layouts/ner.yaml")
-    assert found["head"] == "0004"
+    assert found["head"] == head_revision()
     help_text = subprocess.run(
         [env_dir / "bin" / "annolab", "--help"],
         check=True,

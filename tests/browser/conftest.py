@@ -55,7 +55,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report  # type: ignore[return-value]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab() -> Iterator[Lab]:
     """A JupyterLab server for the session: ``url``, ``token``, ``root_dir``, ``api()``."""
     problem = missing_requirements()
@@ -68,7 +68,10 @@ def lab() -> Iterator[Lab]:
         pytest.fail(str(exc), pytrace=False)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps its event loop marked as running in
+# the main thread while it is started, and later tests (a kernel-like running loop, asyncio.run)
+# must not find one there.
+@pytest.fixture(scope="package")
 def lab_browser() -> Iterator[Browser]:
     """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright's sync API."""
     try:
