@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import socket
 import uuid
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from annolab.personas.embeddings import (
 )
 from annolab.store import vectors
 from annolab.store.tables import HNSW_DIMENSIONS
+from tests.conftest import not_installed
 from tests.ollama_server import embedding, serve_ollama
 
 pytestmark = pytest.mark.db
@@ -342,10 +342,7 @@ def test_offline_minilm_puts_paraphrases_closest(project: al.Project) -> None:
         if importlib.util.find_spec(name) is None
     ]
     if missing:
-        reason = f'{", ".join(missing)} missing: pip install "annolab[embed]"'
-        if os.environ.get("CI"):  # `make test` installs the extra: a skip would hide a break
-            pytest.fail(f"{reason}; CI installs it through `make test`")
-        pytest.skip(reason)
+        not_installed(f'{", ".join(missing)} missing: pip install "annolab[embed]"')
     add(project, ["The cat sat on the mat.", "Stock markets fell sharply today.", "Hello"])
     embedder = SentenceTransformerEmbedder()
     report = project.embed(embedder)

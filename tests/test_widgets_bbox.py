@@ -15,9 +15,9 @@ import traitlets
 
 from annolab.errors import ValidationError
 from annolab.schema import Box, BoxesPayload, LabelSchema
+from annolab.schema.images import image_info
 from annolab.widgets import BBox, WidgetTraitError
 from annolab.widgets._base import BUILD_COMMAND, STATIC_DIR
-from annolab.widgets._images import image_info
 from annolab.widgets.bbox import apply_patch
 
 LABELS = ["cat", "dog"]

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from annolab.schema.images import SUPPORTED_FORMATS, image_info
 from annolab.widgets._base import WidgetTraitError, check_text
-from annolab.widgets._images import SUPPORTED_FORMATS, image_info
 
 __all__ = ["IMAGE_SUFFIXES", "Item", "ItemKind"]
 

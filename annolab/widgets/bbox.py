@@ -21,6 +21,7 @@ import traitlets
 
 from annolab.errors import ValidationError
 from annolab.schema import Box, BoxesPayload, LabelSchema, validate_payload
+from annolab.schema.images import SUPPORTED_FORMATS, image_info
 from annolab.widgets._base import (
     AnnotationWidget,
     WidgetTraitError,
@@ -28,7 +29,6 @@ from annolab.widgets._base import (
     label_dicts,
     label_schema_of,
 )
-from annolab.widgets._images import SUPPORTED_FORMATS, image_info
 
 __all__ = ["BBox"]
 
