@@ -84,6 +84,10 @@ def lab(
         f"--ServerApp.port={port}",
         *ctx.args,
     ]
+    if os.geteuid() == 0 and "--allow-root" not in ctx.args:
+        # Containers and CI run as root, where JupyterLab refuses to start without this; the
+        # choice to run as root was made before annolab was called.
+        command.append("--allow-root")
     sys.stdout.flush()
     # Become JupyterLab, so Ctrl+C and signals reach it directly, as if it had been run itself.
     os.execv(sys.executable, command)  # noqa: S606 - our own interpreter, our own arguments

@@ -17,7 +17,7 @@ from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import Proficiency, Role
 from annolab.store import migrate, projects
-from annolab.store.embedded import start_embedded
+from annolab.store.embedded import restart_on_connect, start_embedded
 from annolab.store.engine import create_engine, redact, server_versions
 from annolab.store.frames import read_frame
 from annolab.store.users import add_to_team, ensure_user, set_roles, set_skill
@@ -68,9 +68,12 @@ def connect(
     """
     url = url or os.environ.get("ANNOLAB_DATABASE_URL") or None
     embedded = url is None
+    home_path = Path(home).expanduser() if home is not None else None
     if url is None:
-        url = start_embedded(Path(home).expanduser() if home is not None else None)
+        url = start_embedded(home_path)
     engine = create_engine(url)
+    if embedded:
+        restart_on_connect(engine, home_path)
     migrate.upgrade(engine)
     return Workspace(engine, user=user or current_user(), where=redact(url), embedded=embedded)
 

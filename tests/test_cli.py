@@ -148,8 +148,7 @@ def test_lab_opens_jupyterlab_on_the_tutorials(db_url: str) -> None:
             "lab",
             "--port",
             str(port),
-            "--no-browser",
-            "--allow-root",
+            "--no-browser",  # no --allow-root: as root (CI, containers) annolab adds it
             "--ServerApp.ip=127.0.0.1",
             "--IdentityProvider.token=t0k",
         ],

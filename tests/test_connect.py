@@ -122,6 +122,81 @@ def test_killed_server_is_restarted_with_its_data(tmp_path: Path) -> None:
     assert again.stdout.strip() == "kept", again.stderr
 
 
+@pytest.mark.slow
+def test_a_kernel_whose_server_died_gets_it_back_on_its_next_call(tmp_path: Path) -> None:
+    """The server is killed under a live workspace: the next call starts it again, with the
+    data, in the same process (before, only a new process could)."""
+    env = _env(tmp_path)
+    script = """
+import json, os, signal, time
+import psutil
+import annolab as al
+ws = al.connect(user="kernel")
+ws.create_project("kept", labels=["a"])
+pidfile = os.environ["ANNOLAB_HOME"] + "/pg18/postmaster.pid"
+first = int(open(pidfile).readline())
+os.kill(first, signal.SIGKILL)
+psutil.Process(first).wait(30)
+names = [ws.project("kept").name]            # the pooled connection is dead: pre-ping, restart
+again = al.connect(user="kernel")            # pgserver's cached handle: checked, not trusted
+names.append(again.project("kept").name)
+print(json.dumps({"names": names, "first": first,
+                  "second": int(open(pidfile).readline())}), flush=True)
+"""
+    done = subprocess.run(  # noqa: PLW1510 - the output is asserted instead
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["names"] == ["kept", "kept"]
+    assert report["second"] != report["first"], "a new postmaster"
+
+
+PROBE = """
+import sys
+from pathlib import Path
+from annolab.store.embedded import _ensure_writable
+home = Path(sys.argv[1])
+for _ in range(300):
+    _ensure_writable(home)
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_start_ups_never_fail_on_the_write_check(tmp_path: Path) -> None:
+    """16 processes check the same home 300 times each; a shared probe file used to make some
+    of them report an unwritable folder (one removed the probe another had just written)."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROBE, str(tmp_path)], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(16)
+    ]
+    failures = [p.communicate(timeout=120)[1] for p in procs if p.wait(timeout=120) != 0]
+    assert failures == []
+    assert [p.name for p in tmp_path.iterdir()] == [], "no probe left behind"
+
+
+@pytest.mark.slow
+def test_concurrent_first_connects_all_succeed(tmp_path: Path) -> None:
+    """Eight kernels start on an empty home at once: one initdb, one server, all connected."""
+    script = "import annolab as al; ws = al.connect(user='k'); print(ws.server_version)"
+    env = _env(tmp_path)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    results = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
+    assert {out.strip().split(".")[0] for out, _ in results} == {"18"}
+
+
 def test_unwritable_home_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANNOLAB_DATABASE_URL", raising=False)  # set when testing a server
     blocker = tmp_path / "a-file"

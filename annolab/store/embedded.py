@@ -7,17 +7,27 @@ never a silent failure.
 
 pgserver already does the hard parts: an inter-process lock, a reused server when one is running
 on the folder, a restart when ``postmaster.pid`` is stale, and ``initdb`` only when the folder
-has no ``PG_VERSION``. What it lacks is forgetting kernels that crashed: it keeps the pids of the
-processes using the server and stops the server when the last one exits, so a crashed kernel's
-pid would keep the server running forever. We drop dead pids before registering ours.
+has no ``PG_VERSION``. What it lacks:
+
+- forgetting kernels that crashed: it keeps the pids of the processes using the server and
+  stops the server when the last one exits, so a crashed kernel's pid would keep the server
+  running forever. We drop dead pids before registering ours;
+- noticing that a server it started died: it keeps one handle per folder for the life of the
+  process and hands it back as is, so a kernel whose server was killed would fail every call
+  until restarted. We make sure the handle's server runs on every start, and an engine on the
+  embedded server restarts it when a new connection finds it gone (``restart_on_connect``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
 
 from annolab.errors import ConnectError
 from annolab.paths import annolab_home
@@ -54,6 +64,10 @@ def start_embedded(home: Path | None = None) -> str:
         _forget_dead_processes(pgdata / _PIDS_FILE)
     try:
         server = get_server(pgdata, cleanup_mode="stop", postgres_version=PG_MAJOR)
+        with PostgresServer._lock:
+            # A handle this process already had comes back unchecked: start its server again
+            # if it died (a no-op when it runs).
+            server.ensure_postgres_running()
     except Exception as exc:  # pgserver raises bare subprocess and runtime errors
         log = pgdata / "log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
@@ -62,12 +76,34 @@ def start_embedded(home: Path | None = None) -> str:
     return str(server.get_uri(driver="psycopg"))
 
 
+def restart_on_connect(engine: sa.Engine, home: Path | None = None) -> None:
+    """Let ``engine``, on the embedded server under ``home``, bring that server back.
+
+    When a new connection is refused (the server was killed, or stopped by another kernel's
+    exit while this one still used it), the server is started again with its data and the
+    connection tried once more; pooled connections to the dead server are already dropped by
+    the engine's pre-ping. The URL stays valid: pgserver derives the socket's folder from the
+    data folder.
+    """
+    import psycopg
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _connect(
+        dialect: sa.Dialect, record: object, cargs: tuple[Any, ...], cparams: dict[str, Any]
+    ) -> Any:
+        try:
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+        except psycopg.OperationalError:
+            start_embedded(home)
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+
+
 def _ensure_writable(home: Path) -> None:
-    probe = home / ".write-probe"
     try:
         home.mkdir(parents=True, exist_ok=True)
-        probe.write_text("ok")
-        probe.unlink()
+        # A probe of our own: kernels starting together must not remove each other's.
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         msg = (
             f"ANNOLAB_HOME={str(home)!r} is not a writable folder ({exc.strerror}); "

@@ -93,6 +93,9 @@ def check_server(conn: sa.Connection, url: str) -> None:
     database = conn.execute(sa.text("SELECT current_database()")).scalar_one()
     try:
         with conn.begin_nested():
+            # Kernels connecting at once to a new database would race: IF NOT EXISTS is checked
+            # before the catalog insert, so all but one failed on a duplicate key.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('annolab:vector'))"))
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
     except DBAPIError as exc:
         msg = (
