@@ -19,6 +19,7 @@ TABLES = {
     "teams",
     "team_members",
     "projects",
+    "project_members",
     "tasks",
     "assignments",
     "annotations",

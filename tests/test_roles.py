@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import annolab as al
-from annolab.store.roles import create_login, setup_team_roles
+from annolab.store.roles import add_member, create_login, setup_team_roles
 
 
 @pytest.fixture
@@ -26,6 +26,9 @@ def team(fresh_db: str) -> tuple[str, al.Project]:
             workflow=al.workflows.vote(annotators=2),
         )
         proj.add_tasks(pl.DataFrame({"id": ["t1"], "text": ["great"]}), id="id")
+        with admin.engine.begin() as conn:
+            for name in ("alice", "bob"):
+                add_member(conn, project="blind", user=f"{name}_{suffix}")
     return suffix, proj
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from annolab.errors import WorkflowError
+from annolab.errors import AssignmentError, WorkflowError
 from annolab.schema.enums import TASK_TRANSITIONS, TaskStatus
 from annolab.store.events import record_event
 from annolab.store.quality import latest_gold, latest_restriction, restriction_reason
@@ -96,17 +96,19 @@ def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.date
     The held task comes back to ``next()`` after a kernel restart, or when a review hands it
     back for revision. Leases past their end count for nothing even before a sweep marks them.
 
-    Read at the start of a claim, it also makes the claim's commit asynchronous (``SET LOCAL
-    synchronous_commit = off``, as a function, to save a round trip): a claim lost in a crash
-    costs nothing but the claim itself. Whoever got it sees "not yours" on submit, with their
-    work kept in the widget, and claims again. Submits keep the default: they wait for disk.
+    Raises AssignmentError when the project takes no claims: it is not active (paused,
+    completed, archived, or still a draft), or on a team server the user is not a member.
+
+    A claim commits durably, like a submit: a claim already returned survives a crash of the
+    server, so the work done on it is kept when it is submitted after the restart.
     """
     row = conn.execute(
         _sql(
             f"""
             SELECT {PROFILE_COLUMNS}, h.*, r.action AS r_action, r.after AS r_after,
-                   set_config('synchronous_commit', 'off', true) AS claim_commit
+                   pr.name AS p_name, pr.status::text AS p_status
             FROM users u
+            LEFT JOIN projects pr ON pr.id = :p
             LEFT JOIN LATERAL (
                 SELECT a.id AS a_id, a.task_id, t.external_id, a.step, t.data,
                        a.lease_expires_at, a.step = t.step AS current,
@@ -122,6 +124,7 @@ def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.date
         ),
         {"p": project_id, "u": user_id, "now": now},
     ).one()
+    refuse_unless_active(project_id, row.p_name, row.p_status, doing="claimed")
     held = None
     if row.current:
         held = Claim(
@@ -133,6 +136,26 @@ def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.date
         holding=int(row.holding or 0),
         restricted=restriction_reason(row.r_action, row.r_after),
     )
+
+
+def refuse_unless_active(
+    project_id: int, name: str | None, status: str | None, *, doing: str
+) -> None:
+    """Raise AssignmentError unless the project (as read by the caller) is active."""
+    if name is None:
+        msg = (
+            f"project id={project_id} is not open to you: on a team server a lead adds you "
+            "to a project with `annolab team-user NAME --project PROJECT`"
+        )
+        raise AssignmentError(msg)
+    if status != "active":
+        then = (
+            "an archived project takes no more work"
+            if status == "archived"
+            else "a project admin makes it active again with project.set_status('active')"
+        )
+        msg = f"project {name!r} is {status}: no task can be {doing} in it; {then}"
+        raise AssignmentError(msg)
 
 
 def _number(key: str) -> str:

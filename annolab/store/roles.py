@@ -1,11 +1,31 @@
 """Postgres roles and row-level security for a team server.
 
 Each JupyterHub user logs in to Postgres as their own role (named like their hub user, which is
-also their annolab user name). Those roles belong to ``annolab_annotator``; leads and admins also
-to ``annolab_lead``. Row-level security then holds even against a notebook's own raw SQL: an
-annotator reads their own annotations, and others' only once the step that made them has
-released them (all its annotators have submitted, or the task moved on). Leads read everything.
-The owner of the tables (who runs migrations) is not subject to these policies.
+also their annolab user name). Those roles belong to ``annolab_annotator``; leads also to
+``annolab_lead``. What follows holds against SQL typed in a notebook, not only against the
+annolab client (``docs/team-server.md`` has the table of who may do what):
+
+- Every policy keys on ``session_user``, which ``SET ROLE`` and ``set_config`` do not change.
+- A step's annotations are released to annotators only from what they can not forge: submitted
+  assignments of *other* users, each backed by that user's own submitted annotation, counted
+  against ``tasks.step_needs`` (the most people the step ever needed, kept by a trigger that
+  folds in every earlier value of ``needed``: lowering ``needed`` lowers nothing). Annotators
+  write only rows that carry their own user id, except the few moves the workflow makes on
+  others' rows, which triggers limit to ones that can only take a release away (a lease that
+  ran out expires; a submitted assignment reopens for a revision; a review approves or
+  rejects). Their own submission counts: submitting is what shows a step's other work.
+- Annotators see and work on the projects they are members of (``project_members``).
+- Events of others' annotations (payload, author) are hidden until the annotation is released;
+  annotators append events only under their own name, and only the actions their own work
+  records (a claim, a submit, a step decision, a score): never a role change, a lifted
+  restriction, a new project.
+- ``users.roles``, skills, teams, projects, personas, the LLM cache, embeddings and the
+  migration version are written by leads or the owner only; nobody deletes or truncates.
+- SECURITY DEFINER functions pin ``search_path = pg_catalog, public, pg_temp`` and qualify every
+  name, so a temporary table or function can not stand in for a table they read.
+
+Leads read and write everything (but still delete nothing and never rewrite events). The owner
+of the tables (who runs migrations and this set-up) is not subject to any of it.
 """
 
 from __future__ import annotations
@@ -13,8 +33,91 @@ from __future__ import annotations
 import sqlalchemy as sa
 from psycopg import sql
 
+from annolab.errors import StoreError
+from annolab.schema.enums import TASK_TRANSITIONS, TaskStatus
+
 ANNOTATOR = "annolab_annotator"
 LEAD = "annolab_lead"
+CONSENSUS_USER = "annolab:consensus"
+
+# What an annotator's own work records, under their own name.
+USER_ACTIONS = (
+    "user.created",
+    "task.assigned",
+    "annotation.draft",
+    "annotation.submitted",
+    "annotation.approved",  # the consensus a step's last submission writes
+    "annotation.feedback",
+    "step.completed",
+    "step.agreement",
+    "task.step_completed",
+    "task.completed",
+    "task.escalated",
+    "task.needs_another_annotator",
+    "task.rejected",
+    "task.revision_requested",
+    "task.approved",
+    "review.approve",
+    "review.reject",
+    "review.revise",
+    "quality.scored",
+)
+# What the queue and the quality rules record as ``annolab`` from inside a submit or a claim.
+# Lifting a restriction (``quality.unrestricted``) is not among them: only a lead lifts one.
+SYSTEM_ACTIONS = (
+    "assignment.expired",
+    "quality.alert",
+    "quality.review_required",
+    "quality.cleared",
+    "quality.restricted",
+    "quality.auto_approved",
+    "quality.sent_to_review",
+)
+
+_PATH = "SET search_path = pg_catalog, public, pg_temp"
+
+
+def _texts(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# The workflow's moves, but none out of a finished task: reopening one is a lead's reset.
+_TASK_MOVES = ", ".join(
+    f"('{a.value}', '{b.value}')"
+    for a, targets in TASK_TRANSITIONS.items()
+    if a not in {TaskStatus.COMPLETED, TaskStatus.ESCALATED}
+    for b in targets
+)
+
+# Tables annotators read; what else they may do is granted table by table below.
+_READABLE = (
+    "users",
+    "user_skills",
+    "teams",
+    "team_members",
+    "projects",
+    "tasks",
+    "assignments",
+    "annotations",
+    "reviews",
+    "feedback",
+    "events",
+    "persona_versions",
+    "embedding_models",
+    "embeddings",
+    # Every connect checks the schema is current; reading the revision tells nothing.
+    "alembic_version",
+)
+_RLS_TABLES = (
+    "users",
+    "projects",
+    "tasks",
+    "assignments",
+    "annotations",
+    "reviews",
+    "feedback",
+    "events",
+)
 
 _SETUP = f"""
 DO $$ BEGIN
@@ -25,50 +128,326 @@ DO $$ BEGIN
         CREATE ROLE {LEAD} NOLOGIN IN ROLE {ANNOTATOR};
     END IF;
 END $$;
+
+-- From scratch on every run, so a server set up by an earlier annolab loses its broad grants.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {ANNOTATOR}, {LEAD};
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {ANNOTATOR}, {LEAD};
+-- Nobody but the owner creates objects in public: a function or view made there by an
+-- annotator could wait for a lead to call it.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE CREATE ON SCHEMA public FROM {ANNOTATOR}, {LEAD};
 GRANT USAGE ON SCHEMA public TO {ANNOTATOR};
-GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {ANNOTATOR};
-REVOKE UPDATE ON events FROM {ANNOTATOR};
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ANNOTATOR};
 
--- SECURITY DEFINER: these read users, tasks and assignments as the owner, so the policies
--- below can ask them without granting more, and without recursing into the policies.
-CREATE OR REPLACE FUNCTION annolab_user_id() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $f$
-    SELECT id FROM users WHERE name = session_user
+GRANT SELECT ON {", ".join(_READABLE)} TO {ANNOTATOR};
+GRANT INSERT (name, kind, display_name) ON users TO {ANNOTATOR};
+GRANT UPDATE (status, step, assigned, needed) ON tasks TO {ANNOTATOR};
+GRANT INSERT (task_id, step, user_id, status, lease_expires_at, created_at),
+      UPDATE (status, lease_expires_at, created_at, completed_at) ON assignments TO {ANNOTATOR};
+GRANT INSERT, UPDATE (payload, status, time_spent, version, updated_at)
+      ON annotations TO {ANNOTATOR};
+GRANT INSERT (annotation_id, reviewer_id, decision, comment) ON reviews TO {ANNOTATOR};
+GRANT INSERT (annotation_id, user_id, rating, comment, error_spans) ON feedback TO {ANNOTATOR};
+GRANT INSERT (actor, action, entity, entity_id, project_id, before, after) ON events
+      TO {ANNOTATOR};
+
+-- Leads: everything an admin operation writes. Still no DELETE (but of memberships), no
+-- TRUNCATE, no rewriting of events, no migrations.
+GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {LEAD};
+REVOKE INSERT, UPDATE ON events, alembic_version FROM {LEAD};
+GRANT INSERT (actor, action, entity, entity_id, project_id, before, after) ON events TO {LEAD};
+GRANT DELETE ON project_members TO {LEAD};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {LEAD};
+
+CREATE OR REPLACE FUNCTION public.annolab_is_lead() RETURNS boolean
+LANGUAGE sql STABLE {_PATH} AS $f$
+    SELECT pg_catalog.pg_has_role(session_user, '{LEAD}', 'MEMBER')
 $f$;
 
-CREATE OR REPLACE FUNCTION annolab_step_released(p_task bigint, p_step text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $f$
-    SELECT t.step <> p_step
-        OR t.status IN ('completed', 'escalated')
-        OR (SELECT count(*) FROM assignments a WHERE a.task_id = t.id AND a.step = p_step
-            AND a.status = 'submitted') >= t.needed
-    FROM tasks t WHERE t.id = p_task
+-- Subject to the guards: an annotator who is not a lead (a superuser counts as a lead).
+CREATE OR REPLACE FUNCTION public.annolab_restricted() RETURNS boolean
+LANGUAGE sql STABLE {_PATH} AS $f$
+    SELECT pg_catalog.pg_has_role(session_user, '{ANNOTATOR}', 'MEMBER')
+       AND NOT pg_catalog.pg_has_role(session_user, '{LEAD}', 'MEMBER')
 $f$;
 
-CREATE OR REPLACE FUNCTION annolab_is_lead() RETURNS boolean
-LANGUAGE sql STABLE AS $f$
-    SELECT pg_has_role(session_user, '{LEAD}', 'MEMBER')
+-- SECURITY DEFINER: these read tables as their owner, so policies can ask them without
+-- granting more, and without recursing into the policies.
+CREATE OR REPLACE FUNCTION public.annolab_user_id() RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT u.id FROM public.users u WHERE u.name = session_user
 $f$;
 
-ALTER TABLE annotations ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS annolab_read ON annotations;
-DROP POLICY IF EXISTS annolab_insert ON annotations;
-DROP POLICY IF EXISTS annolab_update ON annotations;
-CREATE POLICY annolab_read ON annotations FOR SELECT TO {ANNOTATOR} USING (
-    user_id = annolab_user_id() OR annolab_is_lead() OR annolab_step_released(task_id, step));
-CREATE POLICY annolab_insert ON annotations FOR INSERT TO {ANNOTATOR} WITH CHECK (
-    user_id = annolab_user_id() OR annolab_is_lead()
-    OR (kind = 'consensus' AND annolab_step_released(task_id, step)));
-CREATE POLICY annolab_update ON annotations FOR UPDATE TO {ANNOTATOR} USING (
-    user_id = annolab_user_id() OR annolab_is_lead() OR annolab_step_released(task_id, step));
+CREATE OR REPLACE FUNCTION public.annolab_project_visible(p_project bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT public.annolab_is_lead() OR EXISTS (
+        SELECT 1 FROM public.project_members m JOIN public.users u ON u.id = m.user_id
+        WHERE m.project_id = p_project AND u.name = session_user)
+$f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_task_visible(p_task bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT COALESCE((SELECT public.annolab_project_visible(t.project_id)
+                     FROM public.tasks t WHERE t.id = p_task), false)
+$f$;
+
+-- Released: as many people as the step ever needed submitted it, each with their own
+-- submitted annotation (a review's approval or rejection leaves it an answer given). Nothing
+-- here is a row an annotator can write for someone else, and step_needs only grows.
+CREATE OR REPLACE FUNCTION public.annolab_step_released(p_task bigint, p_step text)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT COALESCE((
+        SELECT public.annolab_project_visible(t.project_id)
+           AND (SELECT count(DISTINCT a.user_id) FROM public.assignments a
+                WHERE a.task_id = t.id AND a.step = p_step AND a.status = 'submitted'
+                  AND EXISTS (SELECT 1 FROM public.annotations an
+                              WHERE an.task_id = a.task_id AND an.step = a.step
+                                AND an.user_id = a.user_id AND an.kind <> 'consensus'
+                                AND an.status IN ('submitted', 'approved', 'rejected')))
+               >= GREATEST(1, COALESCE((t.step_needs ->> p_step)::integer, 0),
+                           CASE WHEN t.step = p_step THEN t.needed ELSE 0 END)
+        FROM public.tasks t WHERE t.id = p_task), false)
+$f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_annotation_visible(p_id text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT COALESCE((
+        SELECT an.user_id = public.annolab_user_id() OR public.annolab_is_lead()
+            OR public.annolab_step_released(an.task_id, an.step)
+        FROM public.annotations an
+        WHERE an.id = CASE WHEN p_id ~ '^[0-9a-fA-F-]{{36}}$' THEN p_id::uuid END), false)
+$f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_annotation_mine(p_id uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT EXISTS (SELECT 1 FROM public.annotations an
+                   WHERE an.id = p_id AND an.user_id = public.annolab_user_id())
+$f$;
+
+-- Triggers: the moves the workflow makes, and nothing else, for restricted sessions.
+CREATE OR REPLACE FUNCTION public.annolab_guard_assignment() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER {_PATH} AS $f$
+DECLARE
+    me bigint;
+    p_name text;
+    p_status text;
+BEGIN
+    IF NOT public.annolab_restricted() THEN
+        RETURN NEW;
+    END IF;
+    me := public.annolab_user_id();
+    IF TG_OP = 'INSERT' OR (NEW.status = 'active' AND OLD.status <> 'active') THEN
+        SELECT p.name, p.status::text INTO p_name, p_status
+        FROM public.tasks t JOIN public.projects p ON p.id = t.project_id
+        WHERE t.id = NEW.task_id;
+        IF p_status <> 'active' AND NEW.user_id = me THEN
+            RAISE EXCEPTION 'project % is %: no task can be claimed in it', p_name, p_status
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.user_id IS DISTINCT FROM me OR NEW.status <> 'active' THEN
+            RAISE EXCEPTION 'an assignment starts active and belongs to its claimer (%)',
+                session_user USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF (NEW.task_id, NEW.step, NEW.user_id) IS DISTINCT FROM (OLD.task_id, OLD.step, OLD.user_id)
+    THEN
+        RAISE EXCEPTION 'assignment %: task, step and user never change', OLD.id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF OLD.user_id = me THEN
+        IF NEW.status = 'released' AND OLD.status <> 'released' THEN
+            RAISE EXCEPTION 'assignment %: only a lead releases an assignment', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF OLD.status IN ('skipped', 'released') AND NEW.status <> OLD.status THEN
+            RAISE EXCEPTION 'assignment % is %: it is not taken up again', OLD.id, OLD.status
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    -- Someone else's: only the moves that take a release away.
+    IF OLD.status = 'active' AND NEW.status = 'expired'
+       AND NEW.lease_expires_at IS NOT DISTINCT FROM OLD.lease_expires_at THEN
+        IF OLD.lease_expires_at >= pg_catalog.now() THEN
+            RETURN NULL;  -- not run out by the server's clock: left as it is
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF OLD.status = 'submitted' AND NEW.status = 'active' THEN
+        RETURN NEW;  -- a revision or a new round hands it back to its annotator
+    END IF;
+    RAISE EXCEPTION 'assignment % belongs to another user: only a lead changes it', OLD.id
+        USING ERRCODE = 'insufficient_privilege';
+END $f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_guard_annotation() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER {_PATH} AS $f$
+BEGIN
+    IF NOT public.annolab_restricted() THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.kind NOT IN ('human', 'consensus') THEN
+            RAISE EXCEPTION 'kind=% : annotators write human annotations; gold, persona and '
+                'model annotations are a lead''s', NEW.kind
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF OLD.user_id = public.annolab_user_id() OR OLD.kind = 'consensus' THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.payload IS DISTINCT FROM OLD.payload OR NEW.version <> OLD.version
+       OR NEW.time_spent IS DISTINCT FROM OLD.time_spent
+       OR NOT ((OLD.status = 'submitted' AND NEW.status IN ('approved', 'rejected'))
+               OR (OLD.status = 'approved' AND NEW.status IN ('approved', 'rejected'))
+               OR NEW.status = OLD.status)
+    THEN
+        RAISE EXCEPTION 'annotation % is another user''s: a review may only approve or '
+            'reject it', OLD.id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_guard_task() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER {_PATH} AS $f$
+BEGIN
+    IF public.annolab_restricted()
+       AND (OLD.status::text, NEW.status::text) NOT IN ({_TASK_MOVES}) THEN
+        RAISE EXCEPTION 'task %: status % can not follow % (a lead''s reset does that)',
+            OLD.id, NEW.status, OLD.status USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $f$;
+
+DROP TRIGGER IF EXISTS annolab_guard ON assignments;
+CREATE TRIGGER annolab_guard BEFORE INSERT OR UPDATE ON assignments
+    FOR EACH ROW EXECUTE FUNCTION public.annolab_guard_assignment();
+DROP TRIGGER IF EXISTS annolab_guard ON annotations;
+CREATE TRIGGER annolab_guard BEFORE INSERT OR UPDATE ON annotations
+    FOR EACH ROW EXECUTE FUNCTION public.annolab_guard_annotation();
+DROP TRIGGER IF EXISTS annolab_guard ON tasks;
+CREATE TRIGGER annolab_guard BEFORE UPDATE ON tasks
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION public.annolab_guard_task();
 """
 
 
+def _policies() -> str:
+    """Drop and create every policy: one for leads (all rows) and the annotators' own."""
+    me = "public.annolab_user_id()"
+    rules: dict[str, list[tuple[str, str]]] = {
+        "users": [
+            ("FOR SELECT", "USING (true)"),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (name = session_user OR (name = '{CONSENSUS_USER}' "
+                "AND kind = 'persona'))",
+            ),
+        ],
+        "projects": [("FOR SELECT", "USING (public.annolab_project_visible(id))")],
+        "tasks": [
+            ("FOR SELECT", "USING (public.annolab_project_visible(project_id))"),
+            ("FOR UPDATE", "USING (public.annolab_project_visible(project_id))"),
+        ],
+        "assignments": [
+            ("FOR SELECT", "USING (public.annolab_task_visible(task_id))"),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (user_id = {me} AND public.annolab_task_visible(task_id))",
+            ),
+            ("FOR UPDATE", "USING (public.annolab_task_visible(task_id))"),
+        ],
+        "annotations": [
+            (
+                "FOR SELECT",
+                f"USING (user_id = {me} OR public.annolab_step_released(task_id, step))",
+            ),
+            (
+                "FOR INSERT",
+                "WITH CHECK (public.annolab_task_visible(task_id) AND ("
+                f"user_id = {me} OR (kind = 'consensus' AND user_id = (SELECT u.id FROM "
+                f"public.users u WHERE u.name = '{CONSENSUS_USER}') "
+                "AND public.annolab_step_released(task_id, step))))",
+            ),
+            (
+                "FOR UPDATE",
+                f"USING (user_id = {me} OR public.annolab_step_released(task_id, step)) "
+                # A rejection may leave the step unreleased; the guard trigger limits what
+                # changes on another's row to a review's decision.
+                f"WITH CHECK (user_id = {me} OR public.annolab_task_visible(task_id))",
+            ),
+        ],
+        "reviews": [
+            (
+                "FOR SELECT",
+                f"USING (reviewer_id = {me} "
+                "OR public.annolab_annotation_visible(annotation_id::text))",
+            ),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (reviewer_id = {me} "
+                "AND public.annolab_annotation_visible(annotation_id::text))",
+            ),
+        ],
+        "feedback": [
+            (
+                "FOR SELECT",
+                f"USING (user_id = {me} OR public.annolab_annotation_mine(annotation_id))",
+            ),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (user_id = {me} "
+                "AND public.annolab_annotation_visible(annotation_id::text))",
+            ),
+        ],
+        "events": [
+            (
+                "FOR SELECT",
+                "USING ((project_id IS NULL OR public.annolab_project_visible(project_id)) "
+                "AND (action NOT LIKE 'annotation.%' OR actor = session_user "
+                "OR public.annolab_annotation_visible(entity_id)))",
+            ),
+            (
+                "FOR INSERT",
+                "WITH CHECK ((project_id IS NULL OR public.annolab_project_visible(project_id)) "
+                f"AND ((actor = session_user AND action IN ({_texts(USER_ACTIONS)})) "
+                f"OR (actor = 'annolab' AND action IN ({_texts(SYSTEM_ACTIONS)})) "
+                f"OR (actor = '{CONSENSUS_USER}' AND action = 'user.created' "
+                f"AND after ->> 'name' = '{CONSENSUS_USER}')))",
+            ),
+        ],
+    }
+    parts = []
+    for table in _RLS_TABLES:
+        parts.append(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;")
+        existing = ("annolab_read", "annolab_insert", "annolab_update", "annolab_lead")
+        parts.extend(f"DROP POLICY IF EXISTS {name} ON {table};" for name in existing)
+        parts.append(
+            f"CREATE POLICY annolab_lead ON {table} TO {LEAD} USING (true) WITH CHECK (true);"
+        )
+        for command, clause in rules[table]:
+            name = {"FOR SELECT": "read", "FOR INSERT": "insert", "FOR UPDATE": "update"}[command]
+            parts.append(
+                f"CREATE POLICY annolab_{name} ON {table} {command} TO {ANNOTATOR} {clause};"
+            )
+    return "\n".join(parts)
+
+
 def setup_team_roles(engine: sa.Engine) -> None:
-    """Create the group roles, grants and policies (run by the tables' owner; idempotent)."""
+    """Create the group roles, grants, guards and policies (run by the tables' owner;
+    idempotent: running it again brings an older set-up to this one)."""
     with engine.begin() as conn:
-        conn.execute(sa.text(_SETUP))
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        # Straight to the driver without parameters: the SQL holds colons and percent signs
+        # that a bind-parameter parser would take for placeholders.
+        with raw.cursor() as cur:
+            cur.execute(_SETUP)
+            cur.execute(_policies())
 
 
 def create_login(
@@ -92,3 +471,23 @@ def create_login(
                     sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password))
                 )
             cur.execute(sql.SQL("GRANT {} TO {}").format(group, role))
+
+
+def add_member(conn: sa.Connection, *, project: str, user: str) -> None:
+    """Let annotator ``user`` see and work on ``project`` (the user is made if new)."""
+    from annolab.store.users import ensure_user
+
+    project_id = conn.execute(
+        sa.text("SELECT id FROM projects WHERE name = :p"), {"p": project}
+    ).scalar()
+    if project_id is None:
+        msg = f"project={project!r} does not exist; create it before adding members"
+        raise StoreError(msg)
+    user_id = ensure_user(conn, user)
+    conn.execute(
+        sa.text(
+            "INSERT INTO project_members (project_id, user_id) VALUES (:p, :u) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {"p": project_id, "u": user_id},
+    )

@@ -143,6 +143,23 @@ projects = sa.Table(
     _created_at(),
 )
 
+# Who may see a project on a team server (migration 0008): annotators read and work only on
+# projects they are members of; leads and the tables' owner see every project.
+project_members = sa.Table(
+    "project_members",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.BigInteger,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    _created_at(),
+)
+
 tasks = sa.Table(
     "tasks",
     metadata,
@@ -163,6 +180,10 @@ tasks = sa.Table(
     sa.Column("assigned", sa.Integer, nullable=False, server_default="0"),
     sa.Column("needed", sa.Integer, nullable=False, server_default="1"),  # people the step needs
     _created_at(),
+    # {step: the most people that step ever needed}, kept by a trigger from each value ``needed``
+    # held before it changed (migration 0008). A team server releases a step's annotations from
+    # this, never from ``needed`` alone, which the annotators' own sessions write.
+    _jsonb("step_needs", "{}"),
     sa.UniqueConstraint("project_id", "external_id"),
     sa.Index("ix_tasks_queue", "project_id", "status", sa.text("priority DESC"), "id"),
     # The claim query's order over the tasks it may take (migration 0004).

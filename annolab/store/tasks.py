@@ -10,10 +10,12 @@ import polars as pl
 import psycopg
 import sqlalchemy as sa
 
+from annolab.store.assignments import refuse_unless_active
 from annolab.store.events import record_event
 from annolab.store.frames import driver_connection, read_frame
 
 COPY_BATCH_ROWS = 100_000
+_TAKES_TASKS = ("draft", "active")
 
 TASK_SCHEMA: Mapping[str, Any] = {
     "task_id": pl.Int64,
@@ -43,9 +45,19 @@ def copy_tasks(
     temporary table and ``INSERT ... ON CONFLICT DO NOTHING``.
     """
     raw = driver_connection(conn)
-    has_tasks = conn.execute(
-        sa.text("SELECT EXISTS (SELECT 1 FROM tasks WHERE project_id = :p)"), {"p": project_id}
-    ).scalar_one()
+    project = conn.execute(
+        sa.text(
+            "SELECT name, status::text AS status, "
+            "EXISTS (SELECT 1 FROM tasks WHERE project_id = :p) AS has_tasks "
+            "FROM projects WHERE id = :p"
+        ),
+        {"p": project_id},
+    ).one_or_none()
+    name, status = (None, None) if project is None else (project.name, project.status)
+    if status not in _TAKES_TASKS:
+        # A draft is still being filled; a paused, completed or archived project takes none.
+        refuse_unless_active(project_id, name, status, doing="added")
+    has_tasks = project is not None and project.has_tasks
     new = None
     if not has_tasks:
         try:
@@ -61,6 +73,10 @@ def copy_tasks(
                 new = rows.height
         except psycopg.errors.UniqueViolation:
             new = None  # another session added some of these ids meanwhile: merge below
+        except psycopg.errors.FeatureNotSupported:
+            # Row-level security (a lead on a team server) refuses COPY into the table itself;
+            # COPY into the session's own staging table and INSERT from there is allowed.
+            new = None
     if new is None:
         new = _merge(conn, raw, project_id, rows, step=step, needed=needed)
     record_event(

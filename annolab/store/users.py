@@ -8,13 +8,46 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from annolab.errors import StoreError
 from annolab.schema.enums import Proficiency, Role, UserKind
 from annolab.store.events import record_event
 from annolab.store.tables import team_members, teams, user_skills, users
 
+# On a team server: the login role, and whether it is an annotator who is not a lead (a
+# superuser is a member of every role, so counts as a lead). Elsewhere the roles do not exist.
+_LOGIN = """
+SELECT session_user AS login,
+       EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'annolab_annotator'
+               AND pg_has_role(session_user, r.oid, 'MEMBER'))
+       AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'annolab_lead'
+                       AND pg_has_role(session_user, r.oid, 'MEMBER')) AS restricted
+"""
+
+
+def check_acting_user(conn: sa.Connection, name: str) -> None:
+    """Refuse to act as ``name`` from another annotator's login role on a team server.
+
+    Leads (and the tables' owner) may act for anyone: they may read and write everything
+    anyway. The database refuses an annotator's writes as someone else regardless; this says
+    so at ``annolab.connect()`` instead of at the first write.
+    """
+    row = conn.execute(sa.text(_LOGIN)).one()
+    if row.restricted and name != row.login:
+        msg = (
+            f"user={name!r} is not you: the login role {row.login!r} is an annotator on this "
+            f"team server and acts only as {row.login!r}; connect without user= (or with "
+            f"user={row.login!r}), or ask a lead to act for {name!r}"
+        )
+        raise StoreError(msg)
+
 
 def ensure_user(conn: sa.Connection, name: str, *, kind: UserKind = UserKind.HUMAN) -> int:
-    """The id of user ``name``, creating the user (and its event) the first time."""
+    """The id of user ``name``, creating the user (and its event) the first time.
+
+    A person (not a persona) is checked with ``check_acting_user`` first.
+    """
+    if kind is UserKind.HUMAN:
+        check_acting_user(conn, name)
     created = conn.execute(
         insert(users)
         .values(name=name, kind=kind)
