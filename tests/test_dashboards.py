@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import polars as pl
 import pytest
 
 from annolab import dashboards
-from annolab.dashboards import _data
+from annolab.dashboards import _data, _render
 from annolab.dashboards.annotator import trend_table, volume_table
 from annolab.dashboards.personas import persona_table
 from annolab.dashboards.project import event_waits, progress_table, step_hours
@@ -240,3 +245,103 @@ def test_dashboards_save_to_png_and_svg(
     dashboards.project(three).save(str(out))
     assert out.read_bytes().startswith(magic)
     assert out.stat().st_size > 1000
+
+
+# --- the offline renderer --------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def built_bundle() -> _render.Bundle:
+    bundle = _render.load_bundle(_render.BUNDLE)
+    assert bundle is not None, f"{_render.BUNDLE} is not built: {_render.BUILD_COMMAND}"
+    return bundle
+
+
+def test_bundle_holds_the_pinned_versions_and_the_vega_lite_major_altair_emits() -> None:
+    bundle = built_bundle()
+    pins = json.loads((REPO / "widgets" / "package.json").read_text())["devDependencies"]
+    assert bundle.versions == {name: pins[name] for name in ("vega", "vega-lite", "vega-embed")}
+    assert bundle.vega_lite_major == alt.SCHEMA_VERSION.lstrip("v").split(".")[0]
+    assert _render.version_problem(bundle, alt.SCHEMA_VERSION) is None
+
+
+def test_importing_dashboards_makes_annolab_the_active_renderer() -> None:
+    assert alt.renderers.active == "annolab"
+    assert "annolab" in alt.renderers.names()
+
+
+def run_python(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stdout.strip()
+
+
+def test_a_renderer_chosen_before_the_import_stays_and_embed_options_carry_over() -> None:
+    chosen = run_python(
+        "import altair as alt; alt.renderers.enable('mimetype'); import annolab.dashboards; "
+        "print(alt.renderers.active)"
+    )
+    assert chosen == "mimetype"
+    carried = run_python(
+        "import altair as alt; alt.renderers.set_embed_options(actions=False); "
+        "import annolab.dashboards; print(alt.renderers.active, alt.renderers.options)"
+    )
+    assert carried == "annolab {'embed_options': {'actions': False}}"
+
+
+def chart_html(chart: alt.TopLevelMixin) -> tuple[dict[str, str], str]:
+    bundle: dict[str, str] = chart._repr_mimebundle_()  # type: ignore[assignment]
+    return bundle, bundle["text/html"]
+
+
+def test_a_chart_carries_the_whole_bundle_and_loads_nothing_from_a_network(
+    three: pl.DataFrame,
+) -> None:
+    mimebundle, html = chart_html(dashboards.agreement_per_label(three))
+    assert sorted(mimebundle) == ["text/html", "text/plain"]
+    assert mimebundle["text/plain"] == (
+        "<Altair chart 'Agreement per label', drawn by annolab's offline renderer>"
+    )
+    packed = re.findall(r'unpack\("([A-Za-z0-9+/=]+)"\)', html)
+    assert len(packed) == 1
+    assert gzip.decompress(base64.b64decode(packed[0])) == _render.BUNDLE.read_bytes()
+    # No script src, no stylesheet link, no URL but the spec's $schema (an identifier only).
+    assert "<script src" not in html
+    assert "<link" not in html
+    urls = set(re.findall(r"https?://[^\s\"']+", html))
+    assert urls == {f"https://vega.github.io/schema/vega-lite/{alt.SCHEMA_VERSION}.json"}
+
+
+def test_the_spec_and_embed_options_go_in_script_safe(three: pl.DataFrame) -> None:
+    chart = alt.Chart(alt.Data(values=[{"label": "</script><b>", "n": 1}]), title="x").mark_bar()
+    with alt.renderers.set_embed_options(actions=False, renderer="canvas"):
+        _, html = chart_html(chart)
+    assert html.count("</script>") == 1  # the template's own
+    assert '"label": "\\u003c/script>\\u003cb>"' in html
+    assert 'const options = {"renderer": "canvas", "actions": false, "mode": "vega-lite"};' in html
+
+
+def test_two_renders_of_one_chart_differ_only_in_their_element_id(three: pl.DataFrame) -> None:
+    chart = dashboards.agreement_per_label(three)
+    ids = [re.findall(r"annolab-chart-[0-9a-f]{32}", chart_html(chart)[1]) for _ in range(2)]
+    assert len(set(ids[0])) == len(set(ids[1])) == 1
+    assert ids[0][0] != ids[1][0]
+    first, second = (chart_html(chart)[1] for _ in range(2))
+    same = re.sub(r"annolab-chart-[0-9a-f]{32}", "ID", first)
+    assert same == re.sub(r"annolab-chart-[0-9a-f]{32}", "ID", second)
+
+
+def test_an_unbuilt_bundle_says_how_to_build_it(tmp_path: Path) -> None:
+    assert _render.load_bundle(tmp_path / "vega.js") is None
+    (tmp_path / "other.js").write_text("export const x = 1;\n")
+    assert _render.load_bundle(tmp_path / "other.js") is None
+
+
+def test_a_bundle_of_another_vega_lite_major_is_refused_by_name() -> None:
+    bundle = built_bundle()
+    problem = _render.version_problem(bundle, "v7.0.0")
+    assert problem is not None
+    assert "Altair emits Vega-Lite v7.0.0" in problem
+    assert f"vega-lite@{bundle.versions['vega-lite']}" in problem

@@ -1,11 +1,12 @@
 // Bundles every widget front end with esbuild, or builds and runs the unit tests.
 //
-//   node build.mjs           src/<name>/index.ts -> ../annolab/static/<name>.js (+ <name>.css)
+//   node build.mjs           src/<name>/index.ts -> ../annolab/static/<name>.js (+ <name>.css),
+//                            and src/vega/bundle.ts -> ../annolab/static/vega.js
 //   node build.mjs --test    src/**/*.test.ts -> node_modules/.cache/annolab-tests/, then node --test
 //
 // A widget is any folder of src/ with an index.ts; src/common/ holds shared code and is not one.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -51,6 +52,34 @@ async function buildWidgets() {
   }
 }
 
+// The versions go into a first-line comment that annolab/dashboards/_render.py reads: it checks
+// the Vega-Lite major against the one Altair emits, and keys the page-wide copy of the bundle.
+const VEGA_PACKAGES = ["vega", "vega-lite", "vega-embed"];
+
+function installedVersion(name) {
+  const manifest = join(here, "node_modules", name, "package.json");
+  return JSON.parse(readFileSync(manifest, "utf8")).version;
+}
+
+async function buildVega() {
+  const versions = VEGA_PACKAGES.map((name) => `${name}@${installedVersion(name)}`).join(" ");
+  const result = await esbuild.build({
+    entryPoints: [join(src, "vega", "bundle.ts")],
+    outfile: join(staticDir, "vega.js"),
+    bundle: true,
+    format: "esm",
+    target: "es2020",
+    minify: true,
+    legalComments: "none",
+    banner: { js: `/*! annolab-vega ${versions} */` },
+    metafile: true,
+    logLevel: "warning",
+  });
+  for (const [file, { bytes }] of Object.entries(result.metafile.outputs)) {
+    console.log(`built ${file} (${versions}, ${(bytes / 1024).toFixed(0)} KiB)`);
+  }
+}
+
 async function buildAndRunTests() {
   const entryPoints = testEntries();
   rmSync(testDir, { recursive: true, force: true });
@@ -72,4 +101,4 @@ async function buildAndRunTests() {
 }
 
 if (process.argv.includes("--test")) await buildAndRunTests();
-else await buildWidgets();
+else await Promise.all([buildWidgets(), buildVega()]);

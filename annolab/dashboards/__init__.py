@@ -3,8 +3,18 @@
 Every function aggregates in polars first, so a chart embeds at most a few thousand rows however
 many annotations there are. Agreement is pairwise exact-match F1 among the human and persona
 annotators (span_agreement's ``exact`` rows; for choices, pairwise percent agreement). Charts
-render in JupyterLab and save with ``chart.save("x.png")`` or ``"x.svg"`` (needs
-vl-convert-python).
+save with ``chart.save("x.png")`` or ``"x.svg"`` (needs vl-convert-python).
+
+Charts draw with no network in JupyterLab, Notebook 7, VS Code and HTML exported with nbconvert:
+importing this package switches Altair to annolab's renderer, which carries Vega, Vega-Lite and
+vega-embed inside each chart's HTML (about 410 KB a chart; see ``_render``). A renderer chosen
+before the import is left alone. To go back to Altair's own (it loads Vega from a CDN), after
+``import annolab``::
+
+    import altair as alt
+    alt.renderers.enable("default")
+
+and ``alt.renderers.enable("annolab")`` turns it on again.
 
 >>> import annolab as al
 >>> al.dashboards.project(proj.annotations(), proj.tasks())  # doctest: +SKIP
@@ -14,6 +24,7 @@ vl-convert-python).
 
 from __future__ import annotations
 
+from annolab.dashboards import _render
 from annolab.dashboards.annotator import annotator, quality_trend, time_per_task, volume
 from annolab.dashboards.personas import persona_vs_human
 from annolab.dashboards.project import (
@@ -25,6 +36,9 @@ from annolab.dashboards.project import (
     project,
     task_status,
 )
+
+# Altair is imported by the chart modules above already, so this adds no import time.
+_render.enable_unless_chosen()
 
 __all__ = [
     "agreement_over_time",
