@@ -43,7 +43,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         return (yield)
     try:
         result = yield
-    except BaseException as exc:
+    except Exception as exc:  # not BaseException: Ctrl-C and pytest's own outcomes pass on
         death = server.death(wait=2.0)
         if death is None:
             raise
