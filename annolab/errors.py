@@ -17,6 +17,7 @@ __all__ = [
     "StoreError",
     "ValidationError",
     "WorkflowError",
+    "describe",
 ]
 
 
@@ -35,7 +36,7 @@ class ValidationError(AnnolabError, ValueError):
         self.field = field
         self.value = value
         self.rule = rule
-        super().__init__(f"{field}={_quote(value)} {rule}")
+        super().__init__(describe(field, value, rule))
 
 
 class DataError(AnnolabError, ValueError):
@@ -70,9 +71,21 @@ class ConnectError(StoreError):
     """annolab could not reach or use a Postgres server; the message says how to fix it."""
 
 
+def describe(field: str, value: object, rule: str) -> str:
+    """The house form of a message: ``field=<repr of value> rule``, the value cut if long.
+
+    >>> describe("priority", 2**40, "must be between -2147483648 and 2147483647")
+    'priority=1099511627776 must be between -2147483648 and 2147483647'
+    """
+    return f"{field}={_quote(value)} {rule}"
+
+
 def _quote(value: object, limit: int = 80) -> str:
     """repr() of the value, cut so a 10 MB text does not become a 10 MB message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 (a broken __repr__ must not stop the error being raised)
+        text = f"<unprintable {type(value).__name__}>"
     if len(text) > limit:
         text = f"{text[: limit - 3]}...({len(text)} chars)"
     return text

@@ -19,8 +19,19 @@ from annolab.io.export import export_format, write_batches
 from annolab.io.frames import DEFAULT_MAX_TEXT_CHARS, prepare_tasks
 from annolab.io.imports import ImportReport, import_jsonl
 from annolab.quality.rules import RULES, Rule
-from annolab.schema import LabelSchema, check_text, validate_payload
+from annolab.schema import LabelSchema, validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ProjectStatus
+from annolab.schema.fields import (
+    check_float,
+    check_int,
+    check_json,
+    check_member,
+    check_name,
+    check_seconds,
+    check_str,
+    check_uuid,
+)
+from annolab.schema.questions import answer_kinds, check_answer_kind
 from annolab.store import projects
 from annolab.store.annotations import (
     NewAnnotation,
@@ -106,6 +117,15 @@ class Project:
     def workflow(self) -> Workflow:
         return self._parse("workflow", lambda: Workflow.from_dict(self._row.workflow).flat())
 
+    @property
+    def layout_name(self) -> str:
+        return str(self._row.layout.get("name", "ner"))
+
+    @property
+    def answer_kinds(self) -> tuple[str, ...]:
+        """The payload kinds this project's layout asks for; any other kind is refused."""
+        return self._parse("answer_kinds", lambda: answer_kinds(self._row.layout))
+
     def session(self, user: str | None = None, *, clock: Clock | None = None) -> Session:
         """Your queue in this project (``user`` defaults to ``JUPYTERHUB_USER`` or the OS user).
 
@@ -131,7 +151,7 @@ class Project:
         >>> proj.add_tasks(frame, id="id")  # doctest: +SKIP
         <AddedTasks 1 new, 0 already in the project>
         """
-        limit = int(self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS))
+        limit = self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS)
         rows = prepare_tasks(frame, text=text, id=id, priority=priority, max_text_chars=limit)
         ws = self.workspace
         with ws.engine.begin() as conn:
@@ -175,21 +195,25 @@ class Project:
         >>> proj.add_annotation("a", {"kind": "spans", "spans": [  # doctest: +SKIP
         ...     {"start": 3, "end": 6, "label": "person"}]})
         """
-        user = user or self.workspace.user
-        check_text(user, "user")
-        ann_id = uuid.UUID(str(id)) if id is not None else uuid.uuid4()
+        user = check_name(self.workspace.user if user is None else user, "user")
+        key = task_key(task)
+        ann_kind = check_member(AnnotationKind, kind, "kind")
+        ann_status = check_member(AnnotationStatus, status, "status")
+        ann_id = check_uuid(id) if id is not None else uuid.uuid4()
+        time_spent = check_seconds(time_spent)
+        check_answer_kind(payload, self.answer_kinds, layout=self.layout_name)
         with self.workspace.engine.begin() as conn:
-            found = task_lookup(conn, self.id, [str(task)])
-            if str(task) not in found:
+            found = task_lookup(conn, self.id, [key])
+            if key not in found:
                 raise ValidationError("task", task, f"is not a task of project {self.name!r}")
-            task_id, text = found[str(task)]
+            task_id, text = found[key]
             valid = validate_payload(payload, labels=self.labels, text=text)
             row = NewAnnotation(
                 id=ann_id,
                 task_id=task_id,
                 user_id=ensure_user(conn, user),
-                kind=AnnotationKind(kind),
-                status=AnnotationStatus(status),
+                kind=ann_kind,
+                status=ann_status,
                 payload=valid.to_dict(),
                 time_spent=time_spent,
                 guidelines_version=self._row.guidelines_version,
@@ -208,13 +232,14 @@ class Project:
             yield conn, self.engine(), actor
 
     def _task_id(self, conn: sa.Connection, task: str) -> int:
-        found = task_lookup(conn, self.id, [str(task)])
-        if str(task) not in found:
+        key = task_key(task)
+        found = task_lookup(conn, self.id, [key])
+        if key not in found:
             raise ValidationError("task", task, f"is not a task of project {self.name!r}")
-        return int(found[str(task)][0])
+        return int(found[key][0])
 
     def _profile(self, conn: sa.Connection, user: str) -> UserProfile:
-        return user_profile(conn, ensure_user(conn, user))
+        return user_profile(conn, ensure_user(conn, check_name(user, "user")))
 
     def evict(self, task: str, user: str, *, reason: str = "") -> None:
         """Take ``task`` away from ``user``; their place goes back to the pool."""
@@ -337,6 +362,8 @@ class Project:
         ...     "actions": ["alert", "restrict_assignment"]}])
         >>> proj.evaluate_rules().select("rule", "scope", "score")  # doctest: +SKIP
         """
+        if now is not None and not isinstance(now, dt.datetime):
+            raise ValidationError("now", now, "must be a datetime (or None for the clock)")
         when = now or self._clock()
         with self._admin() as (conn, _engine, actor):
             return evaluate_all(
@@ -345,6 +372,8 @@ class Project:
 
     def lift_restriction(self, user: str, *, reason: str) -> None:
         """Let ``user`` take tasks again after a quality rule restricted them."""
+        check_name(user, "user")
+        check_str(reason, "reason")
         with self._admin() as (conn, _engine, actor):
             record_event(
                 conn,
@@ -395,6 +424,11 @@ class Project:
 
     def sign_off(self, goal: str, *, checked: list[str]) -> None:
         """Sign off goal ``goal`` with the checklist items you checked (recorded as an event)."""
+        check_str(goal, "goal")
+        given: object = checked
+        if isinstance(given, str) or not isinstance(given, (list, tuple)):
+            raise ValidationError("checked", given, "must be a list of checklist items")
+        checked = [check_str(item, f"checked[{index}]") for index, item in enumerate(given)]
         wanted = [g for g in walk(self.goals) if isinstance(g, SignOff) and g.name == goal]
         if not wanted:
             raise ValidationError("goal", goal, "is not a sign-off goal of this project")
@@ -433,6 +467,10 @@ class Project:
         ...     for event in changes:
         ...         print(event["action"])
         """
+        # Threads cannot wait longer than about 49 days; a day of silence is plenty to wait for.
+        timeout = check_float(timeout, "timeout", low=0.0, high=86_400.0, low_open=True)
+        if stop_after is not None:
+            stop_after = check_int(stop_after, "stop_after", low=1, high=2**63 - 1)
         return Listener(
             self.workspace.engine, project_id=self.id, timeout=timeout, stop_after=stop_after
         )
@@ -446,11 +484,13 @@ class Project:
         with ws.engine.begin() as conn:
             return import_jsonl(
                 conn,
-                Path(path),
+                _path(path),
                 project_id=self.id,
                 labels=self.labels,
                 actor=ws.user,
                 default_user=ws.user,
+                kinds=self.answer_kinds,
+                layout=self.layout_name,
             )
 
     def export(self, path: str | Path, *, format: str | None = None) -> int:
@@ -459,16 +499,17 @@ class Project:
         Streams in batches, so memory stays flat however large the project is. Returns the
         number of rows written.
         """
-        target = Path(path)
+        target = _path(path)
         chosen = export_format(target, format)
         with self.workspace.engine.begin() as conn:
             return write_batches(iter_export_batches(conn, self.id), target, chosen)
 
     def set_status(self, status: ProjectStatus | str) -> None:
         """Move the project to ``status`` (draft, active, paused, completed, archived)."""
+        chosen = check_member(ProjectStatus, status, "status")
         with self.workspace.engine.begin() as conn:
             self._row = projects.set_status(
-                conn, actor=self.workspace.user, project_id=self.id, status=ProjectStatus(status)
+                conn, actor=self.workspace.user, project_id=self.id, status=chosen
             )
 
     def __repr__(self) -> str:
@@ -487,6 +528,7 @@ class Project:
         """
         from annolab.personas.embeddings import embed_tasks
 
+        check_int(batch_size, "batch_size", low=1, high=100_000)
         return embed_tasks(self, embedder, batch_size=batch_size)
 
     def similar(
@@ -503,6 +545,11 @@ class Project:
         """
         from annolab.personas.embeddings import similar
 
+        if text is not None:
+            check_str(text, "text", required=True)
+        if task is not None:
+            task = task_key(task)
+        k = check_int(k, "k", low=1, high=100_000)
         return similar(self, text, task=task, k=k, embedder=embedder)
 
     def near_duplicates(
@@ -514,15 +561,32 @@ class Project:
         """
         from annolab.personas.embeddings import near_duplicates
 
+        threshold = check_float(threshold, "threshold", low=-1.0, high=1.0)
         return near_duplicates(self, threshold=threshold, embedder=embedder)
 
 
+def task_key(task: object) -> str:
+    """A task's external id as stored: text (a whole number is taken as its digits)."""
+    if isinstance(task, int) and not isinstance(task, bool):
+        return str(task)
+    return check_name(task, "task")
+
+
+def _path(path: object) -> Path:
+    if isinstance(path, Path):
+        return path
+    return Path(check_str(path, "path", required=True))
+
+
 def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> Any:
-    """Validate configuration, turning pydantic's error into ours (field, value, rule)."""
+    """Validate configuration, turning pydantic's error into ours (field, value, rule), and
+    refuse what the settings column (JSONB) can not hold."""
     try:
-        return adapter.validate_python(items)
+        checked = adapter.validate_python(items)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         rule = first["msg"].removeprefix("Value error, ")
         raise ValidationError(f"{field}.{where}", first.get("input"), rule) from exc
+    check_json(adapter.dump_python(checked, mode="json"), field)
+    return checked

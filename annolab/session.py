@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from annolab.errors import AssignmentError
 from annolab.schema import validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
+from annolab.schema.fields import check_member, check_name, check_seconds, check_str, check_uuid
+from annolab.schema.questions import check_answer_kind
 from annolab.store.annotations import NewAnnotation
 from annolab.store.assignments import queue_counts, renew_lease, step_annotations
 from annolab.store.users import UserProfile, ensure_user, user_profile
@@ -61,10 +63,11 @@ class Session:
     ) -> None:
         self.project = project
         self.clock = clock or utc_now
+        name = check_name(project.workspace.user if user is None else user, "user")
         engine = project.workspace.engine
         with engine.begin() as conn:
-            self.user_id = ensure_user(conn, user or project.workspace.user, kind=UserKind.HUMAN)
-        self.user = user or project.workspace.user
+            self.user_id = ensure_user(conn, name, kind=UserKind.HUMAN)
+        self.user = name
         self.current: Item | None = None
         self._opened_at = time.monotonic()
         self._swept_at: dt.datetime | None = None
@@ -146,14 +149,16 @@ class Session:
         ann_id: uuid.UUID | str | None,
     ) -> uuid.UUID:
         item = self._require_current()
+        check_answer_kind(payload, self.project.answer_kinds, layout=self.project.layout_name)
         valid = validate_payload(payload, labels=self.project.labels, text=item.text)
+        time_spent = check_seconds(time_spent)
         if time_spent is None:  # since the task was shown in this session
             time_spent = round(time.monotonic() - self._opened_at, 3)
         # The id is derived from the assignment unless given: a retried submit, or a draft
         # followed by the submit, updates the same annotation instead of adding one.
         final_id = (
-            uuid.UUID(str(ann_id))
-            if ann_id
+            check_uuid(ann_id)
+            if ann_id is not None
             else uuid.uuid5(uuid.NAMESPACE_URL, f"annolab:assignment:{item.assignment_id}")
         )
         annotation = NewAnnotation(
@@ -176,15 +181,11 @@ class Session:
     def review(self, decision: str, comment: str = "") -> None:
         """Decide on the current review task: ``approve``, ``reject`` or ``revise`` (with a
         comment saying what to fix)."""
+        chosen = check_member(ReviewDecision, decision, "decision")
+        check_str(comment, "comment")
         item = self._require_current()
         with self.project.workspace.engine.begin() as conn:
-            self._engine.review(
-                conn,
-                self._who(conn),
-                item.assignment_id,
-                ReviewDecision(decision),
-                comment,
-            )
+            self._engine.review(conn, self._who(conn), item.assignment_id, chosen, comment)
         self.current = None
 
     def skip(self) -> None:

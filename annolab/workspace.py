@@ -16,10 +16,13 @@ from annolab.project import Project
 from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import Proficiency, Role
+from annolab.schema.fields import check_member, check_name
+from annolab.schema.project_input import check_new_project
 from annolab.store import migrate, projects
 from annolab.store.embedded import restart_on_connect, start_embedded
 from annolab.store.engine import create_engine, redact, server_versions
 from annolab.store.frames import read_frame
+from annolab.store.guard import guard_refused_values
 from annolab.store.users import add_to_team, ensure_user, set_roles, set_skill
 from annolab.workflow.spec import Workflow, single
 
@@ -83,6 +86,7 @@ class Workspace:
 
     def __init__(self, engine: sa.Engine, *, user: str, where: str, embedded: bool) -> None:
         self.engine = engine
+        guard_refused_values(engine)  # anything validation missed comes out as a StoreError
         self.user = user
         self.embedded = embedded
         self._where = where
@@ -108,8 +112,7 @@ class Workspace:
 
         >>> proj = ws.create_project("tweets", labels=["person", "location"])  # doctest: +SKIP
         """
-        if not isinstance(name, str) or not name.strip():
-            raise ValidationError("name", name, "must be a non-empty project name")
+        check_new_project(name=name, guidelines=guidelines, settings=settings, layout=layout)
         schema: LabelSchema = validate_labels(labels)
         with self.engine.begin() as conn:
             if exist_ok and (found := projects.find_project(conn, name)) is not None:
@@ -137,6 +140,7 @@ class Workspace:
 
     def project(self, name: str) -> Project:
         """Open an existing project by name."""
+        check_name(name, "name")
         with self.engine.begin() as conn:
             return Project(self, projects.get_project(conn, name))
 
@@ -161,26 +165,29 @@ class Workspace:
     def set_roles(self, user: str, roles: list[str]) -> None:
         """Give ``user`` exactly these roles (annotator, reviewer, adjudicator, team_lead,
         project_admin)."""
+        chosen = [check_member(Role, r, f"roles[{i}]") for i, r in enumerate(roles)]
         with self.engine.begin() as conn:
-            user_id = ensure_user(conn, user)
-            set_roles(conn, actor=self.user, user_id=user_id, roles=[Role(r) for r in roles])
+            user_id = ensure_user(conn, check_name(user, "user"))
+            set_roles(conn, actor=self.user, user_id=user_id, roles=chosen)
 
     def set_skill(self, user: str, skill: str, proficiency: str) -> None:
         """Record ``user``'s ``skill`` at ``proficiency`` (novice, intermediate, expert)."""
+        level = check_member(Proficiency, proficiency, "proficiency")
         with self.engine.begin() as conn:
-            user_id = ensure_user(conn, user)
+            user_id = ensure_user(conn, check_name(user, "user"))
             set_skill(
                 conn,
                 actor=self.user,
                 user_id=user_id,
-                skill=skill,
-                proficiency=Proficiency(proficiency),
+                skill=check_name(skill, "skill"),
+                proficiency=level,
             )
 
     def add_to_team(self, user: str, team: str) -> None:
         """Put ``user`` in ``team`` (made if new)."""
         with self.engine.begin() as conn:
-            add_to_team(conn, actor=self.user, user_id=ensure_user(conn, user), team=team)
+            user_id = ensure_user(conn, check_name(user, "user"))
+            add_to_team(conn, actor=self.user, user_id=user_id, team=check_name(team, "team"))
 
     def close(self) -> None:
         """Release the connections (the embedded server stays up for other notebooks)."""

@@ -7,7 +7,8 @@ from typing import Any
 
 import polars as pl
 
-from annolab.errors import DataError
+from annolab.errors import DataError, ValidationError
+from annolab.schema.fields import MAX_NAME_CHARS, PRIORITY_MAX, PRIORITY_MIN, check_int, check_str
 
 DEFAULT_MAX_TEXT_CHARS = 2_000_000
 _SHOWN = 10  # rows quoted in one error; the count says how many there are in all
@@ -62,15 +63,19 @@ def prepare_tasks(
     Without ``id``, the row number is not stable across calls, so the id is a hash of the text:
     adding the same texts again adds nothing. Row numbers in errors count from 0.
     """
+    max_text_chars = _text_limit(max_text_chars)
     df = to_polars(frame)
     named = {"text": text, "id": id, "priority": priority}
     for keyword, column in named.items():
+        if column is not None and not isinstance(column, str):
+            raise ValidationError(keyword, column, "must name a column of the frame (a string)")
         if column is not None and column not in df.columns:
             msg = (
                 f"{keyword}={column!r} is not a column of the frame; its columns are "
                 f"{', '.join(repr(c) for c in df.columns)}"
             )
             raise DataError(msg)
+    _check_column_names(df.columns)
     texts = _text_column(df[text], text)
     problems = [
         (texts.is_null(), "text is null"),
@@ -94,21 +99,87 @@ def prepare_tasks(
     else:
         ids = _id_column(df[id], id)
     rest = [c for c in df.columns if c not in {text, id}]
+    for column in rest:
+        _check_other_column(df[column])
     data = df.select(pl.struct([texts.alias("text"), *[pl.col(c) for c in rest]]).alias("d"))
     try:
         encoded = data["d"].struct.json_encode()
     except Exception as exc:  # polars refuses column types JSON can not hold
         msg = f"the frame's other columns can not be stored as JSON ({exc}); drop or cast them"
         raise DataError(msg) from exc
+    # Nested values (lists, structs) are checked in their JSON: a NUL anywhere is written as
+    # \u0000 after an even number of backslashes (an odd number is an escaped backslash).
+    nul = _rows(encoded.str.contains(r"(?:^|[^\\])(?:\\\\)*\\u0000"))
+    if nul:
+        msg = f"a value holds a NUL character (\\x00) in {_describe(nul)}; nothing was added"
+        raise DataError(msg)
     prio = (
         pl.Series("priority", [0] * df.height, dtype=pl.Int32)
         if priority is None
-        else df[priority].cast(pl.Int32, strict=False).fill_null(0)
+        else _priority_column(df[priority], priority)
     )
     rows = pl.DataFrame({"external_id": ids, "data": encoded, "priority": prio})
     if id is None:
         return rows.unique("external_id", keep="first", maintain_order=True)
     return rows
+
+
+def _text_limit(value: object) -> int:
+    try:
+        return check_int(value, "max_text_chars", low=1, high=1_000_000_000)
+    except ValidationError as exc:
+        # Postgres holds at most 1 GB in one value: a larger limit would only move the error.
+        msg = f"{exc} (code points per task text; set it in the project's settings)"
+        raise DataError(msg) from exc
+
+
+def _check_column_names(columns: list[str]) -> None:
+    for column in columns:
+        try:
+            check_str(column, "column name")
+        except ValidationError as exc:
+            msg = f"{exc}; rename the column, nothing was added"
+            raise DataError(msg) from exc
+
+
+def _check_other_column(column: pl.Series) -> None:
+    """A column kept in the task's data must come out of JSONB as it went in."""
+    name = column.name
+    if column.dtype == pl.String:
+        bad = _rows(column.str.contains("\x00", literal=True).fill_null(False))
+        if bad:
+            rule = "value holds a NUL character (\\x00)"
+            msg = f"{name}: {rule} in {_describe(bad)}; nothing was added"
+            raise DataError(msg)
+    if column.dtype.is_float():
+        # JSON has no NaN or infinity: they would be stored as null, a silent change.
+        bad = _rows(column.is_nan().fill_null(False) | column.is_infinite().fill_null(False))
+        if bad:
+            msg = (
+                f"{name}: value is NaN or infinite in {_describe(bad)}, which JSON can not hold; "
+                "replace them (e.g. with null) and add again; nothing was added"
+            )
+            raise DataError(msg)
+
+
+def _priority_column(column: pl.Series, name: str) -> pl.Series:
+    """Whole numbers in the integer column's range; null means 0. Never rounded or clipped."""
+    rule = f"whole numbers from {PRIORITY_MIN} to {PRIORITY_MAX} (null means 0)"
+    if not (column.dtype.is_integer() or column.dtype.is_float() or column.dtype == pl.Null):
+        msg = f"priority={name!r} holds {column.dtype}; priorities must be {rule}"
+        raise DataError(msg)
+    if column.dtype == pl.Null:
+        return pl.Series("priority", [0] * column.len(), dtype=pl.Int32)
+    values = column.cast(pl.Float64) if column.dtype.is_float() else column
+    bad_mask = (values < PRIORITY_MIN) | (values > PRIORITY_MAX)
+    if column.dtype.is_float():
+        bad_mask = bad_mask | ~values.is_finite() | (values.round(0) != values)
+    bad = _rows(bad_mask.fill_null(False))
+    if bad:
+        shown = column.gather(bad[:_SHOWN]).to_list()
+        msg = f"{name}: priorities must be {rule}; {shown!r} in {_describe(bad)}; nothing was added"
+        raise DataError(msg)
+    return column.cast(pl.Int32).fill_null(0).rename("priority")
 
 
 def _text_id(text: str) -> str:
@@ -146,6 +217,10 @@ def _id_column(column: pl.Series, name: str) -> pl.Series:
         (ids.is_null(), "id is null"),
         (ids.str.len_chars() == 0, "id is empty"),
         (ids.str.contains("\x00", literal=True), "id holds a NUL character (\\x00)"),
+        (
+            ids.str.len_chars() > MAX_NAME_CHARS,
+            f"id is longer than {MAX_NAME_CHARS} characters (ids are kept in a unique index)",
+        ),
     ]
     for mask, rule in checks:
         bad = _rows(mask.fill_null(False))

@@ -3,6 +3,10 @@
 A row is an object with ``task`` (the task's external id), ``payload`` and optionally ``user``,
 ``kind``, ``status``, ``id``, ``time_spent``. Rows written by ``project.export(format="jsonl")``
 import as they are (``external_id`` and ``annotation_id`` are read too).
+
+A bad line never costs the good ones: it is reported by line number with the reason, and the
+rest are stored. Lines are checked before any is written; should the database still refuse one,
+the batch is stored again line by line, each in its own savepoint, to find and report it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import sqlalchemy as sa
 from annolab.errors import AnnolabError, DataError
 from annolab.schema import LabelSchema, validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
+from annolab.schema.fields import check_member, check_name, check_seconds
+from annolab.schema.questions import check_answer_kind
 from annolab.store.annotations import NewAnnotation, annotation_owners, upsert_annotations
 from annolab.store.tasks import task_lookup
 from annolab.store.users import ensure_user
@@ -69,19 +75,27 @@ def import_jsonl(
     labels: LabelSchema,
     actor: str,
     default_user: str,
+    kinds: tuple[str, ...] = (),
+    layout: str = "",
 ) -> ImportReport:
-    """Validate every line of ``path``; store the good ones in this transaction."""
+    """Validate every line of ``path``; store the good ones in this transaction.
+
+    ``kinds`` are the payload kinds the project's layout (named ``layout``) asks for; a line
+    with another kind is refused. Empty: any kind.
+    """
     report = ImportReport()
-    rows = list(_parse(path, default_user, report))
+    rows = _unique_ids(list(_parse(path, default_user, report)), report)
     tasks = task_lookup(conn, project_id, sorted({r.task for r in rows}))
     users: dict[str, int] = {}
     ready: list[NewAnnotation] = []
+    lines: list[int] = []
     for row in rows:
         if row.task not in tasks:
             report.errors.append((row.line, f"task={row.task!r} is not a task of this project"))
             continue
         task_id, text = tasks[row.task]
         try:
+            check_answer_kind(row.payload, kinds, layout=layout)
             payload = validate_payload(row.payload, labels=labels, text=text)
         except AnnolabError as exc:
             report.errors.append((row.line, str(exc)))
@@ -100,11 +114,58 @@ def import_jsonl(
                 time_spent=row.time_spent,
             )
         )
+        lines.append(row.line)
     ready = _rehome_foreign_ids(conn, ready, project_id)
+    changed, kept = _store(conn, ready, lines, report, actor=actor, project_id=project_id)
     report.errors.sort()
-    report.stored = upsert_annotations(conn, ready, actor=actor, project_id=project_id)
-    report.unchanged = len(ready) - report.stored
+    report.stored = changed
+    report.unchanged = kept - changed
     return report
+
+
+def _store(
+    conn: sa.Connection,
+    rows: list[NewAnnotation],
+    lines: list[int],
+    report: ImportReport,
+    *,
+    actor: str,
+    project_id: int,
+) -> tuple[int, int]:
+    """Upsert ``rows``; returns (rows changed, rows kept). All at once when the database takes
+    them; otherwise one savepoint per row, so only the rows it refuses are left out."""
+    try:
+        with conn.begin_nested():
+            return upsert_annotations(conn, rows, actor=actor, project_id=project_id), len(rows)
+    except (AnnolabError, sa.exc.StatementError):
+        pass  # some row was refused: find which, below
+    changed = kept = 0
+    for line, row in zip(lines, rows, strict=True):
+        try:
+            with conn.begin_nested():
+                changed += upsert_annotations(conn, [row], actor=actor, project_id=project_id)
+            kept += 1
+        except (AnnolabError, sa.exc.StatementError) as exc:
+            reason = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+            report.errors.append((line, f"the database refused the line: {reason}"))
+    return changed, kept
+
+
+def _unique_ids(rows: list[_Row], report: ImportReport) -> list[_Row]:
+    """Refuse a line whose id an earlier line already gave to another task or user."""
+    owners: dict[uuid.UUID, _Row] = {}
+    kept: list[_Row] = []
+    for row in rows:
+        first = owners.setdefault(row.id, row) if row.id is not None else row
+        if (first.task, first.user) != (row.task, row.user):
+            rule = (
+                f"id={str(row.id)!r} is already the id of line {first.line} (task "
+                f"{first.task!r}, user {first.user!r}); annotation ids must be unique"
+            )
+            report.errors.append((row.line, rule))
+            continue
+        kept.append(row)
+    return kept
 
 
 def _rehome_foreign_ids(
@@ -141,7 +202,7 @@ def _parse(path: Path, default_user: str, report: ImportReport) -> Any:
                 continue
             try:
                 yield _row(line_no, raw, default_user)
-            except (DataError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            except (AnnolabError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
                 report.errors.append((line_no, _reason(exc)))
 
 
@@ -150,6 +211,8 @@ def _reason(exc: Exception) -> str:
         return f"the line is not valid UTF-8 (byte {exc.start})"
     if isinstance(exc, json.JSONDecodeError):
         return f"the line is not JSON: {exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "the line nests too deeply to read"
     return str(exc)
 
 
@@ -162,38 +225,21 @@ def _row(line: int, raw: bytes, default_user: str) -> _Row:
     if not isinstance(task, (str, int)) or isinstance(task, bool) or task == "":
         msg = f"task={task!r} must name the task's external id"
         raise DataError(msg)
-    user = obj.get("user") or default_user
-    if not isinstance(user, str):
-        msg = f"user={user!r} must be a user name"
-        raise DataError(msg)
+    task = check_name(str(task), "task")
+    user = check_name(obj.get("user") or default_user, "user")
     raw_id = obj.get("id", obj.get("annotation_id"))
     try:
         ann_id = uuid.UUID(str(raw_id)) if raw_id is not None else None
     except ValueError as exc:
         msg = f"id={raw_id!r} is not a UUID"
         raise DataError(msg) from exc
-    time_spent = obj.get("time_spent")
-    if time_spent is not None and (
-        not isinstance(time_spent, (int, float)) or isinstance(time_spent, bool) or time_spent < 0
-    ):
-        msg = f"time_spent={time_spent!r} must be a number of seconds, 0 or more"
-        raise DataError(msg)
     return _Row(
         line=line,
-        task=str(task),
+        task=task,
         user=user,
-        kind=_member(AnnotationKind, obj.get("kind", "human"), "kind"),
-        status=_member(AnnotationStatus, obj.get("status", "submitted"), "status"),
+        kind=check_member(AnnotationKind, obj.get("kind", "human"), "kind"),
+        status=check_member(AnnotationStatus, obj.get("status", "submitted"), "status"),
         payload=obj.get("payload"),  # type: ignore[arg-type]  # validated by validate_payload
         id=ann_id,
-        time_spent=time_spent,
+        time_spent=check_seconds(obj.get("time_spent")),
     )
-
-
-def _member(enum_cls: Any, value: object, name: str) -> Any:
-    try:
-        return enum_cls(value)
-    except ValueError as exc:
-        allowed = ", ".join(repr(m.value) for m in enum_cls)
-        msg = f"{name}={value!r} is not one of {allowed}"
-        raise DataError(msg) from exc

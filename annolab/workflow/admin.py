@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from annolab.errors import AssignmentError
 from annolab.schema.enums import Role
+from annolab.schema.fields import PRIORITY_MAX, PRIORITY_MIN, check_int, check_str
 from annolab.store import assignments as store
 from annolab.store.events import record_event
 from annolab.store.users import UserProfile
@@ -25,6 +26,7 @@ def require_admin(actor: UserProfile, *, created_by: int | None) -> None:
 
 
 def _reason(reason: str, action: str) -> str:
+    check_str(reason, "reason")  # kept in the audit history: it must be text Postgres stores
     if not reason.strip():
         msg = f"reason='' : {action} needs a reason, recorded in the audit history"
         raise AssignmentError(msg)
@@ -60,6 +62,7 @@ def evict(
     reason: str = "",
 ) -> None:
     """Take the task away from ``user``; their place goes back to the pool."""
+    check_str(reason, "reason")
     if not store.release_active(conn, task_id=task_id, user_id=user.id):
         msg = f"user={user.name!r} holds no open assignment on task {task_id}"
         raise AssignmentError(msg)
@@ -77,6 +80,7 @@ def reassign(
     reason: str = "",
 ) -> int:
     """Move the task from one person to another, who must be eligible for its step."""
+    check_str(reason, "reason")
     if to_user.id == from_user.id:
         msg = f"user={to_user.name!r} is the person being evicted; reassign to someone else"
         raise AssignmentError(msg)
@@ -138,5 +142,7 @@ def reset(
 def change_priority(
     conn: sa.Connection, engine: Engine, actor: UserProfile, *, task_id: int, priority: int
 ) -> None:
+    """Set the task's priority (higher comes first) within the range its column holds."""
+    priority = check_int(priority, "priority", low=PRIORITY_MIN, high=PRIORITY_MAX)
     before = store.set_priority(conn, task_id=task_id, priority=priority)
     _event(conn, engine, actor, "priority_changed", task_id, before=before, priority=priority)

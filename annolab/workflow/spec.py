@@ -12,19 +12,35 @@ True
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from annolab.errors import WorkflowError
+from annolab.errors import WorkflowError, describe
 from annolab.schema.enums import Proficiency, Role
+from annolab.schema.fields import MAX_NAME_CHARS
+from annolab.schema.payloads import text_problem
 from annolab.workflow.expr import check
 
 DONE = "done"
 ESCALATE = "escalate"
 MAX_DEPTH = 4  # nested sub-workflows deeper than this are almost surely a mistake (or a loop)
+# A lease is how long a claimed task stays yours untouched; a year is already far past any
+# session, and a bound keeps "now + lease" a date Python and Postgres can hold.
+MAX_LEASE_MINUTES = 525_600.0
+MAX_CONCURRENT = 100_000
+# Urgency weights multiply numbers in [0, 7] inside the claim query; beyond this they would only
+# risk overflowing Postgres' double precision.
+MAX_WEIGHT = 1e6
 
 StepKind = Literal["annotate", "review", "adjudicate"]
 Metric = Literal["exact", "span_f1", "box_f1", "kappa"]
@@ -32,16 +48,41 @@ Consensus = Literal["majority", "weighted", "unanimous"]
 Trigger = Literal["complete", "agreement", "disagreement"]
 
 
+def _storable_name(name: str) -> str:
+    problem = text_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    if len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"is {len(name):,} characters long; it must be at most {MAX_NAME_CHARS}")
+    return name
+
+
+# Step names, targets, teams and skills are stored as text and compared in SQL.
+Name = Annotated[str, Field(min_length=1), AfterValidator(_storable_name)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+
+
 class _Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        # Built directly (``Step(...)``, ``single(lease_minutes=...)``): our error, not pydantic's.
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise workflow_error(exc) from exc
+
+    # Marked as pydantic's own __init__ so that validating a nested step (from a dict or YAML)
+    # does not call it: only the outermost call turns pydantic's error into ours, with its path.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 class Eligibility(_Config):
     """Who may take a step: every listed condition must hold."""
 
     roles: tuple[Role, ...] = (Role.ANNOTATOR,)
-    skills: dict[str, Proficiency] = Field(default_factory=dict)
-    teams: tuple[str, ...] = ()
+    skills: dict[Name, Proficiency] = Field(default_factory=dict)
+    teams: tuple[Name, ...] = ()
     exclude_earlier_steps: bool = False  # "did not annotate this task in an earlier step"
 
 
@@ -49,7 +90,7 @@ class Agreement(_Config):
     """How k annotations of one task are compared, and when they count as agreeing."""
 
     metric: Metric = "exact"
-    threshold: float = Field(1.0, ge=0.0, le=1.0)
+    threshold: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
     consensus: Consensus = "majority"
 
 
@@ -59,9 +100,9 @@ class Urgency(_Config):
     harder ones (``complexity``). Confidence and complexity are numbers in [0, 1] in the task's
     data (columns of the frame given to ``add_tasks``); a task without them scores 0 there."""
 
-    confidence: float = Field(1.0, ge=0)
-    age: float = Field(1.0, ge=0)
-    complexity: float = Field(0.5, ge=0)
+    confidence: Weight = 1.0
+    age: Weight = 1.0
+    complexity: Weight = 0.5
 
 
 class Transition(_Config):
@@ -70,12 +111,13 @@ class Transition(_Config):
 
     on: Trigger = "complete"
     when: str | None = None
-    to: str = DONE
+    to: Name = DONE
 
     @field_validator("when")
     @classmethod
     def _check_when(cls, when: str | None) -> str | None:
         if when is not None:
+            _storable_name(when)
             check(when)  # refused now, not when a task first reaches it
         return when
 
@@ -83,13 +125,15 @@ class Transition(_Config):
 class Step(_Config):
     """One step of a workflow, done by ``annotators`` different people."""
 
-    name: str = Field(min_length=1)
+    name: Name
     kind: StepKind = "annotate"
     annotators: int = Field(1, ge=1, le=50)
     max_annotators: int | None = Field(None, ge=1, le=50)  # room to add people on disagreement
     who: Eligibility = Field(default_factory=Eligibility)
     agreement: Agreement | None = None
-    sample: float | None = Field(None, gt=0.0, le=1.0)  # a review step sees only this fraction
+    sample: float | None = Field(
+        None, gt=0.0, le=1.0, allow_inf_nan=False
+    )  # a review step sees only this fraction
     workflow: Workflow | None = None  # a nested sub-workflow run in place of this step
     then: tuple[Transition, ...] = (Transition(),)
 
@@ -111,12 +155,13 @@ class Step(_Config):
 class Workflow(_Config):
     """A graph of steps; a task starts at ``start`` and ends at ``done`` (or ``escalate``)."""
 
-    kind: str = "custom"
+    kind: Name = "custom"
     steps: tuple[Step, ...]
-    start: str | None = None
-    seed: int = 0  # review sampling and any other chance are seeded: the same run twice agrees
-    max_concurrent: int = Field(10, ge=1)  # open tasks one person may hold at once
-    lease_minutes: float = Field(30.0, gt=0)
+    start: Name | None = None
+    # Review sampling and any other chance are seeded: the same run twice agrees.
+    seed: int = Field(0, ge=-(2**63), le=2**63 - 1)
+    max_concurrent: int = Field(10, ge=1, le=MAX_CONCURRENT)  # open tasks one person may hold
+    lease_minutes: float = Field(30.0, gt=0, le=MAX_LEASE_MINUTES, allow_inf_nan=False)
     blind: bool = True  # annotators never see each other's work on an item until it is released
     urgency: Urgency | None = None  # None: by priority, then order of arrival (index-fast)
 
@@ -201,21 +246,46 @@ class Workflow(_Config):
 
     @classmethod
     def from_dict(cls, data: object) -> Workflow:
-        """Build and check a workflow; errors name the field and the rule."""
+        """Build and check a workflow; errors name the field, quote the value, say the rule."""
         try:
             return cls.model_validate(data)
         except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "workflow"
-            rule = first["msg"].removeprefix("Value error, ")
-            raise WorkflowError(f"{where}: {rule}") from exc
+            raise workflow_error(exc) from exc
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
 
     @classmethod
     def from_yaml(cls, text: str) -> Workflow:
-        return cls.from_dict(yaml.load(text, Loader=_Yaml12Loader))  # noqa: S506 - a SafeLoader
+        if not isinstance(text, str):
+            raise WorkflowError(describe("text", text, "must be the YAML text of a workflow"))
+        try:
+            data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader
+        except yaml.YAMLError as exc:
+            msg = f"the workflow is not valid YAML: {exc}"
+            raise WorkflowError(msg) from exc
+        return cls.from_dict(data)
+
+
+def workflow_error(exc: pydantic.ValidationError) -> WorkflowError:
+    """pydantic's first complaint as ours: ``steps.0.annotators=0 must be >= 1``."""
+    first = exc.errors(include_url=False)[0]
+    rule = _WORDING.get(first["type"], first["msg"])
+    rule = rule.removeprefix("Value error, ").replace("Input should be", "must be")
+    if first["type"] == "string_unicode":
+        rule = text_problem(str(first.get("input", ""))) or rule
+    where = ".".join(str(part) for part in first["loc"])
+    if not where:  # a rule over the whole spec: its message already names what is wrong
+        return WorkflowError(f"workflow: {rule}")
+    return WorkflowError(describe(where, first.get("input"), rule))
+
+
+_WORDING = {
+    "finite_number": "must be a finite number, not NaN or infinity",
+    "extra_forbidden": "is not an option of a workflow; see help(annolab.workflows)",
+    "string_too_short": "must not be empty",
+    "missing": "is required",
+}
 
 
 class _Yaml12Loader(yaml.SafeLoader):
