@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -36,6 +37,31 @@ def to_polars(frame: Any) -> pl.DataFrame:
             "pandas or Arrow table whose text column holds valid UTF-8 strings"
         )
         raise DataError(msg) from exc
+
+
+_READERS = {".csv": "read_csv", ".parquet": "read_parquet", ".jsonl": "read_ndjson"}
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A file of tasks (csv, parquet, jsonl or ndjson) as a frame; a malformed file says why.
+
+    >>> read_table(Path("tasks.txt"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    annolab.errors.DataError: path='tasks.txt': tasks are read from .csv, .parquet, .jsonl, ...
+    """
+    suffix = path.suffix.lower()
+    reader = _READERS.get(".jsonl" if suffix == ".ndjson" else suffix)
+    if reader is None:
+        shown = ", ".join([*_READERS, ".ndjson"])
+        msg = f"path={str(path)!r}: tasks are read from {shown} files"
+        raise DataError(msg)
+    try:
+        frame: pl.DataFrame = getattr(pl, reader)(path)
+    except Exception as exc:  # polars and the OS raise their own errors for unreadable files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"path={str(path)!r} could not be read as {suffix[1:]}: {first}"
+        raise DataError(msg) from exc
+    return frame
 
 
 def _rows(mask: pl.Series) -> list[int]:

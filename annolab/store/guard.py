@@ -33,4 +33,5 @@ def _refused_value(context: sa.engine.ExceptionContext) -> None:
         f"Postgres refused a value: {reason}. Nothing from this call was saved; check the "
         "values given (text may not hold NUL or lone surrogates; integers are 32 or 64 bit)"
     )
-    raise StoreError(msg) from (context.sqlalchemy_exception or original)
+    # SQLAlchemy raises what a handler raises "from" the driver's exception: the cause is kept.
+    raise StoreError(msg) from original
