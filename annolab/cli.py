@@ -16,8 +16,6 @@ from annolab.errors import AnnolabError
 from annolab.paths import annolab_home
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import polars as pl
 
 app = typer.Typer(help="annolab: annotation in Jupyter, backed by Postgres.", no_args_is_help=True)
@@ -234,19 +232,10 @@ def import_(  # noqa: PLR0917 - typer maps each parameter to an argument or opti
         raise typer.Exit(1)
 
 
-def _read_table(path: Path) -> object:
-    import polars as pl
+def _read_table(path: Path) -> pl.DataFrame:
+    from annolab.io.frames import read_table  # a malformed file comes back as a DataError
 
-    readers: dict[str, Callable[[Path], pl.DataFrame]] = {
-        ".csv": pl.read_csv,
-        ".parquet": pl.read_parquet,
-        ".jsonl": pl.read_ndjson,
-        ".ndjson": pl.read_ndjson,
-    }
-    reader = readers.get(path.suffix.lower())
-    if reader is None:
-        raise _fail(f"path={str(path)!r}: tasks are read from {', '.join(readers)} files")
-    return reader(path)
+    return read_table(path)
 
 
 @app.command()
