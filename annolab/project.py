@@ -586,7 +586,7 @@ def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> A
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        rule = first["msg"].removeprefix("Value error, ")
+        rule = first["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
         raise ValidationError(f"{field}.{where}", first.get("input"), rule) from exc
     check_json(adapter.dump_python(checked, mode="json"), field)
     return checked

@@ -143,9 +143,23 @@ def test_column_names_and_values_with_nul_are_refused_by_row(tasks: al.Project) 
     assert snapshot(tasks) == before
 
 
+def test_something_that_is_not_a_table_is_refused(project: al.Project) -> None:
+    with pytest.raises(al.DataError, match="frame=None is not a table"):
+        project.add_tasks(None)
+    with pytest.raises(al.DataError, match="frame='hello' is not a table"):
+        project.add_tasks("hello")
+
+
 def test_nan_in_a_data_column_is_refused_not_stored_as_null(project: al.Project) -> None:
     frame = pl.DataFrame({"text": ["a", "b"], "confidence": [0.5, math.nan]})
     with pytest.raises(al.DataError, match="confidence: value is NaN or infinite in row 1"):
+        project.add_tasks(frame)
+    assert project.tasks().height == 0
+
+
+def test_nan_nested_in_a_list_column_is_refused_by_row(project: al.Project) -> None:
+    frame = pl.DataFrame({"text": ["a", "b"], "scores": [[0.5], [1.0, math.inf]]})
+    with pytest.raises(al.DataError, match="scores: value is NaN or infinite in row 1"):
         project.add_tasks(frame)
     assert project.tasks().height == 0
 
@@ -185,14 +199,11 @@ def test_text_priorities_are_refused_and_extremes_are_stored_exactly(project: al
 
 def test_set_priority_is_range_checked_and_keeps_the_old_value(tasks: al.Project) -> None:
     tasks.set_priority("t1", 7)
-    for bad in (2**40, -(2**31) - 1, 2**70):
-        refused(
-            lambda bad=bad: tasks.set_priority("t1", bad),
-            "priority",
-            bad,
-            "must be a whole number from -2147483648 to 2147483647",
-        )
-    refused(lambda: tasks.set_priority("t1", 1.5), "priority", 1.5, "not float")
+    rule = "must be a whole number from -2147483648 to 2147483647"
+    refused(lambda: tasks.set_priority("t1", 2**40), "priority", 2**40, rule)
+    refused(lambda: tasks.set_priority("t1", -(2**31) - 1), "priority", -(2**31) - 1, rule)
+    refused(lambda: tasks.set_priority("t1", 2**70), "priority", 2**70, rule)
+    refused(lambda: tasks.set_priority("t1", 1.5), "priority", 1.5, "not float")  # type: ignore[arg-type]
     refused(lambda: tasks.set_priority("t1", True), "priority", True, "not true/false")
     assert tasks.tasks()["priority"].to_list() == [7, 0]
 
@@ -266,6 +277,8 @@ def test_workflow_options_name_the_path_and_the_value() -> None:
         al.workflows.single(bogus=1)
     with pytest.raises(al.WorkflowError, match="the workflow is not valid YAML"):
         Workflow.from_yaml("steps: [")
+    with pytest.raises(al.WorkflowError, match=r"^workflow='vote' must be a valid dictionary"):
+        Workflow.from_dict("vote")
 
 
 def test_other_numbers_are_range_checked(tasks: al.Project) -> None:

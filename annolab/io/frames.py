@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ def to_polars(frame: Any) -> pl.DataFrame:
     """Accept a polars, pandas or Arrow table (or anything ``pl.DataFrame`` takes)."""
     if isinstance(frame, pl.DataFrame):
         return frame
+    if frame is None or isinstance(frame, (str, bytes)):
+        msg = f"frame={frame!r:.80} is not a table; pass a polars, pandas or Arrow table"
+        raise DataError(msg)
     if isinstance(frame, pl.LazyFrame):
         return frame.collect()
     module = type(frame).__module__.split(".")[0]
@@ -177,15 +181,33 @@ def _check_other_column(column: pl.Series) -> None:
             rule = "value holds a NUL character (\\x00)"
             msg = f"{name}: {rule} in {_describe(bad)}; nothing was added"
             raise DataError(msg)
+    # JSON has no NaN or infinity: polars writes them as null, a silent change.
     if column.dtype.is_float():
-        # JSON has no NaN or infinity: they would be stored as null, a silent change.
         bad = _rows(column.is_nan().fill_null(False) | column.is_infinite().fill_null(False))
-        if bad:
-            msg = (
-                f"{name}: value is NaN or infinite in {_describe(bad)}, which JSON can not hold; "
-                "replace them (e.g. with null) and add again; nothing was added"
-            )
-            raise DataError(msg)
+    elif column.dtype.is_nested() and "Float" in str(column.dtype):
+        # Nested floats are rare: walking them in Python keeps the row numbers exact.
+        bad = [row for row, value in enumerate(column.to_list()) if _holds_non_finite(value)]
+    else:
+        bad = []
+    if bad:
+        msg = (
+            f"{name}: value is NaN or infinite in {_describe(bad)}, which JSON can not hold; "
+            "replace them (e.g. with null) and add again; nothing was added"
+        )
+        raise DataError(msg)
+
+
+def _holds_non_finite(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 def _priority_column(column: pl.Series, name: str) -> pl.Series:

@@ -275,9 +275,10 @@ def workflow_error(exc: pydantic.ValidationError) -> WorkflowError:
     if first["type"] == "string_unicode":
         rule = text_problem(str(first.get("input", ""))) or rule
     where = ".".join(str(part) for part in first["loc"])
-    if not where:  # a rule over the whole spec: its message already names what is wrong
+    if not where and first["type"] == "value_error":
+        # A rule over the whole spec (a step's target, the nesting): it names what is wrong.
         return WorkflowError(f"workflow: {rule}")
-    return WorkflowError(describe(where, first.get("input"), rule))
+    return WorkflowError(describe(where or "workflow", first.get("input"), rule))
 
 
 _WORDING = {
