@@ -182,11 +182,15 @@ def team_user(
     password: Annotated[
         bool, typer.Option("--password", help="Ask for a password for the role")
     ] = False,
+    project: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer reads the annotation at run time
+        typer.Option("--project", help="A project they work on (repeat for more)"),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """On a team server, as the tables' owner: a login role for one hub user."""
     import annolab as al
-    from annolab.store.roles import create_login
+    from annolab.store.roles import add_member, create_login
 
     secret = (
         typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
@@ -194,9 +198,14 @@ def team_user(
     try:
         with al.connect(url) as ws:
             create_login(ws.engine, name, password=secret, lead=lead)
+            with ws.engine.begin() as conn:
+                for each in project or []:
+                    add_member(conn, project=each, user=name)
     except AnnolabError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"login role {name!r} is in {'annolab_lead' if lead else 'annolab_annotator'}")
+    if project:
+        typer.echo(f"{name!r} works on {', '.join(repr(p) for p in project)}")
 
 
 @app.command("import")

@@ -119,3 +119,26 @@ def test_the_cli_sets_up_roles(fresh_db: str) -> None:
         ).scalar_one()
     engine.dispose()
     assert member is True
+
+
+def test_the_cli_makes_an_annotator_a_member_of_projects(fresh_db: str) -> None:
+    from typer.testing import CliRunner
+
+    from annolab.cli import app
+
+    with al.connect(fresh_db, user="owner") as admin:
+        admin.create_project("news", labels=["pos", "neg"], layout="classify")
+        admin.create_project("other", labels=["pos", "neg"], layout="classify")
+    runner = CliRunner()
+    assert runner.invoke(app, ["team-setup", "--url", fresh_db]).exit_code == 0
+    name = f"erin_{uuid.uuid4().hex[:6]}"
+    made = runner.invoke(app, ["team-user", name, "--project", "news", "--url", fresh_db])
+    assert made.output.splitlines() == [
+        f"login role {name!r} is in annolab_annotator",
+        f"{name!r} works on 'news'",
+    ]
+    with al.connect(_as(fresh_db, name), user=name) as ws:
+        assert ws.projects()["name"].to_list() == ["news"]
+    unknown = runner.invoke(app, ["team-user", name, "--project", "nope", "--url", fresh_db])
+    assert unknown.exit_code == 1
+    assert "project='nope' does not exist; create it before adding members" in unknown.output

@@ -124,7 +124,7 @@ def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.date
         ),
         {"p": project_id, "u": user_id, "now": now},
     ).one()
-    refuse_unless_active(project_id, row.p_name, row.p_status, doing="claimed")
+    refuse_unless_active(project_id, row.p_name, row.p_status, doing="claimed in it")
     held = None
     if row.current:
         held = Claim(
@@ -154,7 +154,7 @@ def refuse_unless_active(
             if status == "archived"
             else "a project admin makes it active again with project.set_status('active')"
         )
-        msg = f"project {name!r} is {status}: no task can be {doing} in it; {then}"
+        msg = f"project {name!r} is {status}: no task can be {doing}; {then}"
         raise AssignmentError(msg)
 
 

@@ -56,7 +56,7 @@ def copy_tasks(
     name, status = (None, None) if project is None else (project.name, project.status)
     if status not in _TAKES_TASKS:
         # A draft is still being filled; a paused, completed or archived project takes none.
-        refuse_unless_active(project_id, name, status, doing="added")
+        refuse_unless_active(project_id, name, status, doing="added to it")
     has_tasks = project is not None and project.has_tasks
     new = None
     if not has_tasks:
