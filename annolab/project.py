@@ -362,8 +362,9 @@ class Project:
         ...     "actions": ["alert", "restrict_assignment"]}])
         >>> proj.evaluate_rules().select("rule", "scope", "score")  # doctest: +SKIP
         """
-        if now is not None and not isinstance(now, dt.datetime):
-            raise ValidationError("now", now, "must be a datetime (or None for the clock)")
+        if now is not None and (not isinstance(now, dt.datetime) or now.tzinfo is None):
+            rule = "must be a timezone-aware datetime, e.g. datetime.now(timezone.utc), or None"
+            raise ValidationError("now", now, rule)
         when = now or self._clock()
         with self._admin() as (conn, _engine, actor):
             return evaluate_all(

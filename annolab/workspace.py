@@ -16,7 +16,7 @@ from annolab.project import Project
 from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import Proficiency, Role
-from annolab.schema.fields import check_member, check_name
+from annolab.schema.fields import check_member, check_members, check_name
 from annolab.schema.project_input import check_new_project
 from annolab.store import migrate, projects
 from annolab.store.embedded import restart_on_connect, start_embedded
@@ -165,7 +165,7 @@ class Workspace:
     def set_roles(self, user: str, roles: list[str]) -> None:
         """Give ``user`` exactly these roles (annotator, reviewer, adjudicator, team_lead,
         project_admin)."""
-        chosen = [check_member(Role, r, f"roles[{i}]") for i, r in enumerate(roles)]
+        chosen = check_members(Role, roles, "roles")
         with self.engine.begin() as conn:
             user_id = ensure_user(conn, check_name(user, "user"))
             set_roles(conn, actor=self.user, user_id=user_id, roles=chosen)

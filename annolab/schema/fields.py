@@ -31,6 +31,7 @@ __all__ = [
     "check_int",
     "check_json",
     "check_member",
+    "check_members",
     "check_name",
     "check_seconds",
     "check_str",
@@ -174,6 +175,19 @@ def check_member(enum_cls: type[E], value: object, field: str) -> E:
     except (ValueError, TypeError):
         allowed = ", ".join(repr(m.value) for m in enum_cls)
         raise ValidationError(field, value, f"is not one of {allowed}") from None
+
+
+def check_members(enum_cls: type[E], values: object, field: str) -> list[E]:
+    """A list of members of ``enum_cls`` (one string is refused: write it in a list).
+
+    >>> from annolab.schema.enums import Role
+    >>> [r.value for r in check_members(Role, ["reviewer"], "roles")]
+    ['reviewer']
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
+        allowed = ", ".join(repr(m.value) for m in enum_cls)
+        raise ValidationError(field, values, f"must be a list of: {allowed}")
+    return [check_member(enum_cls, v, f"{field}[{i}]") for i, v in enumerate(values)]
 
 
 def check_json(value: object, field: str) -> None:
