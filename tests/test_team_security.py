@@ -113,26 +113,31 @@ def _build(url: str) -> World:
     answer("dave", "blind", "pos")  # t1: two answers, released
     blind = answer("bob", "blind", "neg")  # t2: one of two, blind
     answer("bob", "blind", None)  # t3: bob holds it
+    answer("bob", "other", "neg")  # o1: released, but alice is no member of "other"
     own = answer("alice", "mine", "pos")  # m1
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        ids = dict(conn.execute(sa.text("SELECT name, id FROM users")).all())
-        tasks = dict(conn.execute(sa.text("SELECT external_id, id FROM tasks")).all())
+        users: dict[str, int] = {
+            r[0]: r[1] for r in conn.execute(sa.text("SELECT name, id FROM users"))
+        }
+        tasks: dict[str, int] = {
+            r[0]: r[1] for r in conn.execute(sa.text("SELECT external_id, id FROM tasks"))
+        }
         other = conn.execute(sa.text("SELECT id FROM projects WHERE name = 'other'")).scalar_one()
         conn.execute(
             sa.text(
                 "INSERT INTO feedback (annotation_id, user_id, rating, comment) "
                 "VALUES (:a, :u, 2, 'bob thinks this is wrong')"
             ),
-            {"a": released, "u": ids[names["bob"]]},
+            {"a": released, "u": users[names["bob"]]},
         )
         conn.execute(sa.text("ANALYZE annotations"))
     engine.dispose()
     return World(
         url=url,
         names=names,
-        ids={who: ids[login] for who, login in names.items()},
+        ids={who: users[login] for who, login in names.items()},
         tasks=tasks,
         blind_id=str(blind),
         released_id=str(released),
@@ -402,6 +407,15 @@ ATTACKS: dict[str, tuple[str, Attack]] = {
             "VALUES ('{bob_login}', 'task.assigned', 'task', '{t2}')"
         ),
     ),
+    "score bob's work under her own name": (
+        r'row-level security policy for table "events"',
+        _sql(
+            "INSERT INTO events (actor, action, entity, entity_id, project_id, after) "
+            "SELECT session_user, 'quality.scored', 'annotation', '{released}', project_id, "
+            "jsonb_build_object('user', '{bob_login}', 'evaluator', 'gold', 'score', 0) "
+            "FROM tasks WHERE id = {t1}"
+        ),
+    ),
     "record a roles change under her own name": (
         r'row-level security policy for table "events"',
         _sql(
@@ -453,6 +467,14 @@ ATTACKS: dict[str, tuple[str, Attack]] = {
     "update another project's tasks": (
         "empty",
         _sql("UPDATE tasks SET needed = 5 WHERE project_id = {other} RETURNING id"),
+    ),
+    "read another project's assignments": (
+        "empty",
+        _sql("SELECT id FROM assignments WHERE task_id = {o1}"),
+    ),
+    "read another project's released answers": (
+        "empty",
+        _sql("SELECT payload FROM annotations WHERE task_id = {o1}"),
     ),
     "read another project": ("empty", _sql("SELECT name FROM projects WHERE id = {other}")),
     "read another project's events": (
@@ -664,7 +686,7 @@ def test_the_annotator_loop_works_as_login_roles(world: World) -> None:
         reviewer.review("approve")
     engine = sa.create_engine(world.url)
     with engine.begin() as conn:
-        status = dict(
+        status: dict[str, str] = dict(
             conn.execute(
                 sa.text(
                     "SELECT t.external_id, t.status::text FROM tasks t JOIN projects p "

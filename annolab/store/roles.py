@@ -414,6 +414,8 @@ def _policies() -> str:
             (
                 "FOR INSERT",
                 "WITH CHECK ((project_id IS NULL OR public.annolab_project_visible(project_id)) "
+                # A score is about the scorer's own submission: never a weapon against another.
+                "AND (action <> 'quality.scored' OR after ->> 'user' = session_user) "
                 f"AND ((actor = session_user AND action IN ({_texts(USER_ACTIONS)})) "
                 f"OR (actor = 'annolab' AND action IN ({_texts(SYSTEM_ACTIONS)})) "
                 f"OR (actor = '{CONSENSUS_USER}' AND action = 'user.created' "
