@@ -29,6 +29,16 @@ from annolab.schema import (
     validate_labels,
     validate_payload,
 )
+from annolab.schema.fields import (
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    check_int,
+    check_json,
+    check_name,
+    check_seconds,
+    check_str,
+)
+from annolab.schema.questions import answer_kinds, check_answer_kind
 
 PER_ORG = LabelSchema.from_names(["PER", "ORG"])
 KINDS = "'spans', 'choice', 'choices', 'boxes', 'rating', 'text'"
@@ -619,3 +629,102 @@ def test_from_names_refuses_one_string() -> None:
 def test_from_names_refuses_duplicates_with_our_error() -> None:
     with pytest.raises(ValidationError, match=r"^labels\[1\]\.name='PER' is already"):
         LabelSchema.from_names(["PER", "PER"])
+
+
+# --- plain field checks (annolab.schema.fields) and the kind a layout asks for ---------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2**40, "priority=1099511627776 must be a whole number from -2147483648 to 2147483647"),
+        (
+            True,
+            "priority=True must be a whole number from -2147483648 to 2147483647, not true/false",
+        ),
+        (1.0, "priority=1.0 must be a whole number from -2147483648 to 2147483647, not float"),
+        ("3", "priority='3' must be a whole number from -2147483648 to 2147483647, not str"),
+    ],
+)
+def test_check_int_states_the_range(value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_int(value, "priority", low=PRIORITY_MIN, high=PRIORITY_MAX)
+    assert str(info.value) == message
+
+
+def test_check_int_takes_numpy_integers_as_python_ints() -> None:
+    np = pytest.importorskip("numpy")
+    assert check_int(np.int64(7), "k", low=1, high=10) == 7
+    assert type(check_int(np.int64(7), "k", low=1, high=10)) is int
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (float("nan"), "time_spent=nan must be a finite number of at least 0; NaN and infinity"),
+        (float("-inf"), "time_spent=-inf must be a finite number of at least 0; NaN and infinity"),
+        (-0.5, "time_spent=-0.5 must be a finite number of at least 0"),
+        (10**400, "time_spent=1000"),
+        ("1", "time_spent='1' must be a finite number of at least 0, not str"),
+    ],
+)
+def test_check_seconds_refuses_what_is_not_a_duration(value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_seconds(value)
+    assert str(info.value).startswith(message)
+
+
+def test_check_seconds_keeps_a_duration_exactly() -> None:
+    assert (check_seconds(0), check_seconds(2.25), check_seconds(None)) == (0.0, 2.25, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "rule"),
+    [
+        ("a\x00b", "reason", "contains a NUL character (\\x00) at index 1"),
+        ("caf\udce9", "reason", "contains a lone surrogate '\\udce9' at index 3"),
+        ("   ", "user", "must not be empty or only spaces"),
+        ("x" * 501, "user", "is 501 characters long; it must be at most 500"),
+        (42, "user", "must be a string, not int"),
+    ],
+)
+def test_names_and_texts_postgres_can_not_store_are_refused(
+    value: object, field: str, rule: str
+) -> None:
+    check = check_name if field == "user" else check_str
+    with pytest.raises(ValidationError) as info:
+        check(value, field)
+    assert info.value.field == field
+    assert info.value.value == value
+    assert rule in info.value.rule
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"a": [1, {"b": float("inf")}]}, "settings['a'][1]['b']=inf must be a finite number"),
+        ({"a\x00": 1}, "settings key='a\\x00' contains a NUL"),
+        ({1: "x"}, "settings[1]=1 is a key that is not a string"),
+        ({"when": object}, "settings['when']=<class 'object'> is a type; only dicts"),
+    ],
+)
+def test_check_json_names_the_path_to_the_bad_value(value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        check_json(value, "settings")
+    assert str(info.value).startswith(message)
+
+
+def test_answer_kinds_follow_the_layout_questions() -> None:
+    assert answer_kinds({"name": "ner"}) == ("spans",)
+    assert answer_kinds({"questions": [{"kind": "choice"}, {"kind": "rating"}]}) == (
+        "choice",
+        "rating",
+    )
+    assert answer_kinds({"questions": [{"kind": "ranking"}]}) == ()
+    with pytest.raises(ValidationError) as info:
+        check_answer_kind(RatingPayload(value=3), ("choice", "choices"), layout="classify-multi")
+    assert str(info.value) == (
+        "kind='rating' is not what layout 'classify-multi' asks for; it asks for 'choice' or "
+        "'choices'"
+    )
+    check_answer_kind({"kind": "choice", "label": "x"}, ("choice",), layout="classify")

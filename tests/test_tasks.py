@@ -176,3 +176,18 @@ def test_concurrent_loads_of_overlapping_ids_add_each_task_once(project: al.Proj
     assert errors == []
     assert sum(r.new for r in results) == 5000
     assert _count(project) == 5000
+
+
+def test_a_pandas_text_with_a_lone_surrogate_is_refused_and_nothing_added(
+    project: al.Project,
+) -> None:
+    frame = pd.DataFrame({"text": ["fine", "caf\udce9"]}, dtype=object)
+    with pytest.raises(al.DataError, match="could not read the DataFrame as a table"):
+        project.add_tasks(frame)
+    assert _count(project) == 0
+
+
+def test_whole_float_priorities_are_stored_exactly(project: al.Project) -> None:
+    frame = pl.DataFrame({"id": ["a", "b"], "text": ["a", "b"], "urgency": [3.0, None]})
+    project.add_tasks(frame, id="id", priority="urgency")
+    assert project.tasks()["priority"].to_list() == [3, 0]
