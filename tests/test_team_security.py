@@ -684,6 +684,12 @@ def test_the_annotator_loop_works_as_login_roles(world: World) -> None:
         assert again is not None
         assert again.external_id == "r1"
         reviewer.review("approve")
+        # A lead adds tasks (row-level security refuses COPY into the table itself, so the
+        # load goes through the session's staging table) and makes a project.
+        added = c.project("flow").add_tasks(pl.DataFrame({"id": ["f4"], "text": ["late"]}), id="id")
+        assert added.new == 1
+        made = c.create_project("lead-made", labels=["pos", "neg"], layout="classify")
+        assert made.add_tasks(pl.DataFrame({"id": ["l1"], "text": ["x"]}), id="id").new == 1
     engine = sa.create_engine(world.url)
     with engine.begin() as conn:
         status: dict[str, str] = dict(
@@ -705,6 +711,7 @@ def test_the_annotator_loop_works_as_login_roles(world: World) -> None:
         "f1": "completed",
         "f2": "pending",
         "f3": "in_progress",
+        "f4": "pending",
         "r1": "completed",
         "r2": "pending",
     }
