@@ -220,6 +220,35 @@ def _new_version_without_event(conn: psycopg.Connection[Any], w: World) -> None:
     conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the check otherwise waits for COMMIT
 
 
+def _leaky_function(conn: psycopg.Connection[Any], w: World) -> list[str]:
+    # A function that prints every payload it is shown, made to look free so the planner
+    # would call it first: row-level security still filters before any function not
+    # marked LEAKPROOF (only a superuser can mark one).
+    heard: list[str] = []
+    conn.add_notice_handler(lambda notice: heard.append(str(notice.message_primary)))
+    conn.execute(
+        "CREATE FUNCTION pg_temp.peek(p jsonb) RETURNS boolean LANGUAGE plpgsql COST 0.0001 "
+        "AS $$ BEGIN RAISE NOTICE 'seen %', p; RETURN true; END $$"
+    )
+    conn.execute("SELECT id FROM annotations WHERE pg_temp.peek(payload)").fetchall()
+    if not any('"pos"' in note for note in heard):
+        return ["the function saw no row at all, not even the released ones"]
+    return [note for note in heard if '"neg"' in note]  # only bob's blind answer says neg
+
+
+def _upsert_onto_blind(conn: psycopg.Connection[Any], w: World) -> list[Any]:
+    # Annotation ids are made from the assignment id, which alice can read: she can name bob's.
+    return _rows(
+        conn,
+        "INSERT INTO annotations (id, task_id, user_id, kind, status, payload) "
+        "VALUES (%s, %s, %s, 'human', 'draft', '{}') "
+        "ON CONFLICT (id) DO UPDATE SET status = annotations.status RETURNING payload",
+        w.blind_id,
+        w.tasks["t2"],
+        w.ids["alice"],
+    )
+
+
 def _shadow_tables(conn: psycopg.Connection[Any], w: World) -> list[Any]:
     # pg_temp comes first in an unpinned search_path: a temporary "users" that maps alice's
     # login to bob's id, and "assignments"/"annotations" that claim t2 is released.
@@ -345,6 +374,18 @@ ATTACKS: dict[str, tuple[str, Attack]] = {
         _then_blind(
             "CREATE FUNCTION pg_temp.annolab_user_id() RETURNS bigint LANGUAGE sql "
             "AS 'SELECT {bob}::bigint'"
+        ),
+    ),
+    "a leaky function in WHERE": ("empty", _leaky_function),
+    "upsert onto bob's blind answer": (
+        r'row-level security policy \(USING expression\) for table "annotations"',
+        _upsert_onto_blind,
+    ),
+    "replace annolab_user_id": (
+        r"permission denied for schema public|must be owner of function",
+        _sql(
+            "CREATE OR REPLACE FUNCTION public.annolab_user_id() RETURNS bigint "
+            "LANGUAGE sql AS 'SELECT {bob}::bigint'"
         ),
     ),
     "a custom setting naming bob": (
