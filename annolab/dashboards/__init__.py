@@ -5,7 +5,7 @@ many annotations there are. Agreement is pairwise exact-match F1 among the human
 annotators (span_agreement's ``exact`` rows; for choices, pairwise percent agreement). Charts
 save with ``chart.save("x.png")`` or ``"x.svg"`` (needs vl-convert-python).
 
-Charts draw with no network in JupyterLab, Notebook 7, VS Code and HTML exported with nbconvert:
+Charts draw with no network in JupyterLab, Notebook 7 and HTML exported with nbconvert:
 importing this package switches Altair to annolab's renderer, which carries Vega, Vega-Lite and
 vega-embed inside each chart's HTML (about 410 KB a chart; see ``_render``). A renderer chosen
 before the import is left alone. To go back to Altair's own (it loads Vega from a CDN), after

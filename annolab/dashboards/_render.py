@@ -4,15 +4,18 @@ Altair 6 emits Vega-Lite 6, which JupyterLab's built-in Vega renderer does not t
 own renderer falls back to HTML that loads Vega from a CDN, and on an offline hub every chart is
 "Error loading script". This renderer puts annolab's build of Vega, Vega-Lite and vega-embed
 (``annolab/static/vega.js``, bundled from ``widgets/src/vega/``) inside each chart's HTML, so the
-same output draws in JupyterLab, Notebook 7, VS Code and HTML exported with nbconvert.
+same output draws in JupyterLab, Notebook 7 and HTML exported with nbconvert (each proved with
+the network cut in tests/browser/test_dashboards_offline.py).
 
 The bundle goes in gzip-compressed and base64-encoded: about 410 KB instead of 900 KB. Every
-chart must carry it (an output is saved, exported and re-opened on its own), and at the size of
-the plain bundle three charts from one Run All already pass Jupyter's IOPub limit (1 MB/s over 3
-s) and get dropped. The first chart on a page unpacks it (DecompressionStream, then an ES module
-import) and every later chart reuses that copy. A classic script, not a module: only a classic
-script gets ``document.currentScript``, which finds the chart's own element even when the same
-output is shown twice (Lab's "Create New View for Output").
+chart must carry it (an output is saved, exported and re-opened on its own), and Jupyter's
+server drops output past 3 MB in 3 s (iopub_data_rate_limit): a Run All over four plain-bundle
+charts would lose some, packed it takes eight. The first chart on a page unpacks it
+(DecompressionStream, then an ES module import) and every later chart reuses that copy.
+
+The loader is a classic script, not a module: only a classic script gets
+``document.currentScript``, which finds the chart's own element even when the same output is
+shown twice (Lab's "Create New View for Output").
 
 ``annolab.dashboards`` enables it on import unless another renderer was chosen;
 ``alt.renderers.enable("default")`` goes back to Altair's own.
