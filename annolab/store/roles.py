@@ -7,7 +7,7 @@ annolab client (``docs/team-server.md`` has the table of who may do what):
 
 - Every policy keys on ``session_user``, which ``SET ROLE`` and ``set_config`` do not change.
 - A step's annotations are released to annotators only from what they can not forge: submitted
-  assignments of *other* users, each backed by that user's own submitted annotation, counted
+  assignments of distinct users, each backed by that user's own submitted annotation, counted
   against ``tasks.step_needs`` (the most people the step ever needed, kept by a trigger that
   folds in every earlier value of ``needed``: lowering ``needed`` lowers nothing). Annotators
   write only rows that carry their own user id, except the few moves the workflow makes on
@@ -17,7 +17,8 @@ annolab client (``docs/team-server.md`` has the table of who may do what):
 - Annotators see and work on the projects they are members of (``project_members``).
 - Events of others' annotations (payload, author) are hidden until the annotation is released;
   annotators append events only under their own name, and only the actions their own work
-  records (a claim, a submit, a step decision, a score): never a role change, a lifted
+  records (a claim, a submit, a step decision, a score of their own), or as ``annolab`` what
+  the queue and quality rules record inside a claim or submit: never a role change, a lifted
   restriction, a new project.
 - ``users.roles``, skills, teams, projects, personas, the LLM cache, embeddings and the
   migration version are written by leads or the owner only; nobody deletes or truncates.
