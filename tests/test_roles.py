@@ -142,3 +142,27 @@ def test_the_cli_makes_an_annotator_a_member_of_projects(fresh_db: str) -> None:
     unknown = runner.invoke(app, ["team-user", name, "--project", "nope", "--url", fresh_db])
     assert unknown.exit_code == 1
     assert "project='nope' does not exist; create it before adding members" in unknown.output
+
+
+def test_setting_up_again_takes_back_what_an_older_set_up_granted(
+    fresh_db: str, team: tuple[str, al.Project]
+) -> None:
+    suffix, _ = team
+    owner = sa.create_engine(fresh_db)
+    with owner.begin() as conn:  # what annolab granted annotators before 0008
+        conn.execute(
+            sa.text(
+                "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO annolab_annotator"
+            )
+        )
+    setup_team_roles(owner)
+    owner.dispose()
+    engine = sa.create_engine(_as(fresh_db, f"bob_{suffix}"))
+    try:
+        with (
+            pytest.raises(sa.exc.ProgrammingError, match="permission denied for table users"),
+            engine.begin() as conn,
+        ):
+            conn.execute(sa.text("UPDATE users SET roles = '{project_admin}'"))
+    finally:
+        engine.dispose()

@@ -677,6 +677,13 @@ def test_a_login_role_acts_only_as_its_own_user(world: World) -> None:
         assert ws.user_id == world.ids["bob"]
 
 
+def test_an_annotator_adding_tasks_is_told_a_lead_does(world: World) -> None:
+    with al.connect(world.login("alice"), user=world.names["alice"]) as ws:
+        proj = ws.project("blind")
+        with pytest.raises(StoreError, match="project 'blind': this login may not add tasks"):
+            proj.add_tasks(pl.DataFrame({"id": ["t9"], "text": ["more"]}), id="id")
+
+
 def test_the_annotator_loop_works_as_login_roles(world: World) -> None:
     """claim, skip, draft, submit; adjudication by a lead; review by a reviewer, with a
     revision: all through the client, each person as their own login role."""

@@ -10,6 +10,7 @@ import polars as pl
 import psycopg
 import sqlalchemy as sa
 
+from annolab.errors import StoreError
 from annolab.store.assignments import refuse_unless_active
 from annolab.store.events import record_event
 from annolab.store.frames import driver_connection, read_frame
@@ -48,7 +49,8 @@ def copy_tasks(
     project = conn.execute(
         sa.text(
             "SELECT name, status::text AS status, "
-            "EXISTS (SELECT 1 FROM tasks WHERE project_id = :p) AS has_tasks "
+            "EXISTS (SELECT 1 FROM tasks WHERE project_id = :p) AS has_tasks, "
+            "has_table_privilege('tasks', 'INSERT') AS may_add "
             "FROM projects WHERE id = :p"
         ),
         {"p": project_id},
@@ -57,6 +59,12 @@ def copy_tasks(
     if status not in _TAKES_TASKS:
         # A draft is still being filled; a paused, completed or archived project takes none.
         refuse_unless_active(project_id, name, status, doing="added to it")
+    if project is not None and not project.may_add:
+        msg = (
+            f"project {name!r}: this login may not add tasks; on a team server a lead adds "
+            "them (`annolab team-user NAME --lead` makes a lead)"
+        )
+        raise StoreError(msg)
     has_tasks = project is not None and project.has_tasks
     new = None
     if not has_tasks:
