@@ -22,6 +22,7 @@ SHIPPED = [
     "annolab/static/ner.js",
     "annolab/static/classify.js",
     "annolab/static/bbox.js",
+    "annolab/static/vega.js",
     "annolab/layouts/ner.yaml",
     "annolab/layouts/classify.yaml",
     "annolab/layouts/bbox.yaml",
