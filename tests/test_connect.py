@@ -153,10 +153,13 @@ print(json.dumps({"names": names, "first": first,
 
 
 PROBE = """
-import sys
+import sys, time
 from pathlib import Path
 from annolab.store.embedded import _ensure_writable
-home = Path(sys.argv[1])
+home, ready, count = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+(ready / sys.argv[4]).touch()
+while len(list(ready.iterdir())) < count:  # start together, once every process has imported
+    time.sleep(0.01)
 for _ in range(500):
     _ensure_writable(home)
 """
@@ -164,18 +167,23 @@ for _ in range(500):
 
 @pytest.mark.slow
 def test_concurrent_start_ups_never_fail_on_the_write_check(tmp_path: Path) -> None:
-    """8 processes check the same home 500 times each; a shared probe file used to make some
-    of them report an unwritable folder (one removed the probe another had just written)."""
+    """8 processes check the same home 500 times each, all at once; a shared probe file used to
+    make some of them report an unwritable folder (one removed the probe another had just
+    written)."""
+    home, ready = tmp_path / "home", tmp_path / "ready"
+    ready.mkdir()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", PROBE, str(tmp_path)], stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", PROBE, str(home), str(ready), "8", str(n)],
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(8)
+        for n in range(8)
     ]
     # Generous: each process imports annolab first, slow on a busy 2-core machine.
     failures = [p.communicate(timeout=300)[1] for p in procs if p.wait(timeout=300) != 0]
     assert failures == []
-    assert [p.name for p in tmp_path.iterdir()] == [], "no probe left behind"
+    assert [p.name for p in home.iterdir()] == [], "no probe left behind"
 
 
 @pytest.mark.slow
