@@ -2,12 +2,17 @@
 
 >>> import annolab as al
 >>> ws = al.connect()  # doctest: +SKIP
+
+``import annolab`` loads only this file and the errors: each name below is imported the first
+time it is used (PEP 562), so a cell that only draws a widget never pays for SQLAlchemy,
+psycopg, polars or Altair, and a kernel's first cell stays quick.
 """
 
 from __future__ import annotations
 
-from annolab import dashboards, datasets, quality, widgets
-from annolab import workflow as workflows
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from annolab.errors import (
     AnnolabError,
     AssignmentError,
@@ -19,13 +24,55 @@ from annolab.errors import (
     ValidationError,
     WorkflowError,
 )
-from annolab.project import AddedTasks, Project
-from annolab.schema import Label, LabelSchema, validate_payload
-from annolab.widgets import NER, BBox, Classify, Preview
-from annolab.workflow.spec import Workflow
-from annolab.workspace import Workspace, connect
+
+if TYPE_CHECKING:
+    from annolab import dashboards, datasets, quality, widgets
+    from annolab import workflow as workflows
+    from annolab.project import AddedTasks, Project
+    from annolab.schema import Label, LabelSchema, validate_payload
+    from annolab.widgets import NER, BBox, Classify, Preview
+    from annolab.workflow.spec import Workflow
+    from annolab.workspace import Workspace, connect
 
 __version__ = "0.1.0"
+
+# name -> (module, attribute); attribute None means the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "dashboards": ("annolab.dashboards", None),
+    "datasets": ("annolab.datasets", None),
+    "quality": ("annolab.quality", None),
+    "widgets": ("annolab.widgets", None),
+    "workflows": ("annolab.workflow", None),
+    "AddedTasks": ("annolab.project", "AddedTasks"),
+    "Project": ("annolab.project", "Project"),
+    "Label": ("annolab.schema", "Label"),
+    "LabelSchema": ("annolab.schema", "LabelSchema"),
+    "validate_payload": ("annolab.schema", "validate_payload"),
+    "NER": ("annolab.widgets", "NER"),
+    "BBox": ("annolab.widgets", "BBox"),
+    "Classify": ("annolab.widgets", "Classify"),
+    "Preview": ("annolab.widgets", "Preview"),
+    "Workflow": ("annolab.workflow.spec", "Workflow"),
+    "Workspace": ("annolab.workspace", "Workspace"),
+    "connect": ("annolab.workspace", "connect"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        msg = f"module 'annolab' has no attribute {name!r}"
+        raise AttributeError(msg) from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # the next use is an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "NER",
