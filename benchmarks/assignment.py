@@ -58,6 +58,7 @@ from typing import Any
 import polars as pl
 import psycopg
 import sqlalchemy as sa
+from _machine import settle
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
@@ -389,9 +390,10 @@ class Bench:
                 "think_s": think_s,
             }
             procs.append(self.ctx.Process(target=CLIENTS[kind], args=(spec, start, results)))
+        # Read before the clients start: their own start-up is not someone else's load.
+        idle_before = settle()
         for proc in procs:
             proc.start()
-        load_before = os.getloadavg()[0]
         start.wait(300)
         began = time.monotonic()
         collected = [results.get(timeout=self.seconds + 300) for _ in procs]
@@ -401,7 +403,7 @@ class Bench:
                 msg = f"a {kind} client exited with {proc.exitcode}; see its error above"
                 raise RuntimeError(msg)
         elapsed = max(r["finished"] for r in collected) - began
-        return merge(kind, clients, collected, elapsed, load_before)
+        return merge(kind, clients, collected, elapsed, idle_before)
 
     def duplicates(self, kind: str, project_id: int) -> int:
         """Tasks answered by more than one client: each extra answer is one duplicate."""
@@ -545,7 +547,7 @@ def where_time_goes(collected: list[Result], totals: dict[str, float]) -> Result
 
 
 def merge(
-    kind: str, clients: int, collected: list[Result], elapsed: float, load_before: float
+    kind: str, clients: int, collected: list[Result], elapsed: float, idle_before: float
 ) -> Result:
     claims = [x for r in collected for x in r["claims"]]
     submits = [x for r in collected for x in r["submits"]]
@@ -562,7 +564,7 @@ def merge(
         "errors_retried": errors,
         "empty_claims": sum(r["empty_claims"] for r in collected),
         "client_peak_rss_mb": round(max(r["peak_rss_mb"] or 0.0 for r in collected), 1),
-        "load_avg_1m_before": round(load_before, 2),
+        "machine_idle_before": idle_before,
     }
     if kind == "annolab":
         figures["where_time_goes"] = where_time_goes(
@@ -620,7 +622,7 @@ def report(figures: Result) -> None:
     )
     header = (
         f"{'':<21}{'clients':>8}{'cycles/s':>10}   {'claim p50/p95/p99 ms':<24}"
-        f"{'submit p50/p95/p99 ms':<24}{'dupl.':>6}{'load':>6}  errors"
+        f"{'submit p50/p95/p99 ms':<24}{'dupl.':>6}{'idle':>6}  errors"
     )
     print(header)
     for mode in ("paced", "saturated"):
@@ -633,11 +635,11 @@ def report(figures: Result) -> None:
                 print(
                     f"{mode + ' ' + kind:<21}{clients:>8}{run['cycles_per_s']:>10}   "
                     f"{lat['claim']:<24}{lat['submit']:<24}{run['duplicates']:>6}"
-                    f"{run['load_avg_1m_before']:>6}  {run['errors_retried'] or '-'}"
+                    f"{run['machine_idle_before']:>6}  {run['errors_retried'] or '-'}"
                 )
     print(
-        f"load: the 1-minute load average as the run began; above {figures['cpus']} (the cores), "
-        "other work on the machine competed for the CPU"
+        "idle: the share of CPU time idle just before the run's clients started (1.0 quiet; "
+        "below 0.9, other work on the machine competed for the CPU; see benchmarks/_machine.py)"
     )
     for clients, run in figures["saturated"]["annolab"].items():
         alone = run["uncontended"]

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import sys
@@ -61,6 +60,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from _machine import idle_share
 
 from annolab.store import migrate
 from annolab.store.embedded import PG_MAJOR, start_embedded
@@ -259,7 +259,7 @@ def vector_section(engine: sa.Engine, args: argparse.Namespace) -> Result:
         "exact_p95_ms": round(percentile(exact_ms, 95), 2),
         "speedup": round(exact_p50 / headline["p50_ms"], 1),
         "plan_uses_hnsw": f"ix_embeddings_hnsw_{DIM}" in plan,
-        "load_average_1m": round(os.getloadavg()[0], 2),  # the machine is shared
+        "machine_idle_after": idle_share(),  # the machine is shared
         "sweep": sweep,
     }
 
