@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from annolab import workflow as workflows
     from annolab.project import AddedTasks, Project
     from annolab.schema import Label, LabelSchema, validate_payload
+    from annolab.schema.layout import Layout
     from annolab.widgets import NER, BBox, Classify, Preview
     from annolab.workflow.spec import Workflow
     from annolab.workspace import Workspace, connect
@@ -47,6 +48,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Project": ("annolab.project", "Project"),
     "Label": ("annolab.schema", "Label"),
     "LabelSchema": ("annolab.schema", "LabelSchema"),
+    "Layout": ("annolab.schema.layout", "Layout"),
     "validate_payload": ("annolab.schema", "validate_payload"),
     "NER": ("annolab.widgets", "NER"),
     "BBox": ("annolab.widgets", "BBox"),
@@ -85,6 +87,7 @@ __all__ = [
     "DataError",
     "Label",
     "LabelSchema",
+    "Layout",
     "LayoutError",
     "PersonaError",
     "Preview",

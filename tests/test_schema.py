@@ -41,7 +41,7 @@ from annolab.schema.fields import (
 from annolab.schema.questions import answer_kinds, check_answer_kind
 
 PER_ORG = LabelSchema.from_names(["PER", "ORG"])
-KINDS = "'spans', 'choice', 'choices', 'boxes', 'rating', 'text'"
+KINDS = "'spans', 'choice', 'choices', 'boxes', 'rating', 'text', 'form'"
 
 
 def span(start: object, end: object, label: object = "PER", **extra: Any) -> dict[str, Any]:

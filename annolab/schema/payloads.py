@@ -34,10 +34,12 @@ __all__ = [
     "MAX_SAFE_INT",
     "PAYLOAD_KINDS",
     "PAYLOAD_TYPES",
+    "Answer",
     "Box",
     "BoxesPayload",
     "ChoicePayload",
     "ChoicesPayload",
+    "FormPayload",
     "Payload",
     "RatingPayload",
     "Span",
@@ -269,6 +271,27 @@ class TextPayload(SchemaModel):
     text: StorableStr
 
 
+# One answer inside a form: any payload but another form (forms do not nest).
+Answer = Annotated[
+    SpansPayload | ChoicePayload | ChoicesPayload | BoxesPayload | RatingPayload | TextPayload,
+    Field(discriminator="kind"),
+]
+
+
+class FormPayload(SchemaModel):
+    """The answers to a layout with several questions, keyed by question name.
+
+    Each answer is the payload of its question's kind; which names and kinds are right is the
+    layout's to say (``Layout.check_answer``), so here only the shape is checked.
+
+    >>> FormPayload(answers={"confidence": ChoicePayload(label="high")}).to_dict()
+    {'kind': 'form', 'answers': {'confidence': {'kind': 'choice', 'label': 'high'}}}
+    """
+
+    kind: Literal["form"] = "form"
+    answers: dict[LabelName, Answer]
+
+
 PAYLOAD_TYPES: tuple[type[SchemaModel], ...] = (
     SpansPayload,
     ChoicePayload,
@@ -276,10 +299,17 @@ PAYLOAD_TYPES: tuple[type[SchemaModel], ...] = (
     BoxesPayload,
     RatingPayload,
     TextPayload,
+    FormPayload,
 )
 
 Payload = Annotated[
-    SpansPayload | ChoicePayload | ChoicesPayload | BoxesPayload | RatingPayload | TextPayload,
+    SpansPayload
+    | ChoicePayload
+    | ChoicesPayload
+    | BoxesPayload
+    | RatingPayload
+    | TextPayload
+    | FormPayload,
     Field(discriminator="kind"),
 ]
 

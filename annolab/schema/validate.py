@@ -24,6 +24,7 @@ from annolab.schema.payloads import (
     BoxesPayload,
     ChoicePayload,
     ChoicesPayload,
+    FormPayload,
     Payload,
     SchemaModel,
     Span,
@@ -225,6 +226,10 @@ def _validate_payload(
     if not isinstance(kind, str) or kind not in PAYLOAD_KINDS:
         raise _error("kind", kind, f"is not a payload kind; kinds are {_KINDS}")
     model = PAYLOAD_KINDS[kind]
+    if model is FormPayload:
+        # Labels, text and image belong to each question, which only the layout knows
+        # (Layout.check_answer); here each answer is checked as the payload of its kind.
+        return _validate_form(data)
     try:
         payload = model.model_validate(data, context={KEEP_ORDER: True})
     except pydantic.ValidationError as exc:
@@ -315,6 +320,32 @@ def _check_boxes_in_image(payload: BoxesPayload, size: tuple[float, float]) -> N
 
 
 _SIZE = {"x": "width", "y": "height"}
+
+
+def _validate_form(data: dict[str, object]) -> FormPayload:
+    extra = sorted(set(data) - {"kind", "answers"})
+    if extra:
+        rule = "is not a field of FormPayload; its fields are 'kind', 'answers'"
+        raise _error(extra[0], data[extra[0]], rule)
+    if "answers" not in data:
+        raise _error("answers", MISSING, "is required: a dict of question name -> payload")
+    answers = data["answers"]
+    if not isinstance(answers, Mapping):
+        rule = f"must be a dict of question name -> payload, not {type(answers).__name__}"
+        raise _error("answers", answers, rule)
+    checked: dict[str, Payload] = {}
+    for name, answer in answers.items():
+        if not isinstance(name, str) or not name:
+            raise _error("answers", name, "has a key that is not a question name (a string)")
+        where = _path(("answers", name))
+        if isinstance(answer, Mapping) and answer.get("kind") == "form":
+            raise _error(f"{where}.kind", "form", "is not allowed inside a form; forms do not nest")
+        try:
+            checked[name] = _validate_payload(answer, labels=None, text=None, image_size=None)
+        except ValidationError as exc:
+            field = where if exc.field == "payload" else f"{where}.{exc.field}"
+            raise _error(field, exc.value, exc.rule) from exc
+    return FormPayload(answers=checked)
 
 
 # --- pydantic errors -> ValidationError -------------------------------------------------------
