@@ -15,20 +15,36 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "paths": set(),
     "schema": {"errors"},
+    # The registry of payload kinds: each kind's model comes from schema; consumers above ask it.
+    "kinds": {"schema", "errors"},
     "widgets": {"schema", "errors"},
     "datasets": {"schema", "errors"},
     "resources": {"errors", "paths"},
     "store": {"schema", "errors", "paths"},
-    "io": {"store", "schema", "errors", "paths"},
-    "quality": {"store", "schema", "errors", "paths"},
+    "io": {"kinds", "store", "schema", "errors", "paths"},
+    "quality": {"kinds", "store", "schema", "errors", "paths"},
     # The workflow uses quality's rules and metrics; quality never imports the workflow.
-    "workflow": {"quality", "store", "schema", "errors", "paths"},
-    "dashboards": {"quality", "schema", "errors"},
+    "workflow": {"kinds", "quality", "store", "schema", "errors", "paths"},
+    "dashboards": {"kinds", "quality", "schema", "errors"},
     # Personas annotate through the store and measure themselves with quality's metrics.
-    "personas": {"quality", "store", "schema", "resources", "errors", "paths"},
-    "session": {"workflow", "quality", "io", "store", "schema", "widgets", "errors", "paths"},
-    "annotate": {"session", "workflow", "store", "schema", "widgets", "errors", "paths"},
+    "personas": {"kinds", "quality", "store", "schema", "resources", "errors", "paths"},
+    "session": {
+        "kinds",
+        "workflow",
+        "quality",
+        "io",
+        "store",
+        "schema",
+        "widgets",
+        "errors",
+        "paths",
+    },
+    "annotate": {"kinds", "session", "workflow", "store", "schema", "widgets", "errors", "paths"},
 }
+
+# Upper layers a layer may import inside a function only, run when asked and never at import: a
+# kind's widget facet hands back its widget class, and widgets sit above the kinds.
+LAZY: dict[str, set[str]] = {"kinds": {"widgets"}}
 
 
 def _layer(path: Path) -> str:
@@ -50,9 +66,19 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return nodes
 
 
-def _imported_layers(path: Path) -> set[str]:
+def _outside_functions(tree: ast.AST) -> list[ast.AST]:
+    """The runtime nodes run at import: those of ``_runtime_nodes`` outside any function body."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            inside.update(id(child) for child in ast.walk(node) if child is not node)
+    return [node for node in _runtime_nodes(tree) if id(node) not in inside]
+
+
+def _imported_layers(path: Path, *, at_import: bool = False) -> set[str]:
     found: set[str] = set()
-    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in _outside_functions(tree) if at_import else _runtime_nodes(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -71,10 +97,26 @@ def test_every_layer_imports_only_downward() -> None:
         layer = _layer(path)
         if layer not in ALLOWED:
             continue
-        upward = _imported_layers(path) - ALLOWED[layer] - {layer}
+        lazy = LAZY.get(layer, set())
+        upward = _imported_layers(path) - ALLOWED[layer] - lazy - {layer}
+        eager = _imported_layers(path, at_import=True) & lazy
         if upward:
             violations.append(f"{path.relative_to(REPO)} imports {sorted(upward)}")
+        if eager:
+            violations.append(f"{path.relative_to(REPO)} imports {sorted(eager)} at import time")
     assert violations == []
+
+
+def test_a_lazy_layer_counts_only_inside_functions(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import annolab.schema\ndef f():\n    from annolab.widgets import ner\n"
+        "g = lambda: __import__('x')\nfrom annolab.widgets import bbox\n"
+    )
+    assert _imported_layers(module, at_import=True) == {"schema", "widgets"}
+    module.write_text("def f():\n    from annolab.widgets import ner\n")
+    assert _imported_layers(module, at_import=True) == set()
+    assert _imported_layers(module) == {"widgets"}
 
 
 def test_the_check_sees_imports_inside_functions(tmp_path: Path) -> None:

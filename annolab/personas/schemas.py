@@ -1,8 +1,8 @@
 """The JSON schema a model must answer in (Ollama's ``format=``), per kind of task, and the
 conversion of its answer into a payload checked by the same validator as a human's.
 
-Models are poor at counting characters, so for spans they quote the words and we find the
-offsets: the n-th time the same words are quoted, they are the n-th place they occur.
+Each kind's schema and the reading of its answer are that kind's facets in ``annolab.kinds``
+(spans quote their words and get their offsets there).
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import annolab.kinds
 from annolab.errors import ValidationError
 from annolab.schema import LabelSchema, Payload, validate_payload
 
+# The kinds personas answer; rating and text need their question's scale and limits from a
+# layout, which a persona's task does not carry yet.
 KINDS = ("spans", "choice", "choices", "boxes")
 
 
@@ -32,34 +35,10 @@ def output_schema(kind: str, labels: LabelSchema) -> dict[str, Any]:
     >>> output_schema("choice", LabelSchema.from_names(["pos", "neg"]))["properties"]["label"]
     {'type': 'string', 'enum': ['pos', 'neg']}
     """
-    label = {"type": "string", "enum": list(labels.names)}
-    number = {"type": "number", "minimum": 0}
-    # How sure the model is, 0 to 1, if it says: kept as the span's, box's or choice's score,
-    # and a panel sends an item a persona is unsure of to people.
-    sure = {"confidence": {"type": "number", "minimum": 0, "maximum": 1}}
-    if kind == "spans":
-        span = _object({"text": {"type": "string", "minLength": 1}, "label": label}, sure)
-        return _object({"spans": {"type": "array", "items": span}})
-    if kind == "choice":
-        return _object({"label": label}, sure)
-    if kind == "choices":
-        return _object({"labels": {"type": "array", "items": label, "uniqueItems": True}})
-    if kind == "boxes":
-        box = _object(
-            {"label": label, "x": number, "y": number, "width": number, "height": number}, sure
-        )
-        return _object({"boxes": {"type": "array", "items": box}})
-    rule = f"is not a kind personas can answer; they answer {', '.join(KINDS)}"
-    raise ValidationError("task", kind, rule)
-
-
-def _object(properties: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {**properties, **(optional or {})},
-        "required": list(properties),
-        "additionalProperties": False,
-    }
+    if kind not in KINDS:
+        rule = f"is not a kind personas can answer; they answer {', '.join(KINDS)}"
+        raise ValidationError("task", kind, rule)
+    return annolab.kinds.get(kind).persona_schema(labels, None)
 
 
 def to_payload(
@@ -83,85 +62,5 @@ def to_payload(
         raise ValidationError("response", raw, rule) from exc
     if not isinstance(answer, dict):
         raise ValidationError("response", answer, "must be a JSON object")
-    data: dict[str, Any]
-    if kind == "spans":
-        data = {"kind": "spans", "spans": _offsets(answer.get("spans"), text)}
-    elif kind == "choice":
-        data = {"kind": "choice", "label": answer.get("label")}
-        if "confidence" in answer:
-            data["score"] = answer["confidence"]
-    elif kind == "choices":
-        data = {"kind": "choices", "labels": answer.get("labels")}
-    else:
-        boxes = answer.get("boxes")
-        data = {
-            "kind": "boxes",
-            "boxes": [_box(b) for b in boxes] if isinstance(boxes, list) else boxes,
-        }
+    data = annolab.kinds.get(kind).parse(answer, text)
     return validate_payload(data, labels=labels, text=text, image_size=image_size)
-
-
-def _offsets(spans: object, text: str) -> object:
-    if not isinstance(spans, list):
-        return spans  # the validator says what is wrong with it
-    found: list[object] = []
-    used: dict[str, int] = {}  # words -> where to search from for their next occurrence
-    taken: list[tuple[int, int]] = []
-    for index, span in enumerate(spans):
-        if not isinstance(span, dict) or not isinstance(span.get("text"), str):
-            found.append(span)
-            continue
-        words = span["text"]
-        start = _place(text, words, used.get(words, 0), taken) if words else -1
-        if start < 0:
-            rule = "does not occur in the task text (quote the words exactly)"
-            raise ValidationError(f"spans[{index}].text", words, rule)
-        used[words] = start + len(words)
-        taken.append((start, start + len(words)))
-        placed = {"start": start, "end": start + len(words), "label": span.get("label")}
-        if "confidence" in span:
-            placed["score"] = span["confidence"]
-        found.append(placed)
-    return found
-
-
-def _place(text: str, words: str, after: int, taken: list[tuple[int, int]]) -> int:
-    """Where quoted ``words`` stand in ``text`` (from ``after``): the first occurrence that is
-    whole words and overlaps no span placed so far, else the first that overlaps none, else the
-    first ("Bill" after "Billdo" is the later, separate "Bill"); -1 when there is none.
-
-    >>> _place("Billdo and Bill", "Bill", 0, [(0, 6)])
-    11
-    """
-    hits = []
-    at = text.find(words, after)
-    while at >= 0:
-        hits.append(at)
-        at = text.find(words, at + 1)
-
-    def whole(i: int) -> bool:
-        end = i + len(words)
-        return (i == 0 or not text[i - 1].isalnum()) and (
-            end == len(text) or not text[end].isalnum()
-        )
-
-    def free(i: int) -> bool:
-        return all(i + len(words) <= s or e <= i for s, e in taken)
-
-    for fits in (lambda i: whole(i) and free(i), free):
-        for i in hits:
-            if fits(i):
-                return i
-    return hits[0] if hits else -1
-
-
-def _box(box: object) -> object:
-    if not isinstance(box, dict):
-        return box
-    # Models write whole pixels as ints; the payload wants floats.
-    return {
-        "score" if k == "confidence" else k: float(v)
-        if k != "label" and isinstance(v, int) and not isinstance(v, bool)
-        else v
-        for k, v in box.items()
-    }

@@ -1,0 +1,118 @@
+"""One registry of payload kinds: what each kind of answer is and how every part of annolab
+treats it.
+
+A kind (``spans``, ``choice``, ``choices``, ``boxes``, ``rating``, ``text``) is one folder here
+that registers a ``Kind``: its payload model, its widget (imported only when asked for), the JSON
+schema a persona answers it in and the reading of that answer, how two answers are compared
+(their agreement units), how several are merged (consensus), which measure the quality metrics
+read it as, and what it is drawn on (text or image). Consumers ask ``get(name)`` instead of
+branching on the kind, so a new kind is a new folder and a ``register`` call.
+
+>>> import annolab.kinds as kinds
+>>> kinds.get("choice").units({"kind": "choice", "label": "pos", "score": 0.4})
+[('{"kind": "choice", "label": "pos"}',)]
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from annolab.errors import ValidationError
+from annolab.schema import LabelSchema
+from annolab.schema.payloads import SchemaModel
+
+__all__ = ["BUILTIN", "FACETS", "Kind", "find", "get", "names", "register"]
+
+PayloadDict = dict[str, Any]
+Unit = tuple[Any, ...]
+Measure = Literal["spans", "boxes", "category"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything annolab needs to know about one kind of payload.
+
+    - ``payload``: the pydantic model of the payload (``annolab.schema.payloads``).
+    - ``widget()``: the widget class that asks it; imported on call, since widgets sit above.
+    - ``persona_schema(labels, question)``: the JSON schema of a model's answer (Ollama's
+      ``format=``); ``question`` is the layout's question dict when there is one (a rating's
+      scale). ``parse(answer, text)``: that answer (a decoded JSON object) as payload JSON, for
+      the validator to check. ``as_answer(payload, text)``: a payload in the answer's JSON, for
+      a few-shot example.
+    - ``units(payload)``: what agreement compares, as hashable tuples (one per span, box or
+      label; the whole unscored payload for single answers).
+    - ``consensus(payloads, weights, needed)``: the payload that more than ``needed`` weight
+      supports, or None.
+    - ``measure``: how ``annolab.quality`` reads it (``spans``, ``boxes`` or ``category``).
+    - ``media``: what a task of this kind shows (``text`` or ``image``).
+    """
+
+    name: str
+    payload: type[SchemaModel]
+    widget: Callable[[], type[Any]]
+    persona_schema: Callable[[LabelSchema, Mapping[str, Any] | None], dict[str, Any]]
+    parse: Callable[[Mapping[str, Any], str], PayloadDict]
+    as_answer: Callable[[Mapping[str, Any], str], dict[str, Any]]
+    units: Callable[[Mapping[str, Any]], list[Unit]]
+    consensus: Callable[[Sequence[Mapping[str, Any]], Sequence[float], float], PayloadDict | None]
+    measure: Measure
+    media: Literal["text", "image"]
+
+
+FACETS: tuple[str, ...] = tuple(f.name for f in fields(Kind))
+
+# The kinds shipped with annolab, each a subpackage that registers itself on import.
+BUILTIN: tuple[str, ...] = ("spans", "choice", "choices", "boxes", "rating", "text")
+
+_REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add ``kind`` to the registry (replacing one of the same name); raises ``ValidationError``
+    when a facet is missing or not of its type."""
+    for facet in FACETS:
+        value = getattr(kind, facet, None)
+        if value is None:
+            raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "every facet is required")
+        wanted_callable = facet not in {"name", "payload", "measure", "media"}
+        if wanted_callable and not callable(value):
+            raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "must be callable")
+    if kind.measure not in ("spans", "boxes", "category"):
+        rule = "is not a measure; use spans, boxes or category"
+        raise ValidationError(f"kinds[{kind.name!r}].measure", kind.measure, rule)
+    if kind.media not in ("text", "image"):
+        raise ValidationError(f"kinds[{kind.name!r}].media", kind.media, "must be text or image")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+@functools.cache
+def _load_builtin() -> None:
+    # On first use, not at import: each kind's module imports this one to register itself.
+    for name in BUILTIN:
+        importlib.import_module(f"annolab.kinds.{name}")
+
+
+def find(name: object) -> Kind | None:
+    """The registered kind called ``name``, or None (a form, an unknown or missing kind)."""
+    _load_builtin()
+    return _REGISTRY.get(name) if isinstance(name, str) else None
+
+
+def get(name: object) -> Kind:
+    """The registered kind called ``name``; raises ``ValidationError`` naming the known kinds."""
+    found = find(name)
+    if found is None:
+        rule = f"is not a registered payload kind; use one of {', '.join(names())}"
+        raise ValidationError("kind", name, rule)
+    return found
+
+
+def names() -> tuple[str, ...]:
+    """The registered kinds, built-in ones first in their listed order."""
+    _load_builtin()
+    return tuple(_REGISTRY)

@@ -1,0 +1,73 @@
+"""Facets several kinds share: JSON-schema objects, whole-payload units and unit voting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from annolab.schema import LabelSchema
+
+Unit = tuple[Any, ...]
+
+# How sure the model is, 0 to 1, if it says: kept as the span's, box's or choice's score, and a
+# panel sends an item a persona is unsure of to people.
+SURE = {"confidence": {"type": "number", "minimum": 0, "maximum": 1}}
+
+
+def label_schema(labels: LabelSchema) -> dict[str, Any]:
+    return {"type": "string", "enum": list(labels.names)}
+
+
+def json_object(
+    properties: dict[str, Any], optional: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An object schema: ``properties`` required, ``optional`` allowed, nothing else."""
+    return {
+        "type": "object",
+        "properties": {**properties, **(optional or {})},
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def whole_units(payload: Mapping[str, Any]) -> list[Unit]:
+    """A single answer is one unit: the payload without its score, as canonical JSON."""
+    return [(json.dumps({k: v for k, v in payload.items() if k != "score"}, sort_keys=True),)]
+
+
+def votes(
+    payloads: Sequence[Mapping[str, Any]],
+    weights: Sequence[float],
+    needed: float,
+    units: Callable[[Mapping[str, Any]], list[Unit]],
+) -> list[Unit]:
+    """The units more than ``needed`` weight gave, sorted; each annotator votes once a unit."""
+    tally: dict[Unit, float] = {}
+    for payload, weight in zip(payloads, weights, strict=True):
+        for unit in set(units(payload)):
+            tally[unit] = tally.get(unit, 0.0) + weight
+    return sorted(unit for unit, w in tally.items() if w > needed)
+
+
+def whole_consensus(
+    payloads: Sequence[Mapping[str, Any]], weights: Sequence[float], needed: float
+) -> dict[str, Any] | None:
+    """The one answer more than ``needed`` weight gave (scores aside), or None."""
+    kept = votes(payloads, weights, needed, whole_units)
+    return dict(json.loads(kept[0][0])) if kept else None
+
+
+def answer_without_kind(payload: Mapping[str, Any], text: str) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "kind"}
+
+
+def no_widget(kind: str) -> Callable[[], type[Any]]:
+    def widget() -> type[Any]:
+        # Until a form control exists, these kinds are asked only inside a layout.
+        from annolab.errors import ValidationError
+
+        rule = "has no widget of its own; ask it as a question of a layout (LayoutWidget)"
+        raise ValidationError("kind", kind, rule)
+
+    return widget

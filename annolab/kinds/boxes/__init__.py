@@ -1,0 +1,129 @@
+"""Boxes: labelled rectangles in an image's natural pixels.
+
+Two people never draw the same box to the pixel, so boxes vote by overlap: boxes of one label
+with IoU >= 0.5 are one box, drawn where their (weighted) mean puts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from annolab.kinds import Kind, register
+from annolab.kinds._common import SURE, Unit, json_object, label_schema
+from annolab.schema import BoxesPayload, LabelSchema
+
+_FIELDS = ("x", "y", "width", "height", "label")
+
+
+def widget() -> type[Any]:
+    from annolab.widgets.bbox import BBox
+
+    return BBox
+
+
+def persona_schema(
+    labels: LabelSchema, question: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    number = {"type": "number", "minimum": 0}
+    box = json_object(
+        {
+            "label": label_schema(labels),
+            "x": number,
+            "y": number,
+            "width": number,
+            "height": number,
+        },
+        SURE,
+    )
+    return json_object({"boxes": {"type": "array", "items": box}})
+
+
+def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
+    boxes = answer.get("boxes")
+    return {
+        "kind": "boxes",
+        "boxes": [_box(b) for b in boxes] if isinstance(boxes, list) else boxes,
+    }
+
+
+def _box(box: object) -> object:
+    if not isinstance(box, dict):
+        return box
+    # Models write whole pixels as ints; the payload wants floats.
+    return {
+        "score" if k == "confidence" else k: float(v)
+        if k != "label" and isinstance(v, int) and not isinstance(v, bool)
+        else v
+        for k, v in box.items()
+    }
+
+
+def as_answer(payload: Mapping[str, Any], text: str) -> dict[str, Any]:
+    return {"boxes": list(payload.get("boxes") or [])}
+
+
+def units(payload: Mapping[str, Any]) -> list[Unit]:
+    return [tuple(b.get(f) for f in _FIELDS) for b in payload["boxes"]]
+
+
+def iou(a: Unit, b: Unit) -> float:
+    """Intersection over union of two ``(x, y, width, height, label)`` boxes."""
+    ax, ay, aw, ah, _ = a
+    bx, by, bw, bh, _ = b
+    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = w * h
+    return float(inter / (aw * ah + bw * bh - inter))
+
+
+def consensus(
+    payloads: Sequence[Mapping[str, Any]], weights: Sequence[float], needed: float
+) -> dict[str, Any]:
+    """Boxes that more than ``needed`` weight drew, each at the weighted mean of its votes.
+
+    Each annotator's box joins the best-overlapping group of the same label (IoU >= 0.5 with the
+    group's mean box) that has no box of theirs yet, or starts a new group.
+    """
+    groups: list[dict[int, Unit]] = []  # annotator -> (x, y, width, height, label)
+    for who, payload in enumerate(payloads):
+        for box in units(payload):
+            scored = [
+                (iou(_mean(group, weights), box), n)
+                for n, group in enumerate(groups)
+                if who not in group and next(iter(group.values()))[4] == box[4]
+            ]
+            best = max(scored, default=(0.0, -1))
+            if best[0] >= 0.5:
+                groups[best[1]][who] = box
+            else:
+                groups.append({who: box})
+    kept = [_mean(group, weights) for group in groups if sum(weights[w] for w in group) > needed]
+    boxes = [dict(zip(_FIELDS, box, strict=True)) for box in sorted(kept, key=lambda b: b[:4])]
+    return {"kind": "boxes", "boxes": boxes}
+
+
+def _mean(group: dict[int, Unit], weights: Sequence[float]) -> Unit:
+    total = sum(weights[w] for w in group)
+    label = next(iter(group.values()))[4]
+    coords = [
+        round(sum(weights[w] * float(box[k]) for w, box in group.items()) / total, 2)
+        for k in range(4)
+    ]
+    return (*coords, label)
+
+
+KIND = register(
+    Kind(
+        name="boxes",
+        payload=BoxesPayload,
+        widget=widget,
+        persona_schema=persona_schema,
+        parse=parse,
+        as_answer=as_answer,
+        units=units,
+        consensus=consensus,
+        measure="boxes",
+        media="image",
+    )
+)

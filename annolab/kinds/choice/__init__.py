@@ -1,0 +1,49 @@
+"""Choice: one label chosen from the project's labels (single-choice classification)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from annolab.kinds import Kind, register
+from annolab.kinds._common import SURE, json_object, label_schema, whole_consensus, whole_units
+from annolab.schema import ChoicePayload, LabelSchema
+
+
+def widget() -> type[Any]:
+    from annolab.widgets.classify import Classify
+
+    return Classify
+
+
+def persona_schema(
+    labels: LabelSchema, question: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    return json_object({"label": label_schema(labels)}, SURE)
+
+
+def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
+    data = {"kind": "choice", "label": answer.get("label")}
+    if "confidence" in answer:
+        data["score"] = answer["confidence"]
+    return data
+
+
+def as_answer(payload: Mapping[str, Any], text: str) -> dict[str, Any]:
+    return {"label": payload.get("label")}
+
+
+KIND = register(
+    Kind(
+        name="choice",
+        payload=ChoicePayload,
+        widget=widget,
+        persona_schema=persona_schema,
+        parse=parse,
+        as_answer=as_answer,
+        units=whole_units,
+        consensus=whole_consensus,
+        measure="category",
+        media="text",
+    )
+)

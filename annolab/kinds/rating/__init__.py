@@ -1,0 +1,49 @@
+"""Rating: a whole number on a ``[min, max]`` scale (the question's, else 1 to 5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from annolab.kinds import Kind, register
+from annolab.kinds._common import (
+    answer_without_kind,
+    json_object,
+    no_widget,
+    whole_consensus,
+    whole_units,
+)
+from annolab.schema import LabelSchema, RatingPayload
+
+
+def _scale(question: Mapping[str, Any] | None) -> tuple[int, int]:
+    # A layout's rating question gives its scale as 1..scale; a bare payload is 1..5.
+    scale = (question or {}).get("scale")
+    return (1, int(scale)) if isinstance(scale, int) and not isinstance(scale, bool) else (1, 5)
+
+
+def persona_schema(
+    labels: LabelSchema, question: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    low, high = _scale(question)
+    return json_object({"value": {"type": "integer", "minimum": low, "maximum": high}})
+
+
+def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
+    return {"kind": "rating", "value": answer.get("value")}
+
+
+KIND = register(
+    Kind(
+        name="rating",
+        payload=RatingPayload,
+        widget=no_widget("rating"),
+        persona_schema=persona_schema,
+        parse=parse,
+        as_answer=answer_without_kind,
+        units=whole_units,
+        consensus=whole_consensus,
+        measure="category",
+        media="text",
+    )
+)

@@ -1,0 +1,124 @@
+"""Spans: labelled ``[start, end)`` ranges of a text.
+
+Models are poor at counting characters, so a persona quotes the words and we find the offsets:
+the n-th time the same words are quoted, they are the n-th place they occur.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from annolab.errors import ValidationError
+from annolab.kinds import Kind, register
+from annolab.kinds._common import SURE, Unit, json_object, label_schema, votes
+from annolab.schema import LabelSchema, SpansPayload
+
+_FIELDS = ("start", "end", "label")
+
+
+def widget() -> type[Any]:
+    from annolab.widgets.ner import NER
+
+    return NER
+
+
+def persona_schema(
+    labels: LabelSchema, question: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    span = json_object(
+        {"text": {"type": "string", "minLength": 1}, "label": label_schema(labels)}, SURE
+    )
+    return json_object({"spans": {"type": "array", "items": span}})
+
+
+def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
+    return {"kind": "spans", "spans": offsets(answer.get("spans"), text)}
+
+
+def as_answer(payload: Mapping[str, Any], text: str) -> dict[str, Any]:
+    spans = payload.get("spans") or []
+    return {"spans": [{"text": text[s["start"] : s["end"]], "label": s["label"]} for s in spans]}
+
+
+def units(payload: Mapping[str, Any]) -> list[Unit]:
+    return [tuple(s.get(f) for f in _FIELDS) for s in payload["spans"]]
+
+
+def consensus(
+    payloads: Sequence[Mapping[str, Any]], weights: Sequence[float], needed: float
+) -> dict[str, Any]:
+    kept = votes(payloads, weights, needed, units)
+    return {"kind": "spans", "spans": [dict(zip(_FIELDS, k, strict=True)) for k in kept]}
+
+
+def offsets(spans: object, text: str) -> object:
+    """Quoted spans placed in ``text`` as offsets; raises ``ValidationError`` for words that do
+    not occur. Anything but a list of quotes is passed on for the validator to describe."""
+    if not isinstance(spans, list):
+        return spans
+    found: list[object] = []
+    used: dict[str, int] = {}  # words -> where to search from for their next occurrence
+    taken: list[tuple[int, int]] = []
+    for index, span in enumerate(spans):
+        if not isinstance(span, dict) or not isinstance(span.get("text"), str):
+            found.append(span)
+            continue
+        words = span["text"]
+        start = place(text, words, used.get(words, 0), taken) if words else -1
+        if start < 0:
+            rule = "does not occur in the task text (quote the words exactly)"
+            raise ValidationError(f"spans[{index}].text", words, rule)
+        used[words] = start + len(words)
+        taken.append((start, start + len(words)))
+        placed = {"start": start, "end": start + len(words), "label": span.get("label")}
+        if "confidence" in span:
+            placed["score"] = span["confidence"]
+        found.append(placed)
+    return found
+
+
+def place(text: str, words: str, after: int, taken: list[tuple[int, int]]) -> int:
+    """Where quoted ``words`` stand in ``text`` (from ``after``): the first occurrence that is
+    whole words and overlaps no span placed so far, else the first that overlaps none, else the
+    first ("Bill" after "Billdo" is the later, separate "Bill"); -1 when there is none.
+
+    >>> place("Billdo and Bill", "Bill", 0, [(0, 6)])
+    11
+    """
+    hits = []
+    at = text.find(words, after)
+    while at >= 0:
+        hits.append(at)
+        at = text.find(words, at + 1)
+
+    def whole(i: int) -> bool:
+        end = i + len(words)
+        return (i == 0 or not text[i - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        )
+
+    def free(i: int) -> bool:
+        return all(i + len(words) <= s or e <= i for s, e in taken)
+
+    for fits in (lambda i: whole(i) and free(i), free):
+        for i in hits:
+            if fits(i):
+                return i
+    return hits[0] if hits else -1
+
+
+KIND = register(
+    Kind(
+        name="spans",
+        payload=SpansPayload,
+        widget=widget,
+        persona_schema=persona_schema,
+        parse=parse,
+        as_answer=as_answer,
+        units=units,
+        consensus=consensus,
+        measure="spans",
+        media="text",
+    )
+)

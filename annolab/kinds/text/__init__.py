@@ -1,0 +1,46 @@
+"""Text: free text (a comment, a correction, a transcription)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from annolab.kinds import Kind, register
+from annolab.kinds._common import (
+    answer_without_kind,
+    json_object,
+    no_widget,
+    whole_consensus,
+    whole_units,
+)
+from annolab.schema import LabelSchema, TextPayload
+
+
+def persona_schema(
+    labels: LabelSchema, question: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    text: dict[str, Any] = {"type": "string"}
+    limit = (question or {}).get("max_chars")
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        text["maxLength"] = limit
+    return json_object({"text": text})
+
+
+def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
+    return {"kind": "text", "text": answer.get("text")}
+
+
+KIND = register(
+    Kind(
+        name="text",
+        payload=TextPayload,
+        widget=no_widget("text"),
+        persona_schema=persona_schema,
+        parse=parse,
+        as_answer=answer_without_kind,
+        units=whole_units,
+        consensus=whole_consensus,
+        measure="category",
+        media="text",
+    )
+)
