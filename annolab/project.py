@@ -285,16 +285,18 @@ class Project:
                 conn, engine, actor, task_id=self._task_id(conn, task), priority=priority
             )
 
-    def annotate(self, user: str | None = None) -> AnnotationLoop:
+    def annotate(self, user: str | None = None, *, suggestions: bool = True) -> AnnotationLoop:
         """The annotation loop in a cell: your queue in the project's widget.
 
-        Submit & next (Ctrl+Enter), Save draft (Ctrl+S), Skip (Esc), progress and guidelines.
+        Submit & next (Ctrl+Enter), Save draft (Ctrl+S), Skip (Esc), progress and guidelines;
+        reviews and adjudications get their own panels. ``suggestions``: offer a persona's or
+        model's latest answer to the task as suggestions.
 
         >>> proj.annotate()  # doctest: +SKIP
         """
         from annolab.annotate import annotate  # the loop builds on widgets and the session
 
-        return annotate(self, user)
+        return annotate(self, user, suggestions=suggestions)
 
     def agreement(self, *, kind: str | Sequence[str] = "human") -> pl.DataFrame:
         """Agreement between annotators, overall and per label (see annolab.quality.report)."""

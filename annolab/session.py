@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from annolab.errors import AssignmentError
+from annolab.errors import AssignmentError, WorkflowError
 from annolab.schema import validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.schema.fields import check_member, check_name, check_seconds, check_str, check_uuid
@@ -53,6 +53,11 @@ class Item:
     # Earlier annotations of the task, shown only where the workflow releases them
     # (adjudication and review); in a blind step this is always empty.
     shown: tuple[dict[str, Any], ...] = field(default=())
+    # Who wrote each of ``shown`` (same order) and its annotation id: the loop names them only
+    # where the workflow is not blind, and links a reviewer's revision or an adjudicator's
+    # pick to the annotation it came from.
+    shown_by: tuple[str, ...] = field(default=())
+    shown_ids: tuple[str, ...] = field(default=())
 
 
 class Session:
@@ -104,9 +109,9 @@ class Session:
                 self.current = None
                 return None, self._engine.contended(conn, profile)
             step = self.project.workflow.step(claim.step)
-            shown: tuple[dict[str, Any], ...] = ()
+            earlier: list[tuple[str, str, dict[str, Any]]] = []
             if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
-                shown = tuple(self._earlier(conn, claim.task_id, claim.step))
+                earlier = self._earlier(conn, claim.task_id, claim.step)
         self._opened_at = time.monotonic()
         self.current = Item(
             task_id=claim.task_id,
@@ -116,18 +121,50 @@ class Session:
             data=claim.data,
             assignment_id=claim.assignment_id,
             lease_expires_at=claim.lease_expires_at,
-            shown=shown,
+            shown=tuple(payload for _, _, payload in earlier),
+            shown_by=tuple(name for _, name, _ in earlier),
+            shown_ids=tuple(ann_id for ann_id, _, _ in earlier),
         )
         return self.current, False
 
-    def _earlier(self, conn: sa.Connection, task_id: int, step: str) -> list[dict[str, Any]]:
+    def _earlier(
+        self, conn: sa.Connection, task_id: int, step: str
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(annotation id, annotator name, payload) of the earlier steps' work on the task."""
         steps = [s.name for s in self.project.workflow.steps]
         earlier = steps[: steps.index(step)] or steps
-        return [
-            dict(r.payload)
-            for s in earlier
-            for r in step_annotations(conn, task_id=task_id, step=s)
-        ]
+        rows = [r for s in earlier for r in step_annotations(conn, task_id=task_id, step=s)]
+        names: dict[int, str] = dict(
+            conn.execute(
+                sa.text("SELECT id, name FROM users WHERE id = ANY(:ids)"),
+                {"ids": list({r.user_id for r in rows})},
+            ).all()
+        )
+        return [(str(r.id), str(names.get(r.user_id, "")), dict(r.payload)) for r in rows]
+
+    def suggestion(self) -> dict[str, Any] | None:
+        """The latest persona or model answer to the current task, or None.
+
+        It is offered to the annotator as suggestions to accept or reject. Showing it does not
+        break blind mode: blind keeps people's answers from one another so that their agreement
+        measures independent judgement; a persona or model answered without seeing anyone's
+        work, is not one of the annotators whose agreement is measured, and its answer is the
+        same for everyone who claims the task.
+
+        >>> session.suggestion()  # doctest: +SKIP
+        {'kind': 'spans', 'spans': [{'start': 0, 'end': 3, 'label': 'PER'}]}
+        """
+        item = self._require_current()
+        with self.project.workspace.engine.begin() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT payload FROM annotations WHERE task_id = :t"
+                    " AND kind IN ('persona', 'model') AND status <> 'draft'"
+                    " ORDER BY created_at DESC, id LIMIT 1"
+                ),
+                {"t": item.task_id},
+            ).first()
+        return None if row is None else dict(row[0])
 
     def submit(
         self, payload: Any, *, time_spent: float | None = None, id: uuid.UUID | str | None = None
@@ -147,8 +184,17 @@ class Session:
         status: AnnotationStatus,
         time_spent: float | None,
         ann_id: uuid.UUID | str | None,
+        parent_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         item = self._require_current()
+        if self.project.workflow.step(item.step).kind == "review":
+            # A review is a decision on someone else's work: storing the reviewer's own answer
+            # as a submit would complete the task with nobody's work approved or rejected.
+            msg = (
+                f"step={item.step!r} is a review step; decide with session.review('approve' | "
+                "'reject' | 'revise', comment) or store an edited copy with session.revise(payload)"
+            )
+            raise WorkflowError(msg)
         check_answer_kind(payload, self.project.answer_kinds, layout=self.project.layout_name)
         valid = validate_payload(payload, labels=self.project.labels, text=item.text)
         time_spent = check_seconds(time_spent)
@@ -171,6 +217,7 @@ class Session:
             step=item.step,
             time_spent=time_spent,
             guidelines_version=self.project._row.guidelines_version,
+            parent_id=parent_id,
         )
         with self.project.workspace.engine.begin() as conn:
             self._engine.submit(conn, self._who(conn), item.assignment_id, annotation)
@@ -187,6 +234,74 @@ class Session:
         with self.project.workspace.engine.begin() as conn:
             self._engine.review(conn, self._who(conn), item.assignment_id, chosen, comment)
         self.current = None
+
+    def revise(self, payload: Any, comment: str = "") -> uuid.UUID:
+        """At a review step, store ``payload`` as the reviewer's corrected copy of the work.
+
+        The copy is stored approved, with ``parent_id`` the annotation it corrects; the work
+        under review gets a ``revise`` review row and keeps its status, and the task moves on as
+        an approval would. (``session.review("revise", comment)`` instead sends the task back to
+        its annotators.)
+
+        >>> item = session.next()  # doctest: +SKIP
+        >>> session.revise({"kind": "choice", "label": "neg"}, "it is sarcasm")  # doctest: +SKIP
+        UUID('...')
+        """
+        item = self._require_current()
+        check_str(comment, "comment")
+        if not item.shown_ids:
+            msg = f"task={item.external_id!r} has no work under review to revise"
+            raise WorkflowError(msg)
+        check_answer_kind(payload, self.project.answer_kinds, layout=self.project.layout_name)
+        valid = validate_payload(payload, labels=self.project.labels, text=item.text)
+        revision = NewAnnotation(
+            id=uuid.uuid5(uuid.NAMESPACE_URL, f"annolab:revision:{item.assignment_id}"),
+            task_id=item.task_id,
+            user_id=self.user_id,
+            kind=AnnotationKind.HUMAN,
+            status=AnnotationStatus.APPROVED,
+            payload=valid.to_dict(),
+            step=item.step,
+            time_spent=round(time.monotonic() - self._opened_at, 3),
+            guidelines_version=self.project._row.guidelines_version,
+            parent_id=uuid.UUID(item.shown_ids[0]),
+        )
+        with self.project.workspace.engine.begin() as conn:
+            self._engine.review(
+                conn,
+                self._who(conn),
+                item.assignment_id,
+                ReviewDecision.REVISE,
+                comment,
+                revision=revision,
+            )
+        self.current = None
+        return revision.id
+
+    def adjudicate(self, payload: Any, *, chosen: str | uuid.UUID | None = None) -> uuid.UUID:
+        """At an adjudication step, store the adjudicated answer; the task moves on.
+
+        ``chosen`` is the id of the released answer it was picked from (``item.shown_ids``),
+        recorded as the answer's ``parent_id``; leave it None for a merge or your own answer.
+
+        >>> item = session.next()  # doctest: +SKIP
+        >>> session.adjudicate(item.shown[1], chosen=item.shown_ids[1])  # doctest: +SKIP
+        UUID('...')
+        """
+        item = self._require_current()
+        if self.project.workflow.step(item.step).kind != "adjudicate":
+            msg = f"step={item.step!r} is not an adjudication step; use session.submit(payload)"
+            raise WorkflowError(msg)
+        parent = None
+        if chosen is not None:
+            parent = check_uuid(chosen)
+            if str(parent) not in item.shown_ids:
+                msg = (
+                    f"chosen={str(chosen)!r} is not one of the answers shown for "
+                    f"task={item.external_id!r}; use an id from item.shown_ids"
+                )
+                raise WorkflowError(msg)
+        return self._write(payload, AnnotationStatus.SUBMITTED, None, None, parent)
 
     def skip(self) -> None:
         """Hand the current task back; you will not be offered it at this step again."""

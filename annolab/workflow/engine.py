@@ -195,12 +195,15 @@ class Engine:
         assignment_id: int,
         decision: ReviewDecision,
         comment: str,
+        *,
+        revision: NewAnnotation | None = None,
     ) -> None:
         """Approve, reject or send back for revision the work the current review step shows.
 
         approve: the annotations are approved and the task moves on; reject: they are rejected
         and the task goes back to the earlier step for one more annotator; revise: the task goes
-        back to the same annotators, who resubmit.
+        back to the same annotators, who resubmit, unless the reviewer gives the corrected copy
+        as ``revision``: it is stored and the task moves on as with approve.
         """
         row = self._own_active(conn, user, assignment_id, allow_submitted=False)
         step = self.workflow.step(row.step)
@@ -209,7 +212,7 @@ class Engine:
             raise WorkflowError(msg)
         earlier = self.previous(step.name)
         work = store.step_annotations(conn, task_id=row.task_id, step=earlier.name)
-        if decision is ReviewDecision.REVISE and not comment.strip():
+        if decision is ReviewDecision.REVISE and revision is None and not comment.strip():
             raise WorkflowError(
                 "comment='' : a revision request needs a comment saying what to fix"
             )
@@ -226,9 +229,12 @@ class Engine:
             conn, assignment_id=assignment_id, status="submitted", now=self.clock()
         )
         task = store.lock_task(conn, row.task_id)
-        if decision is ReviewDecision.APPROVE:
+        if revision is not None:
+            upsert_annotations(conn, [revision], actor=user.name, project_id=self.project_id)
+        if decision is ReviewDecision.APPROVE or revision is not None:
             nxt = _first(step.then, "complete")
-            self._go(conn, task, nxt.to if nxt else DONE, user.name, reason="approved")
+            reason = "approved" if revision is None else "revised"
+            self._go(conn, task, nxt.to if nxt else DONE, user.name, reason=reason)
             return
         if decision is ReviewDecision.REJECT:
             store.move_task(
