@@ -44,7 +44,9 @@ ALLOWED: dict[str, set[str]] = {
 
 # Upper layers a layer may import inside a function only, run when asked and never at import: a
 # kind's widget facet hands back its widget class, and widgets sit above the kinds.
-LAZY: dict[str, set[str]] = {"kinds": {"widgets"}}
+# Layout.load finds a layout file by name (resources: the user's folder, then annolab's) only
+# when called; a layout built from a dict or YAML text never touches the disk.
+LAZY: dict[str, set[str]] = {"kinds": {"widgets"}, "schema": {"resources"}}
 
 
 def _layer(path: Path) -> str:
