@@ -115,4 +115,7 @@ def get(name: object) -> Kind:
 def names() -> tuple[str, ...]:
     """The registered kinds, built-in ones first in their listed order."""
     _load_builtin()
-    return tuple(_REGISTRY)
+    # A consumer may import one kind's module before the others: order by the list, not by
+    # registration.
+    extra = tuple(name for name in _REGISTRY if name not in BUILTIN)
+    return tuple(name for name in BUILTIN if name in _REGISTRY) + extra

@@ -5,28 +5,30 @@ Payloads are the JSON dicts stored in Postgres (``Payload.to_dict()``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+import annolab.kinds
 from annolab.errors import WorkflowError
+from annolab.kinds._common import whole_consensus, whole_units
+from annolab.kinds.boxes import iou as box_iou
 
 Payload = dict[str, Any]
 
+# What a payload of an unregistered kind is compared and merged as: one whole answer.
+_WHOLE = replace(
+    annolab.kinds.get("text"), name="whole", units=whole_units, consensus=whole_consensus
+)
 
-def _key(item: dict[str, Any], fields: Sequence[str]) -> tuple[Any, ...]:
-    return tuple(item.get(f) for f in fields)
+
+def _kind(payload: Payload) -> annolab.kinds.Kind:
+    """The payload's kind; a kind not registered (a form) is compared and merged whole."""
+    return annolab.kinds.find(payload.get("kind")) or _WHOLE
 
 
 def _items(payload: Payload) -> list[tuple[Any, ...]]:
-    kind = payload.get("kind")
-    if kind == "spans":
-        return [_key(s, ("start", "end", "label")) for s in payload["spans"]]
-    if kind == "boxes":
-        return [_key(b, ("x", "y", "width", "height", "label")) for b in payload["boxes"]]
-    if kind == "choices":
-        return [(label,) for label in payload["labels"]]
-    return [(json.dumps({k: v for k, v in payload.items() if k != "score"}, sort_keys=True),)]
+    return _kind(payload).units(payload)
 
 
 def _f1(a: set[tuple[Any, ...]], b: set[tuple[Any, ...]]) -> float:
@@ -35,20 +37,11 @@ def _f1(a: set[tuple[Any, ...]], b: set[tuple[Any, ...]]) -> float:
     return 2 * len(a & b) / (len(a) + len(b))
 
 
-def _iou(a: tuple[Any, ...], b: tuple[Any, ...]) -> float:
-    ax, ay, aw, ah, _ = a
-    bx, by, bw, bh, _ = b
-    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = w * h
-    return float(inter / (aw * ah + bw * bh - inter))
-
-
 def _box_f1(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]], threshold: float = 0.5) -> float:
     if not a and not b:
         return 1.0
     pairs = sorted(
-        ((_iou(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b) if x[4] == y[4]),
+        ((box_iou(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b) if x[4] == y[4]),
         reverse=True,
     )
     used_a: set[int] = set()
@@ -117,55 +110,4 @@ def consensus(
         msg = f"consensus={method!r} is not a consensus method; use majority, weighted or unanimous"
         raise WorkflowError(msg)
     total = sum(weights)
-    if payloads[0]["kind"] == "boxes":
-        return {"kind": "boxes", "boxes": _box_votes(payloads, weights, total / 2)}
-    votes: dict[tuple[Any, ...], float] = {}
-    for payload, weight in zip(payloads, weights, strict=True):
-        for item in set(_items(payload)):
-            votes[item] = votes.get(item, 0.0) + weight
-    kept = sorted(item for item, w in votes.items() if w > total / 2)
-    kind = payloads[0]["kind"]
-    if kind == "spans":
-        return {
-            "kind": "spans",
-            "spans": [dict(zip(("start", "end", "label"), k, strict=True)) for k in kept],
-        }
-    if kind == "choices":
-        return {"kind": "choices", "labels": [k[0] for k in kept]}
-    return json.loads(kept[0][0]) if kept else None
-
-
-def _box_votes(
-    payloads: Sequence[Payload], weights: Sequence[float], needed: float
-) -> list[dict[str, Any]]:
-    """Boxes that more than ``needed`` weight drew, each at the weighted mean of its votes.
-
-    Each annotator's box joins the best-overlapping group of the same label (IoU >= 0.5 with the
-    group's mean box) that has no box of theirs yet, or starts a new group.
-    """
-    groups: list[dict[int, tuple[Any, ...]]] = []  # annotator -> (x, y, width, height, label)
-    for who, payload in enumerate(payloads):
-        for box in _items(payload):
-            scored = [
-                (_iou(_mean(group, weights), box), n)
-                for n, group in enumerate(groups)
-                if who not in group and next(iter(group.values()))[4] == box[4]
-            ]
-            best = max(scored, default=(0.0, -1))
-            if best[0] >= 0.5:
-                groups[best[1]][who] = box
-            else:
-                groups.append({who: box})
-    kept = [_mean(group, weights) for group in groups if sum(weights[w] for w in group) > needed]
-    fields = ("x", "y", "width", "height", "label")
-    return [dict(zip(fields, box, strict=True)) for box in sorted(kept, key=lambda b: b[:4])]
-
-
-def _mean(group: dict[int, tuple[Any, ...]], weights: Sequence[float]) -> tuple[Any, ...]:
-    total = sum(weights[w] for w in group)
-    label = next(iter(group.values()))[4]
-    coords = [
-        round(sum(weights[w] * float(box[k]) for w, box in group.items()) / total, 2)
-        for k in range(4)
-    ]
-    return (*coords, label)
+    return _kind(payloads[0]).consensus(payloads, weights, total / 2)
