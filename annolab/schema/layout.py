@@ -378,8 +378,7 @@ class Layout(_Part):
         except pydantic.ValidationError as exc:
             raise _convert(exc, raw) from exc
         if isinstance(base_name, str):
-            layout = layout.model_copy(update={"extends": None})
-            layout._base = base_name
+            layout._base = base_name  # _merge dropped "extends": the body stands alone
         return layout
 
     @classmethod
