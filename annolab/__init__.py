@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from annolab.project import AddedTasks, Project
     from annolab.schema import Label, LabelSchema, validate_payload
     from annolab.schema.layout import Layout
-    from annolab.widgets import NER, BBox, Classify, Preview
+    from annolab.widgets import NER, BBox, Classify, LayoutWidget, Preview
     from annolab.workflow.spec import Workflow
     from annolab.workspace import Workspace, connect
 
@@ -54,6 +54,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "BBox": ("annolab.widgets", "BBox"),
     "Classify": ("annolab.widgets", "Classify"),
     "Preview": ("annolab.widgets", "Preview"),
+    "LayoutWidget": ("annolab.widgets", "LayoutWidget"),
     "Workflow": ("annolab.workflow.spec", "Workflow"),
     "Workspace": ("annolab.workspace", "Workspace"),
     "connect": ("annolab.workspace", "connect"),
@@ -89,6 +90,7 @@ __all__ = [
     "LabelSchema",
     "Layout",
     "LayoutError",
+    "LayoutWidget",
     "PersonaError",
     "Preview",
     "Project",

@@ -1,0 +1,381 @@
+"""LayoutWidget: one form over a task, composed from a ``Layout``.
+
+The display blocks (header, guidelines, suggestions) and the choice, choices, rating and text
+questions go to ``Form`` widgets; each spans question gets an ``NER`` and each boxes question a
+``BBox``, configured from the question (labels, colours, hotkeys, overlap). The parts sit in an
+``ipywidgets.VBox`` in layout order; ``value`` is the one payload of the layout (the question's
+own for a one-question layout, a ``FormPayload`` otherwise) and submit is refused, with the
+reason shown, while ``layout.check_answer`` refuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+import traitlets
+
+from annolab.errors import ValidationError
+from annolab.schema import Payload, validate_payload
+from annolab.widgets._base import AnnotationWidget, WidgetCallback, WidgetTraitError
+from annolab.widgets.form import Form, answers_of
+
+if TYPE_CHECKING:
+    from annolab.schema.layout import Layout
+
+__all__ = ["LayoutWidget"]
+
+_NONCES = ("submit_count", "skip_count", "draft_count")
+
+
+class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types
+    """Every question of a layout over one task, answered and submitted together.
+
+    ``layout`` is an ``annolab.Layout`` (or a layout name to load); ``data`` the task's fields
+    (checked with ``layout.check_task``). ``labels`` are the project's labels, used by
+    questions that name none. ``suggestions`` maps a question name to a payload (or, for a
+    spans question, a list of spans) offered to accept; the suggestions block shows only when
+    one exists. ``value`` is a payload to start from (a ``FormPayload`` or its dict).
+
+    It keeps the contract of ``AnnotationWidget`` (``on_submit``, ``on_skip``, ``on_draft``,
+    ``submit()``, ``skip()``, ``error``, ``show_draft``, ``payload``), so ``project.annotate()``
+    can show it. Keys: Tab / Shift+Tab and Alt+Down / Alt+Up go from question to question;
+    a question's hotkeys act while it has focus; Ctrl+Enter submits, Esc skips.
+
+    Example:
+        >>> import annolab as al
+        >>> seed = al.Layout.load("clinical-ner-v1")
+        >>> w = al.LayoutWidget(seed, {"document_text": "Fever treated with aspirin."})
+        >>> [type(part).__name__ for part in w.children]
+        ['Form', 'NER', 'Form']
+        >>> w.part("confidence").value = {"confidence": "high"}
+        >>> w.value.answers["confidence"].label
+        'high'
+    """
+
+    value = traitlets.Any(None)
+    error = traitlets.Unicode("")
+    show_draft = traitlets.Bool(False)
+
+    def __init__(
+        self,
+        layout: Layout | str,
+        data: Mapping[str, Any],
+        *,
+        labels: object = None,
+        suggestions: Mapping[str, Any] | None = None,
+        value: object = None,
+    ) -> None:
+        from annolab.schema.layout import Layout
+
+        given: object = Layout.load(layout) if isinstance(layout, str) else layout
+        if not isinstance(given, Layout):
+            rule = "must be an annolab.Layout or the name of a layout"
+            raise WidgetTraitError("layout", given, rule)
+        layout = given
+        if not isinstance(data, Mapping):
+            raise WidgetTraitError("data", data, "must be a dict of the task's fields")
+        layout.check_task(data)
+        self.form_layout = layout
+        self.data = dict(data)
+        self._labels = labels
+        self._suggestions = dict(suggestions or {})
+        asked = [q.name for q in layout.questions]
+        for name in self._suggestions:
+            if name not in asked:
+                rule = f"is not a question of layout {layout.name!r}; its questions are {asked}"
+                raise WidgetTraitError("suggestions", name, rule)
+        self._submit_callbacks: list[WidgetCallback] = []
+        self._skip_callbacks: list[WidgetCallback] = []
+        self._draft_callbacks: list[WidgetCallback] = []
+        self._parts: dict[str, AnnotationWidget] = {}
+        self._syncing = False
+        super().__init__(self._compose())
+        self.add_class("annolab-layout")
+        self._bar = self.children[-1]
+        for part in self.children:
+            part.observe(self._on_part_value, names="value")
+            for nonce in _NONCES:
+                part.observe(self._on_nonce, names=nonce)
+        if value is not None:
+            self.value = value
+        else:
+            self._refresh()
+
+    # -- composition ---------------------------------------------------------------------------
+
+    def _compose(self) -> list[AnnotationWidget]:
+        from annolab.schema.layout import BoxesQuestion, SpansQuestion
+        from annolab.widgets.bbox import BBox
+        from annolab.widgets.ner import NER
+
+        children: list[AnnotationWidget] = []
+        blocks: list[dict[str, Any]] = []
+        questions: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if blocks or questions:
+                form = Form(blocks=list(blocks), questions=list(questions), show_submit=False)
+                for q in questions:
+                    self._parts[q["name"]] = form
+                children.append(form)
+                blocks.clear()
+                questions.clear()
+
+        for block in self.form_layout.visible(self.data, self._suggestions):
+            shown = self._block(block)
+            if shown is not None:
+                blocks.append(shown)
+        for question in self.form_layout.questions:
+            if not isinstance(question, (SpansQuestion, BoxesQuestion)):
+                questions.append(self._form_question(question))
+                continue
+            flush()
+            schema = self.form_layout.labels_for(question.name, self._labels)
+            source = self.data.get(question.field)
+            suggested = self._suggested(question.name, question.kind)
+            part: AnnotationWidget
+            if isinstance(question, SpansQuestion):
+                part = NER(
+                    source if isinstance(source, str) else "",
+                    labels=schema,
+                    allow_overlap=schema.allow_overlap,
+                    snap_to_words=question.snap_to_words,
+                    suggestions=suggested,
+                    show_submit=False,
+                )
+            else:
+                part = BBox(source or "", labels=schema, suggestions=suggested, show_submit=False)
+            self._parts[question.name] = part
+            children.append(part)
+        flush()
+        last = children[-1] if children else None
+        if not isinstance(last, Form):
+            # The Submit and Skip buttons and the reason a submit was refused live in a Form.
+            last = Form(show_submit=False)
+            children.append(last)
+        last.show_submit = True
+        return children
+
+    def _block(self, block: Any) -> dict[str, Any] | None:
+        if block.kind == "header":
+            fields = [
+                {"name": name, "value": _shown(self.data.get(name))}
+                for name in block.fields
+                if self.data.get(name) is not None
+            ]
+            badges = [
+                badge.render(self.data.get(badge.field, self._default(badge.field)))
+                for badge in block.badges
+            ]
+            return {"kind": "header", "fields": fields, "badges": [b for b in badges if b]}
+        if block.kind == "guidelines":
+            return (
+                None
+                if not block.text
+                else {"kind": "guidelines", "title": "Guidelines", "text": block.text}
+            )
+        if block.kind == "text":
+            return {
+                "kind": "text",
+                "title": block.field,
+                "text": _shown(self.data.get(block.field)),
+            }
+        if block.kind == "suggestions":
+            found = self._suggestions.get(block.question)
+            count = len(_items(found))
+            text = (
+                f"{count} suggested for {block.question!r}: shown in that question, "
+                "accept or reject them there"
+            )
+            return {"kind": "suggestions", "title": "AI suggestions", "text": text}
+        return None  # an image block is shown by the question that reads the image
+
+    def _default(self, field: str) -> Any:
+        spec = self.form_layout.input(field)
+        return None if spec is None else getattr(spec, "default", None)
+
+    def _form_question(self, question: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": question.name,
+            "kind": question.kind,
+            "required": question.required,
+            "description": question.description,
+        }
+        if question.kind in ("choice", "choices"):
+            schema = self.form_layout.labels_for(question.name, self._labels)
+            out["options"] = [
+                {"name": o.name, "color": o.color or "", "hotkey": o.hotkey or ""}
+                for o in schema.labels
+            ]
+            if question.kind == "choices":
+                out["min"], out["max"] = question.min, question.max
+        elif question.kind == "rating":
+            out["scale"] = question.scale
+        else:
+            out["rows"], out["max_chars"] = question.rows, question.max_chars
+        return out
+
+    def _suggested(self, name: str, kind: str) -> list[Any]:
+        return list(_items(self._suggestions.get(name), kind))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def part(self, question: str) -> AnnotationWidget:
+        """The widget that asks ``question`` (a ``Form`` may ask several)."""
+        self.form_layout.question(question)
+        return self._parts[question]
+
+    @property
+    def payload(self) -> Payload:
+        """``value`` checked by the layout: required answers and completion rules hold.
+
+        Raises ``ValidationError`` naming the question that is missing or wrong.
+        """
+        return self.form_layout.check_answer(self._collect(), self._labels, data=self.data)
+
+    def _collect(self) -> dict[str, Any]:
+        answers: dict[str, Any] = {}
+        for question in self.form_layout.questions:
+            part = self._parts[question.name]
+            if isinstance(part, Form):
+                continue
+            answers[question.name] = part.payload.to_dict()
+        for form in {id(p): p for p in self._parts.values() if isinstance(p, Form)}.values():
+            answers.update(answers_of(form.questions, form.value))
+        if len(self.form_layout.questions) == 1:
+            only = self.form_layout.questions[0].name
+            return answers.get(only) or {"kind": self.form_layout.questions[0].kind}
+        ordered = {q.name: answers[q.name] for q in self.form_layout.questions if q.name in answers}
+        return {"kind": "form", "answers": ordered}
+
+    def _refresh(self) -> None:
+        raw = self._collect()
+        try:
+            value: Any = validate_payload(raw)
+        except ValidationError:
+            value = None  # a one-question form not answered yet
+        self._syncing = True
+        try:
+            self.value = value
+        finally:
+            self._syncing = False
+
+    def _on_part_value(self, _change: traitlets.Bunch) -> None:
+        if not self._syncing:
+            self._refresh()
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: traitlets.Bunch) -> Any:
+        raw = proposal["value"]
+        if raw is None or self._syncing:
+            return raw
+        checked = validate_payload(raw)
+        kinds = self.form_layout.answer_kinds
+        if checked.kind not in kinds:
+            rule = f"is not what layout {self.form_layout.name!r} asks for ({', '.join(kinds)})"
+            raise WidgetTraitError("value.kind", checked.kind, rule)
+        return checked
+
+    @traitlets.observe("value")
+    def _distribute(self, change: traitlets.Bunch) -> None:
+        if self._syncing or change["new"] is None:
+            return
+        new = change["new"]
+        # A FormPayload for several questions (kind "form"), else the one question's payload.
+        one = self.form_layout.questions[0].name
+        answers = dict(new.answers) if new.kind == "form" else {one: new}
+        self._syncing = True
+        try:
+            for question in self.form_layout.questions:
+                answer = answers.get(question.name)
+                part = self._parts[question.name]
+                if isinstance(part, Form):
+                    part.value = {**part.value, question.name: _form_value(question.kind, answer)}
+                elif answer is not None:
+                    part.value = answer.to_dict()[question.kind]
+        except ValidationError as exc:
+            raise WidgetTraitError(
+                f"value.answers.{question.name}.{exc.field}", exc.value, exc.rule
+            ) from exc
+        finally:
+            self._syncing = False
+        self._refresh()
+
+    @traitlets.observe("error")
+    def _show_error(self, change: traitlets.Bunch) -> None:
+        self._bar.error = change["new"]
+
+    @traitlets.observe("show_draft")
+    def _show_draft(self, change: traitlets.Bunch) -> None:
+        self._bar.show_draft = change["new"]
+
+    # -- submit, skip, draft -------------------------------------------------------------------
+
+    def on_submit(self, callback: WidgetCallback) -> None:
+        """Calls ``callback(widget)`` on each submit that the layout accepts."""
+        self._submit_callbacks.append(callback)
+
+    def on_skip(self, callback: WidgetCallback) -> None:
+        """Calls ``callback(widget)`` each time the annotator skips (Skip, Esc)."""
+        self._skip_callbacks.append(callback)
+
+    def on_draft(self, callback: WidgetCallback) -> None:
+        """Calls ``callback(widget)`` each time the annotator saves a draft (Ctrl+S)."""
+        self._draft_callbacks.append(callback)
+
+    def submit(self) -> None:
+        """Submits from Python, as the Submit button does."""
+        self._bar.submit_count += 1
+
+    def skip(self) -> None:
+        """Skips from Python, as the Skip button does."""
+        self._bar.skip_count += 1
+
+    def _on_nonce(self, change: traitlets.Bunch) -> None:
+        if change["name"] == "submit_count":
+            try:
+                self.payload  # noqa: B018  # checked here so a refused submit stores nothing
+            except ValidationError as exc:
+                self.error = f"Not submitted: {exc}"
+                return
+            self.error = ""
+            callbacks = self._submit_callbacks
+        elif change["name"] == "skip_count":
+            callbacks = self._skip_callbacks
+        else:
+            callbacks = self._draft_callbacks
+        for callback in list(callbacks):
+            callback(self)
+
+    def __repr__(self) -> str:
+        names = [q.name for q in self.form_layout.questions]
+        return f"LayoutWidget({self.form_layout.name!r}, questions={names})"
+
+
+def _shown(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _items(found: object, kind: str = "") -> list[Any]:
+    """A suggestion's items: spans or boxes from a payload dict, or the list itself."""
+    if found is None:
+        return []
+    if hasattr(found, "to_dict"):
+        found = found.to_dict()
+    if isinstance(found, Mapping):
+        for key in ("spans", "boxes", "labels"):
+            if key in found:
+                return list(found[key])
+        return [found]
+    if isinstance(found, (list, tuple)):
+        return list(found)
+    return [found]
+
+
+def _form_value(kind: str, answer: Any) -> Any:
+    if answer is None:
+        return {"choice": None, "choices": [], "rating": None, "text": ""}[kind]
+    key = {"choice": "label", "choices": "labels", "rating": "value", "text": "text"}[kind]
+    return answer.to_dict()[key]
