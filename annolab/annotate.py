@@ -35,8 +35,12 @@ WidgetFactory = Callable[["Project", Item], "AnnotationWidget"]
 
 def default_widget(project: Project, item: Item) -> AnnotationWidget:
     """The widget the project's layout asks for, filled with the claimed task."""
-    from annolab.widgets import NER, BBox, Classify
+    from annolab.widgets import NER, BBox, Classify, LayoutWidget
 
+    if len(project.layout.questions) > 1:
+        # Several questions answer as one FormPayload, which only the composed form gives.
+        # LayoutWidget keeps AnnotationWidget's contract by duck typing (it is an ipywidgets box).
+        return LayoutWidget(project.layout, item.data, labels=project.labels)
     layout = str(project._row.layout.get("name", "ner"))
     labels = project.labels
     if layout == "ner":
