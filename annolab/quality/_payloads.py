@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import polars as pl
 
+import annolab.kinds
 from annolab.errors import QualityError
 from annolab.schema import BoxesPayload, SpansPayload
 
@@ -69,9 +70,14 @@ def _kind_of(value: object) -> Kind:
         found = "boxes"
     elif isinstance(value, Mapping):
         kind = value.get("kind")
-        if kind == "spans" or (kind is None and ("spans" in value or "start" in value)):
+        if kind is not None:
+            # A payload says its kind; the kind says how it is measured (a form, unregistered,
+            # is a category: compared whole).
+            registered = annolab.kinds.find(kind)
+            found = registered.measure if registered is not None else "category"
+        elif "spans" in value or "start" in value:
             found = "spans"
-        elif kind == "boxes" or (kind is None and ("boxes" in value or "width" in value)):
+        elif "boxes" in value or "width" in value:
             found = "boxes"
     elif hasattr(value, "start") and hasattr(value, "end"):
         found = "spans"
@@ -224,14 +230,18 @@ def read_annotations(
     for row in df.filter(keep).select(columns).iter_rows():
         it, who, raw = (row[0], row[1], row[2]) if annotator is not None else (row[0], None, row[1])
         where = f"item {it!r}" + (f", annotator {who!r}" if annotator is not None else "")
-        if kind == "spans":
-            length = None if texts is None or it not in texts else len(texts[it])
-            out.append((it, who, read_spans(raw, where, length)))
-        elif kind == "boxes":
-            out.append((it, who, read_boxes(raw, where)))
-        else:
-            out.append((it, who, raw))
+        length = None if texts is None or it not in texts else len(texts[it])
+        out.append((it, who, _READERS[kind](raw, where, length)))
     return out
+
+
+# How each measure reads one annotation (value, where, text length): spans and boxes are checked
+# entry by entry; a category is compared as it is.
+_READERS: dict[Kind, Callable[[object, str, int | None], Any]] = {
+    "spans": read_spans,
+    "boxes": lambda raw, where, _length: read_boxes(raw, where),
+    "category": lambda raw, _where, _length: raw,
+}
 
 
 def by_item(annotations: list[tuple[Any, Any, Any]], metric: str) -> dict[Any, dict[Any, Any]]:
