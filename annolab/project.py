@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from annolab.io.export import export_format, write_batches
 from annolab.io.frames import DEFAULT_MAX_TEXT_CHARS, prepare_tasks
 from annolab.io.imports import ImportReport, import_jsonl
 from annolab.quality.rules import RULES, Rule
-from annolab.schema import LabelSchema, validate_payload
+from annolab.schema import LabelSchema, Payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ProjectStatus
 from annolab.schema.fields import (
     check_float,
@@ -31,7 +32,7 @@ from annolab.schema.fields import (
     check_str,
     check_uuid,
 )
-from annolab.schema.questions import answer_kinds, check_answer_kind
+from annolab.schema.layout import Input, Layout, SpansQuestion
 from annolab.store import projects
 from annolab.store.annotations import (
     NewAnnotation,
@@ -118,13 +119,29 @@ class Project:
         return self._parse("workflow", lambda: Workflow.from_dict(self._row.workflow).flat())
 
     @property
+    def layout(self) -> Layout:
+        """The project's layout: the copy stored with the project, so later edits of the file
+        (or of a newer version) never change what this project asks."""
+        return self._parse("layout", lambda: stored_layout(self._row.layout))
+
+    @property
     def layout_name(self) -> str:
-        return str(self._row.layout.get("name", "ner"))
+        return self.layout.name
 
     @property
     def answer_kinds(self) -> tuple[str, ...]:
-        """The payload kinds this project's layout asks for; any other kind is refused."""
-        return self._parse("answer_kinds", lambda: answer_kinds(self._row.layout))
+        """The payload kinds this project's layout takes: its one question's kind, or ``form``
+        for a layout of several questions; any other kind is refused."""
+        return self.layout.answer_kinds
+
+    def check_answer(self, payload: Any, *, text: str | None = None) -> Payload:
+        """``payload`` checked against the layout and the project's labels, ready to store.
+
+        ``text`` is the task's text: spans of the layout's text field must lie inside it.
+        """
+        layout = self.layout
+        data = None if text is None else {field: text for field in _text_fields(layout)}
+        return layout.check_answer(payload, self.labels, data=data)
 
     def session(self, user: str | None = None, *, clock: Clock | None = None) -> Session:
         """Your queue in this project (``user`` defaults to ``JUPYTERHUB_USER`` or the OS user).
@@ -152,7 +169,16 @@ class Project:
         <AddedTasks 1 new, 0 already in the project>
         """
         limit = self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS)
-        rows = prepare_tasks(frame, text=text, id=id, priority=priority, max_text_chars=limit)
+        layout = self.layout
+        ranked = layout.input(priority) if isinstance(priority, str) else None
+        if ranked is not None and ranked.type == "enum":
+            # An enum priority (low/normal/high) stays as given in the task data; the queue's
+            # integer priority is its rank among the declared values (low 0, normal 1, high 2).
+            rows = prepare_tasks(frame, text=text, id=id, priority=None, max_text_chars=limit)
+        else:
+            ranked = None
+            rows = prepare_tasks(frame, text=text, id=id, priority=priority, max_text_chars=limit)
+        rows = _check_task_data(layout, rows, ranked)
         ws = self.workspace
         with ws.engine.begin() as conn:
             first = self.workflow.step(self.workflow.first)
@@ -201,13 +227,15 @@ class Project:
         ann_status = check_member(AnnotationStatus, status, "status")
         ann_id = check_uuid(id) if id is not None else uuid.uuid4()
         time_spent = check_seconds(time_spent)
-        check_answer_kind(payload, self.answer_kinds, layout=self.layout_name)
+        asked = payload.get("kind") if isinstance(payload, dict) else getattr(payload, "kind", None)
+        if asked is not None and asked not in self.answer_kinds:
+            self.check_answer(payload)  # the kind error, before the database is asked
         with self.workspace.engine.begin() as conn:
             found = task_lookup(conn, self.id, [key])
             if key not in found:
                 raise ValidationError("task", task, f"is not a task of project {self.name!r}")
             task_id, text = found[key]
-            valid = validate_payload(payload, labels=self.labels, text=text)
+            valid = self.check_answer(payload, text=text)
             row = NewAnnotation(
                 id=ann_id,
                 task_id=task_id,
@@ -390,13 +418,14 @@ class Project:
 
     def engine(self, clock: Clock | None = None) -> Engine:
         """The workflow engine for this project's tasks (sessions and admin use it)."""
-        questions = self._row.layout.get("questions") or [{}]
         return Engine(
             self.workflow,
             self.id,
             clock or self._clock,
             rules=tuple(self.rules),
-            required=bool(questions[0].get("required", False)),
+            # Any required question makes an empty answer incomplete; which answers are present
+            # is checked at the door (check_answer), so the engine only needs to know "some".
+            required=bool(self.layout.required_questions),
         )
 
     @property
@@ -593,3 +622,41 @@ def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> A
         raise ValidationError(f"{field}.{where}", first.get("input"), rule) from exc
     check_json(adapter.dump_python(checked, mode="json"), field)
     return checked
+
+
+def stored_layout(stored: dict[str, Any]) -> Layout:
+    """The Layout a project row holds: ``{name, version, body}`` when pinned to a published
+    version, else the layout dict itself (projects made before versions: read as version 1)."""
+    body = stored.get("body")
+    if isinstance(body, dict):
+        return Layout.from_stored(body, name=str(stored.get("name", "ner")))
+    return Layout.from_stored(stored, name=str(stored.get("name", "ner")))
+
+
+def _text_fields(layout: Layout) -> set[str]:
+    """The inputs the task's ``text`` stands for: every field a spans question marks up (the
+    queue stores a task's main text as ``text``, whatever the frame's column was called)."""
+    return {"text"} | {q.field for q in layout.questions if isinstance(q, SpansQuestion)}
+
+
+def _check_task_data(layout: Layout, rows: pl.DataFrame, ranked: Input | None) -> pl.DataFrame:
+    """Check each task's data against the layout's inputs; rank an enum priority for the queue.
+
+    The task's main text is stored as ``text``; it is checked as every field it stands for.
+    """
+    texts = _text_fields(layout)
+    if ranked is None and all(i.name in texts for i in layout.inputs):
+        return rows  # prepare_tasks already refused a missing or empty text
+    ranks: list[int] = []
+    for index, encoded in enumerate(rows["data"]):
+        data = json.loads(encoded)
+        text = data.get("text")
+        layout.check_task({**dict.fromkeys(texts, text), **data}, where=f"tasks[{index}]")
+        if ranked is not None:
+            value = data.get(ranked.name)
+            value = ranked.default if value is None else value
+            values = ranked.values or ()
+            ranks.append(values.index(value) if value in values else 0)
+    if ranked is None:
+        return rows
+    return rows.with_columns(pl.Series("priority", ranks, dtype=pl.Int32))

@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from annolab.errors import AssignmentError, WorkflowError
-from annolab.schema import validate_payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.schema.fields import check_member, check_name, check_seconds, check_str, check_uuid
-from annolab.schema.questions import check_answer_kind
 from annolab.store.annotations import NewAnnotation
 from annolab.store.assignments import queue_counts, renew_lease, step_annotations
 from annolab.store.users import UserProfile, ensure_user, user_profile
@@ -195,8 +193,7 @@ class Session:
                 "'reject' | 'revise', comment) or store an edited copy with session.revise(payload)"
             )
             raise WorkflowError(msg)
-        check_answer_kind(payload, self.project.answer_kinds, layout=self.project.layout_name)
-        valid = validate_payload(payload, labels=self.project.labels, text=item.text)
+        valid = self.project.check_answer(payload, text=item.text)
         time_spent = check_seconds(time_spent)
         if time_spent is None:  # since the task was shown in this session
             time_spent = round(time.monotonic() - self._opened_at, 3)
@@ -252,8 +249,7 @@ class Session:
         if not item.shown_ids:
             msg = f"task={item.external_id!r} has no work under review to revise"
             raise WorkflowError(msg)
-        check_answer_kind(payload, self.project.answer_kinds, layout=self.project.layout_name)
-        valid = validate_payload(payload, labels=self.project.labels, text=item.text)
+        valid = self.project.check_answer(payload, text=item.text)
         revision = NewAnnotation(
             id=uuid.uuid5(uuid.NAMESPACE_URL, f"annolab:revision:{item.assignment_id}"),
             task_id=item.task_id,

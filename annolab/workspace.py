@@ -17,6 +17,7 @@ from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import Proficiency, Role
 from annolab.schema.fields import check_member, check_members, check_name
+from annolab.schema.layout import Layout
 from annolab.schema.project_input import check_new_project
 from annolab.store import migrate, projects
 from annolab.store.embedded import restart_on_connect, start_embedded
@@ -37,11 +38,17 @@ _PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 
 
 def _layout(layout: str | dict[str, Any]) -> dict[str, Any]:
-    """A named layout from ``layouts/``, or one given inline (it must say which it extends)."""
+    """A named layout from ``layouts/``, or one given inline, checked as a ``Layout``.
+
+    An inline dict with ``extends`` is laid over its base by name; one without is laid over the
+    layout it names (``ner`` if none), key by key, as before layouts were typed.
+    """
     if isinstance(layout, str):
-        return {"name": layout, **load_layout(layout)}
-    base = layout.get("name", "ner")
-    return {**load_layout(str(base)), **layout, "name": base}
+        return Layout.load(layout).to_dict()
+    if "extends" in layout:
+        return Layout.from_dict(layout).to_dict()
+    base = str(layout.get("name", "ner"))
+    return Layout.from_stored({**load_layout(base), **layout, "name": base}).to_dict()
 
 
 def _workflow(spec: Workflow | dict[str, Any] | None) -> Workflow:
@@ -99,7 +106,7 @@ class Workspace:
         name: str,
         *,
         labels: Any,
-        layout: str | dict[str, Any] = "ner",
+        layout: str | dict[str, Any] | Layout = "ner",
         workflow: Workflow | dict[str, Any] | None = None,
         guidelines: str = "",
         settings: dict[str, Any] | None = None,
@@ -112,6 +119,8 @@ class Workspace:
 
         >>> proj = ws.create_project("tweets", labels=["person", "location"])  # doctest: +SKIP
         """
+        if isinstance(layout, Layout):
+            layout = layout.to_dict()
         check_new_project(name=name, guidelines=guidelines, settings=settings, layout=layout)
         schema: LabelSchema = validate_labels(labels)
         with self.engine.begin() as conn:

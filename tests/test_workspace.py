@@ -93,3 +93,81 @@ def test_exist_ok_reopens_a_project_with_the_same_labels(
         r"existing project",
     ):
         workspace.create_project(project.name, labels=["x"], exist_ok=True)
+
+
+# --- the project's layout --------------------------------------------------------------------
+
+NOTE = "Started metformin for type 2 diabetes."
+
+
+def _clinical(workspace: al.Workspace) -> al.Project:
+    import uuid
+
+    name = f"clinical-{uuid.uuid4().hex[:8]}"
+    return workspace.create_project(name, layout="clinical-ner-v1", labels=["unused"])
+
+
+def test_project_reads_its_layout_as_a_layout(workspace: al.Workspace) -> None:
+    proj = _clinical(workspace)
+    assert isinstance(proj.layout, al.Layout)
+    assert proj.layout_name == "clinical-ner-v1"
+    assert proj.answer_kinds == ("form",)
+    assert workspace.project(proj.name).layout == al.Layout.load("clinical-ner-v1")
+    assert proj.engine().required is True  # confidence is required, not questions[0]
+
+
+def test_enum_priority_is_stored_as_given_and_ranks_the_queue(workspace: al.Workspace) -> None:
+    proj = _clinical(workspace)
+    frame = pl.DataFrame(
+        {
+            "document_id": ["a", "b", "c"],
+            "document_text": [NOTE, NOTE + " ", NOTE + "  "],
+            "priority": ["high", "low", None],
+        }
+    )
+    proj.add_tasks(frame, text="document_text", id="document_id", priority="priority")
+    tasks = proj.tasks().sort("external_id")
+    import json
+
+    assert [json.loads(d).get("priority") for d in tasks["data"]] == ["high", "low", None]
+    # The queue's integer priority is the value's rank among low, normal, high (default normal).
+    assert tasks["priority"].to_list() == [2, 0, 1]
+
+
+def test_add_tasks_refuses_data_the_layout_does_not_take(workspace: al.Workspace) -> None:
+    proj = _clinical(workspace)
+    frame = pl.DataFrame({"document_text": [NOTE], "priority": ["urgent"]})
+    with pytest.raises(al.ValidationError) as caught:
+        proj.add_tasks(frame, text="document_text", priority="priority")
+    assert str(caught.value) == "tasks[0].priority='urgent' is not one of low, normal, high"
+    assert proj.tasks().height == 0
+
+
+def test_a_form_answer_is_checked_by_the_layout_at_the_door(workspace: al.Workspace) -> None:
+    proj = _clinical(workspace)
+    proj.add_tasks(pl.DataFrame({"id": ["n1"], "text": [NOTE]}), id="id")
+    start = NOTE.index("metformin")
+    answer = {
+        "kind": "form",
+        "answers": {
+            "entities": {
+                "kind": "spans",
+                "spans": [{"start": start, "end": start + 9, "label": "Medication"}],
+            },
+            "confidence": {"kind": "choice", "label": "medium"},
+        },
+    }
+    proj.add_annotation("n1", answer)
+    stored = proj.annotations()["payload"].to_list()
+    import json
+
+    assert json.loads(stored[0]) == answer
+    del answer["answers"]["confidence"]
+    with pytest.raises(al.ValidationError) as caught:
+        proj.add_annotation("n1", answer)
+    assert str(caught.value) == "answers.confidence=None is required; answer it to submit"
+    with pytest.raises(al.ValidationError) as caught:
+        proj.add_annotation("n1", {"kind": "spans", "spans": []})
+    assert str(caught.value) == (
+        "kind='spans' is not what layout 'clinical-ner-v1' asks for; it asks for 'form'"
+    )
