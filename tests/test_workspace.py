@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -147,7 +149,7 @@ def test_a_form_answer_is_checked_by_the_layout_at_the_door(workspace: al.Worksp
     proj = _clinical(workspace)
     proj.add_tasks(pl.DataFrame({"id": ["n1"], "text": [NOTE]}), id="id")
     start = NOTE.index("metformin")
-    answer = {
+    answer: dict[str, Any] = {
         "kind": "form",
         "answers": {
             "entities": {
