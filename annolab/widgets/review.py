@@ -42,6 +42,11 @@ function render({ model, el }) {
   };
   const draw = () => {
     root.replaceChildren();
+    const hint = document.createElement("div");
+    hint.className = "annolab-keys";
+    hint.textContent = "Click here, then press a key: " +
+      model.get("actions").map((a) => a.key + " " + a.title).join(" · ");
+    root.appendChild(hint);
     for (const a of model.get("actions")) {
       const b = document.createElement("button");
       b.textContent = a.title + " (" + a.key + ")";
@@ -252,7 +257,9 @@ class ReviewPanel(ipywidgets.VBox):  # type: ignore[misc]
             [("approve", "Approve", "A"), ("reject", "Reject", "R"), ("revise", "Revise", "E")],
             with_reason=True,
         )
-        super().__init__([self.heading, *self.views, self.summary, self.bar])
+        # Answers without spans are already shown as this line of text by their view.
+        listed = [self.summary] if any(isinstance(v, Preview) for v in self.views) else []
+        super().__init__([self.heading, *self.views, *listed, self.bar])
 
 
 class AdjudicationPanel(ipywidgets.VBox):  # type: ignore[misc]
@@ -277,14 +284,13 @@ class AdjudicationPanel(ipywidgets.VBox):  # type: ignore[misc]
         for name, payload, mark in zip(self.names, answers, marks, strict=True):
             note = ipywidgets.Label(_differs_line(payload, mark, text))
             self.notes.append(note)
+            view = _view(payload, text, labels)
+            listed = (
+                [ipywidgets.Label(describe(payload, text))] if isinstance(view, Preview) else []
+            )
             self.columns.append(
                 ipywidgets.VBox(
-                    [
-                        ipywidgets.Label(name),
-                        _view(payload, text, labels),
-                        ipywidgets.Label(describe(payload, text)),
-                        note,
-                    ],
+                    [ipywidgets.Label(name), view, *listed, note],
                     layout={"flex": "1 1 0", "border": "1px solid #ccc", "padding": "4px"},
                 )
             )

@@ -1,0 +1,166 @@
+"""Review and adjudication in ``project.annotate()`` in real JupyterLab: an annotator, a
+reviewer and an adjudicator driven with mouse and keyboard, the database checked from the next
+cell after each action."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.browser.lab import Notebook, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.db]
+
+TEXTS = ["Loved the show", "Rain all day again", "Fine, I guess"]
+
+
+def test_annotator_then_reviewer_approve_reject_revise(notebook: Notebook, db_url: str) -> None:
+    name = f"rv-{uuid.uuid4().hex[:8]}"
+    keys = notebook.page.keyboard
+    output = notebook.run(
+        "import annolab as al, polars as pl, sqlalchemy as sa\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['positive', 'negative'],\n"
+        "    layout='classify', workflow=al.workflows.review(fraction=1.0))\n"
+        f"proj.add_tasks(pl.DataFrame({{'id': ['t0', 't1', 't2'], 'text': {TEXTS!r}}}), id='id')\n"
+        f"ws.set_roles({name + '-rev'!r}, ['reviewer'])\n"
+        f"loop = proj.annotate({name + '-lab'!r})\n"
+        "loop"
+    )
+    area = output.locator
+    item = area.locator(".annolab-classify-item")
+    for done, key in enumerate(("1", "2", "1")):  # positive, negative, positive
+        # The next task is on screen once the progress line moved on.
+        expect(
+            area.get_by_text(f"{done} of 3 in your queue done; {3 - done} to go")
+        ).to_be_visible()
+        expect(area.locator(".annolab-classify-text")).to_have_text(TEXTS[done])
+        item.click()
+        keys.press(key)
+        keys.press("Control+Enter")
+    expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+    assert notebook.value(
+        "proj.annotations().select('external_id', 'status', 'payload').rows()"
+    ) == [
+        ["t0", "submitted", '{"kind": "choice", "label": "positive"}'],
+        ["t1", "submitted", '{"kind": "choice", "label": "negative"}'],
+        ["t2", "submitted", '{"kind": "choice", "label": "positive"}'],
+    ]
+
+    output = notebook.run(f"rev = proj.annotate({name + '-rev'!r})\nrev")
+    area = output.locator
+    expect(area.get_by_text("Work under review (annotator hidden: blind workflow)")).to_be_visible()
+    expect(area.get_by_text("Label: positive")).to_be_visible()  # the annotator's work
+    assert f"{name}-lab" not in area.inner_text()
+    notebook.screenshot("review_loop", area)
+    current = "rev.session.current.external_id if rev.session.current else None"
+    first = notebook.value(current)
+    bar = area.locator(".annolab-actions .annolab-keys")
+    bar.click()
+    keys.press("a")  # approve
+    expect(area.get_by_text("Label: negative")).to_be_visible()
+    statuses = (
+        "dict(proj.annotations().filter(pl.col('step') == 'annotate')"
+        ".select('external_id', 'status').rows())"
+    )
+    assert notebook.value(statuses)[first] == "approved"
+    assert (
+        notebook.value(f"dict(proj.tasks().select('external_id', 'status').rows())[{first!r}]")
+        == "completed"
+    )
+
+    second = notebook.value(current)
+    bar.click()
+    keys.press("r")  # reject without a reason: refused, said so
+    expect(area.get_by_text("a rejection needs a reason")).to_be_visible()
+    assert notebook.value(statuses)[second] == "submitted"
+    area.locator(".annolab-reason").fill("It is about the weather, not negative")
+    area.locator("button[data-action='reject']").click()
+    expect(area.get_by_text("Label: positive")).to_be_visible()
+    assert notebook.value(statuses)[second] == "rejected"
+    assert notebook.value(
+        "[tuple(r) for r in ws.engine.connect().execute(sa.text('SELECT r.decision::text,"
+        " r.comment FROM reviews r JOIN annotations a ON a.id = r.annotation_id"
+        " JOIN tasks t ON t.id = a.task_id WHERE t.project_id = :p ORDER BY r.decision'),"
+        " {'p': proj.id})]"
+    ) == [["approve", ""], ["reject", "It is about the weather, not negative"]]
+
+    third = notebook.value(current)
+    bar.click()
+    keys.press("e")  # revise: an editable copy
+    expect(area.locator(".annolab-classify-text")).to_be_visible()
+    notebook.screenshot("review_revise", area)
+    area.locator(".annolab-classify-item").click()
+    keys.press("2")
+    keys.press("Control+Enter")
+    expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+    rows = notebook.value(
+        f"proj.annotations().filter(pl.col('external_id') == {third!r})"
+        ".sort('step').select('step', 'status', 'payload', 'parent_id', 'annotation_id').rows()"
+    )
+    (annotated, revision) = rows
+    assert annotated[:3] == ["annotate", "submitted", '{"kind": "choice", "label": "positive"}']
+    assert revision[:3] == ["review", "approved", '{"kind": "choice", "label": "negative"}']
+    assert revision[3] == annotated[4]
+    assert (
+        notebook.value(f"dict(proj.tasks().select('external_id', 'status').rows())[{third!r}]")
+        == "completed"
+    )
+    assert notebook.page_errors == []
+
+
+def test_adjudicator_picks_one_and_writes_its_own(notebook: Notebook, db_url: str) -> None:
+    name = f"aj-{uuid.uuid4().hex[:8]}"
+    keys = notebook.page.keyboard
+    notebook.run(
+        "import annolab as al, polars as pl, sqlalchemy as sa\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['positive', 'negative'], layout='classify',\n"
+        "    workflow=al.workflows.vote(annotators=2, metric='exact', threshold=1.0))\n"
+        f"proj.add_tasks(pl.DataFrame({{'id': ['t0', 't1'], 'text': {TEXTS[:2]!r}}}), id='id')\n"
+        f"ws.set_roles({name + '-judge'!r}, ['adjudicator'])\n"
+        "for who, label in (('ann', 'positive'), ('bea', 'negative')):\n"
+        f"    s = proj.session({name!r} + '-' + who)\n"
+        "    while s.next() is not None:\n"
+        "        s.submit({'kind': 'choice', 'label': label})\n"
+    )
+    output = notebook.run(f"judge = proj.annotate({name + '-judge'!r})\njudge")
+    area = output.locator
+    expect(area.get_by_text("Annotator 1", exact=True)).to_be_visible()
+    expect(area.get_by_text("Annotator 2", exact=True)).to_be_visible()
+    expect(area.get_by_text("⚠ Not in every answer: positive")).to_be_visible()
+    expect(area.get_by_text("⚠ Not in every answer: negative")).to_be_visible()
+    assert f"{name}-ann" not in area.inner_text()
+    notebook.screenshot("adjudicate_loop", area)
+    current = "judge.session.current"
+    first = notebook.value(f"[{current}.external_id, {current}.shown[1]['label']]")
+    area.locator(".annolab-actions .annolab-keys").click()
+    keys.press("2")  # pick Annotator 2
+    adjudicated = (
+        "proj.annotations().filter(pl.col('step') == 'adjudicate')"
+        ".select('external_id', 'payload').rows()"
+    )
+    expect(area.get_by_text("Annotator 1", exact=True)).to_be_visible()
+    notebook.wait_until_idle()
+    assert notebook.value(adjudicated) == [
+        [first[0], f'{{"kind": "choice", "label": "{first[1]}"}}']
+    ]
+    second = notebook.value(f"{current}.external_id")
+    area.locator("button[data-action='own']").click()  # write my own
+    expect(area.locator(".annolab-classify-text")).to_be_visible()
+    area.locator(".annolab-classify-item").click()
+    keys.press("1")
+    keys.press("Control+Enter")
+    expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+    assert sorted(notebook.value(adjudicated)) == sorted(
+        [
+            [first[0], f'{{"kind": "choice", "label": "{first[1]}"}}'],
+            [second, '{"kind": "choice", "label": "positive"}'],
+        ]
+    )
+    assert notebook.value("sorted(proj.tasks()['status'].to_list())") == [
+        "completed",
+        "completed",
+    ]
+    assert notebook.page_errors == []
