@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import annolab.kinds
+
 
 def _loaded(payload: str | dict[str, Any]) -> dict[str, Any]:
     data = json.loads(payload) if isinstance(payload, str) else payload
@@ -48,22 +50,13 @@ def as_answer(payload: str | dict[str, Any], text: str) -> dict[str, Any]:
     {'spans': [{'text': 'Ada', 'label': 'PER'}]}
     """
     data = _loaded(payload)
-    kind = data.get("kind")
-    if kind == "spans":
-        spans = data.get("spans") or []
-        return {
-            "spans": [{"text": text[s["start"] : s["end"]], "label": s["label"]} for s in spans]
-        }
-    if kind == "choice":
-        return {"label": data.get("label")}
-    if kind == "choices":
-        return {"labels": list(data.get("labels") or [])}
-    if kind == "boxes":
-        return {"boxes": list(data.get("boxes") or [])}
-    return {k: v for k, v in data.items() if k != "kind"}
+    kind = annolab.kinds.find(data.get("kind"))
+    if kind is None:
+        return {k: v for k, v in data.items() if k != "kind"}
+    return kind.as_answer(data, text)
 
 
 def metric_kind(payload: str | dict[str, Any]) -> str:
     """The kind ``annolab.quality`` reads the payload as: spans, boxes or category."""
-    kind = _loaded(payload).get("kind")
-    return str(kind) if kind in ("spans", "boxes") else "category"
+    kind = annolab.kinds.find(_loaded(payload).get("kind"))
+    return kind.measure if kind is not None else "category"

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+import annolab.kinds
 from annolab.errors import DataError, PersonaError, ValidationError
 from annolab.personas.images import image_bytes, image_size
 from annolab.personas.llm import ModelInfo, model_info, ollama_host
@@ -74,7 +75,7 @@ def frame_target(
     kind = task or ("boxes" if "image" in frame.columns else "spans")
     if kind not in KINDS:
         raise ValidationError("task", kind, f"is not a task kind; kinds are {', '.join(KINDS)}")
-    wanted = "image" if kind == "boxes" else "text"
+    wanted = annolab.kinds.get(kind).media
     if wanted not in frame.columns:
         msg = f"the frame has no {wanted!r} column (columns: {', '.join(frame.columns)})"
         raise DataError(msg)
@@ -121,10 +122,11 @@ def run(
     started = time.perf_counter()
     where = ollama_host(host)
     info = model_info(persona.model, where)
-    if target.kind == "boxes" and info.capabilities and "vision" not in info.capabilities:
+    image = annolab.kinds.get(target.kind).media == "image"
+    if image and info.capabilities and "vision" not in info.capabilities:
         msg = (
             f"the model {persona.model!r} cannot read images (it can: "
-            f"{', '.join(info.capabilities)}); boxes need a vision model: run "
+            f"{', '.join(info.capabilities)}); {target.kind} need a vision model: run "
             "`ollama pull llama3.2-vision` and edit the persona with model='llama3.2-vision'"
         )
         raise PersonaError(msg)
@@ -229,10 +231,11 @@ def _items(target: Target) -> tuple[list[Item], list[Outcome]]:
     """The items to ask about, and those that failed before asking (an unreadable image)."""
     items: list[Item] = []
     bad: list[Outcome] = []
+    on_image = annolab.kinds.get(target.kind).media == "image"
     for key, task_id, data in target.items:
         text = str(data.get("text") or "")
         image = size = None
-        if target.kind == "boxes":
+        if on_image:
             try:
                 image = image_bytes(data.get("image") or data.get("text"))
             except ValidationError as exc:
