@@ -125,6 +125,13 @@ class Project:
         return self._parse("layout", lambda: stored_layout(self._row.layout))
 
     @property
+    def layout_version(self) -> int:
+        """The published version the project is pinned to (1 for a project made before
+        layouts had versions)."""
+        version = self._row.layout.get("version")
+        return version if isinstance(version, int) else 1
+
+    @property
     def layout_name(self) -> str:
         return self.layout.name
 
@@ -625,12 +632,10 @@ def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> A
 
 
 def stored_layout(stored: dict[str, Any]) -> Layout:
-    """The Layout a project row holds: ``{name, version, body}`` when pinned to a published
-    version, else the layout dict itself (projects made before versions: read as version 1)."""
-    body = stored.get("body")
-    if isinstance(body, dict):
-        return Layout.from_stored(body, name=str(stored.get("name", "ner")))
-    return Layout.from_stored(stored, name=str(stored.get("name", "ner")))
+    """The Layout a project row holds: the body with ``version`` beside it when pinned to a
+    published version; a project made before versions holds the body alone (version 1)."""
+    body = {key: value for key, value in stored.items() if key != "version"}
+    return Layout.from_stored(body, name=str(stored.get("name", "ner")))
 
 
 def _text_fields(layout: Layout) -> set[str]:

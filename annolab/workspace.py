@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from annolab.project import Project
 from annolab.resources import load_layout
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import Proficiency, Role
-from annolab.schema.fields import check_member, check_members, check_name
+from annolab.schema.fields import check_int, check_member, check_members, check_name
 from annolab.schema.layout import Layout
 from annolab.schema.project_input import check_new_project
 from annolab.store import migrate, projects
@@ -24,6 +25,13 @@ from annolab.store.embedded import restart_on_connect, start_embedded
 from annolab.store.engine import create_engine, redact, server_versions
 from annolab.store.frames import read_frame
 from annolab.store.guard import guard_refused_values
+from annolab.store.layouts import (
+    deprecate_layout,
+    get_layout,
+    latest_layout,
+    layout_versions,
+    publish_layout,
+)
 from annolab.store.users import add_to_team, ensure_user, set_roles, set_skill
 from annolab.workflow.spec import Workflow, single
 
@@ -49,6 +57,82 @@ def _layout(layout: str | dict[str, Any]) -> dict[str, Any]:
         return Layout.from_dict(layout).to_dict()
     base = str(layout.get("name", "ner"))
     return Layout.from_stored({**load_layout(base), **layout, "name": base}).to_dict()
+
+
+def _pin(conn: sa.Connection, ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
+    """Publish ``body`` if the newest stored version differs, and pin the project to it: the
+    project keeps ``version`` beside its own copy of the body, so every reader of the layout
+    finds the same keys as before versions existed."""
+    if isinstance(body.get("version"), int):
+        return body  # already a pinned copy (a stored version handed back)
+    row = publish_layout(conn, name=body["name"], body=body, actor=ws.user, actor_id=ws.user_id)
+    _warn_if_deprecated(conn, {**body, "version": row.version})
+    return {**row.body, "version": row.version}
+
+
+def _warn_if_deprecated(conn: sa.Connection, stored: dict[str, Any]) -> None:
+    version = stored.get("version")
+    if not isinstance(version, int):
+        return  # a project made before layouts had versions: read as version 1, never stored
+    name = str(stored.get("name"))
+    row = get_layout(conn, name, version)
+    if row.status != "deprecated":
+        return
+    newest = latest_layout(conn, name)
+    newer = (
+        f"; version {newest.version} is the newest"
+        if newest is not None and newest.version > version
+        else "; publish a new version"
+    )
+    warnings.warn(
+        f"layout {name!r} version {version} is deprecated{newer}", DeprecationWarning, stacklevel=3
+    )
+
+
+class Layouts:
+    """The workspace's published layouts. A published version never changes; publishing an
+    edited layout makes the next version.
+
+    >>> ws.layouts.publish(al.Layout.load("clinical-ner-v1"))  # doctest: +SKIP
+    1
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def publish(self, layout: Layout | str) -> int:
+        """Store ``layout`` (a Layout, or the name of a file in ``layouts/``) as the next
+        version of its name and return the version; the same body as the newest returns it."""
+        found = Layout.load(layout) if isinstance(layout, str) else layout
+        ws = self.workspace
+        with ws.engine.begin() as conn:
+            row = publish_layout(
+                conn, name=found.name, body=found.to_dict(), actor=ws.user, actor_id=ws.user_id
+            )
+        return row.version
+
+    def get(self, name: str, version: int | None = None) -> Layout:
+        """Version ``version`` of ``name`` (the newest when None); a deprecated one warns."""
+        check_name(name, "name")
+        if version is not None:
+            version = check_int(version, "version", low=1, high=2**31 - 1)
+        with self.workspace.engine.begin() as conn:
+            row = get_layout(conn, name, version)
+            _warn_if_deprecated(conn, {"name": name, "version": row.version})
+        return Layout.from_stored(row.body, name=name)
+
+    def versions(self, name: str) -> pl.DataFrame:
+        """Every version of ``name``: version, status, created_by, created_at."""
+        check_name(name, "name")
+        with self.workspace.engine.begin() as conn:
+            return layout_versions(conn, name)
+
+    def deprecate(self, name: str, version: int) -> None:
+        """Mark a version deprecated: projects pinned to it keep working and warn on opening."""
+        check_name(name, "name")
+        version = check_int(version, "version", low=1, high=2**31 - 1)
+        with self.workspace.engine.begin() as conn:
+            deprecate_layout(conn, name=name, version=version, actor=self.workspace.user)
 
 
 def _workflow(spec: Workflow | dict[str, Any] | None) -> Workflow:
@@ -140,7 +224,7 @@ class Workspace:
                 actor_id=self.user_id,
                 name=name,
                 label_schema=schema.to_dict(),
-                layout=_layout(layout),
+                layout=_pin(conn, self, _layout(layout)),
                 workflow=_workflow(workflow).to_dict(),
                 guidelines=guidelines,
                 settings=settings or {},
@@ -151,7 +235,9 @@ class Workspace:
         """Open an existing project by name."""
         check_name(name, "name")
         with self.engine.begin() as conn:
-            return Project(self, projects.get_project(conn, name))
+            row = projects.get_project(conn, name)
+            _warn_if_deprecated(conn, row.layout)
+            return Project(self, row)
 
     def projects(self) -> pl.DataFrame:
         """Every project with its status and counts."""
@@ -165,6 +251,11 @@ class Workspace:
                 {},
                 _PROJECT_SCHEMA,
             )
+
+    @property
+    def layouts(self) -> Layouts:
+        """Published layout versions: ``publish``, ``get``, ``versions``, ``deprecate``."""
+        return Layouts(self)
 
     @property
     def personas(self) -> Personas:

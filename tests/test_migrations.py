@@ -31,6 +31,7 @@ TABLES = {
     "llm_failures",
     "embedding_models",
     "embeddings",
+    "layouts",
     "alembic_version",
 }
 
@@ -136,3 +137,11 @@ def test_events_are_append_only(engine: sa.Engine) -> None:
             conn.execute(sa.text(statement))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT actor FROM events")).scalars().all() == ["a"]
+
+
+def test_head_is_the_layout_versions_revision(engine: sa.Engine) -> None:
+    assert migrate.head_revision() == "0009"
+    migrate.upgrade(engine, "0008")
+    assert "layouts" not in sa.inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert "layouts" in sa.inspect(engine).get_table_names()

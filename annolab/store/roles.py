@@ -104,6 +104,9 @@ _READABLE = (
     "feedback",
     "events",
     "persona_versions",
+    # Published layout versions: annotators read them; leads publish and deprecate (their
+    # grant on every table), and a trigger keeps a published body as it was, for everyone.
+    "layouts",
     "embedding_models",
     "embeddings",
     # Every connect checks the schema is current; reading the revision tells nothing.

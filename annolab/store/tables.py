@@ -334,6 +334,23 @@ persona_versions = sa.Table(
     sa.CheckConstraint("version >= 1", name="version_positive"),
 )
 
+# Layout versions (migration 0009): a published body never changes (a trigger refuses it); a
+# project pins {name, version} and keeps a copy of the body in projects.layout.
+layouts = sa.Table(
+    "layouts",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    _jsonb("body", "{}"),
+    sa.Column("status", sa.Text, nullable=False, server_default="published"),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    _created_at(),
+    sa.UniqueConstraint("name", "version"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+    sa.CheckConstraint("status IN ('published', 'deprecated')", name="status_known"),
+)
+
 # One validated LLM answer per (model digest, prompt, input, output schema): a re-run of the
 # same persona on the same items costs no model call.
 llm_cache = sa.Table(
