@@ -63,8 +63,6 @@ def _pin(conn: sa.Connection, ws: Workspace, body: dict[str, Any]) -> dict[str, 
     """Publish ``body`` if the newest stored version differs, and pin the project to it: the
     project keeps ``version`` beside its own copy of the body, so every reader of the layout
     finds the same keys as before versions existed."""
-    if isinstance(body.get("version"), int):
-        return body  # already a pinned copy (a stored version handed back)
     row = publish_layout(conn, name=body["name"], body=body, actor=ws.user, actor_id=ws.user_id)
     _warn_if_deprecated(conn, {**body, "version": row.version})
     return {**row.body, "version": row.version}
@@ -203,8 +201,9 @@ class Workspace:
 
         >>> proj = ws.create_project("tweets", labels=["person", "location"])  # doctest: +SKIP
         """
-        if isinstance(layout, Layout):
-            layout = layout.to_dict()
+        built = layout.to_dict() if isinstance(layout, Layout) else None
+        if built is not None:
+            layout = built
         check_new_project(name=name, guidelines=guidelines, settings=settings, layout=layout)
         schema: LabelSchema = validate_labels(labels)
         with self.engine.begin() as conn:
@@ -224,7 +223,7 @@ class Workspace:
                 actor_id=self.user_id,
                 name=name,
                 label_schema=schema.to_dict(),
-                layout=_pin(conn, self, _layout(layout)),
+                layout=_pin(conn, self, built if built is not None else _layout(layout)),
                 workflow=_workflow(workflow).to_dict(),
                 guidelines=guidelines,
                 settings=settings or {},
