@@ -201,10 +201,14 @@ class Workspace:
 
         >>> proj = ws.create_project("tweets", labels=["person", "location"])  # doctest: +SKIP
         """
-        built = layout.to_dict() if isinstance(layout, Layout) else None
-        if built is not None:
-            layout = built
-        check_new_project(name=name, guidelines=guidelines, settings=settings, layout=layout)
+        # A Layout built in Python is pinned as given; a name or dict is read as before.
+        built: dict[str, Any] | None = None
+        given: str | dict[str, Any]
+        if isinstance(layout, Layout):
+            built = given = layout.to_dict()
+        else:
+            given = layout
+        check_new_project(name=name, guidelines=guidelines, settings=settings, layout=given)
         schema: LabelSchema = validate_labels(labels)
         with self.engine.begin() as conn:
             if exist_ok and (found := projects.find_project(conn, name)) is not None:
@@ -223,7 +227,7 @@ class Workspace:
                 actor_id=self.user_id,
                 name=name,
                 label_schema=schema.to_dict(),
-                layout=_pin(conn, self, built if built is not None else _layout(layout)),
+                layout=_pin(conn, self, built if built is not None else _layout(given)),
                 workflow=_workflow(workflow).to_dict(),
                 guidelines=guidelines,
                 settings=settings or {},
