@@ -109,7 +109,12 @@ class FormView {
       model,
     );
     bar.update(false, false);
-    this.cleanups.push(() => bar.dispose());
+    const showBar = (): void => {
+      this.root.classList.toggle("annolab-form-nobar", model.get("show_submit") === false);
+    };
+    showBar();
+    model.on("change:show_submit", showBar);
+    this.cleanups.push(() => bar.dispose(), () => model.off("change:show_submit", showBar));
     const onKey = (e: Event): void => this.onRootKey(e as KeyboardEvent);
     this.root.addEventListener("keydown", onKey);
     this.cleanups.push(() => this.root.removeEventListener("keydown", onKey));
