@@ -11,7 +11,7 @@ import pytest
 
 import annolab.kinds as kinds
 from annolab.errors import ValidationError
-from annolab.kinds._common import json_object, whole_consensus, whole_units
+from annolab.kinds._common import json_object, no_label_units, whole_consensus, whole_units
 from annolab.schema import LabelSchema
 from annolab.schema.payloads import SchemaModel, StorableStr
 
@@ -105,6 +105,7 @@ def tag_kind() -> Iterator[kinds.Kind]:
             as_answer=lambda payload, text: {"tag": payload.get("tag")},
             units=whole_units,
             consensus=whole_consensus,
+            label_units=no_label_units,
             measure="category",
             media="text",
         )

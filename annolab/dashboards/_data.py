@@ -25,7 +25,9 @@ from typing import Any
 
 import polars as pl
 
+import annolab.kinds
 from annolab.errors import QualityError
+from annolab.kinds._common import no_label_units
 
 NONE_LABEL = "(none)"
 # Statuses that stand for an annotator's answer (drafts, superseded and rejected ones do not).
@@ -33,19 +35,7 @@ COUNTED_STATUSES = ("submitted", "approved")
 # Kinds that are people (or stand in for them); gold, consensus and model rows are references.
 ANNOTATOR_KINDS = ("human", "persona")
 
-_SPAN_STRUCT = pl.Struct({"start": pl.Int64, "end": pl.Int64, "label": pl.String})
-_PAYLOAD_STRUCT = pl.Struct(
-    {
-        "kind": pl.String,
-        "label": pl.String,
-        "labels": pl.List(pl.String),
-        "spans": pl.List(_SPAN_STRUCT),
-    }
-)
 _KIND = r'"kind":\s*"([a-z]+)"'
-_LABEL = r'"label":\s*"[^"\\]*"'
-_START = r'"start":\s*\d+'
-_END = r'"end":\s*\d+'
 
 # The time axis: the finest step that keeps a chart to at most this many points per series.
 _MAX_BUCKETS = 400
@@ -123,13 +113,12 @@ def units(rows: pl.DataFrame) -> pl.DataFrame:
     """One row per unit an annotation gives: ``row, item, user, start, end, label``.
 
     Spans give (start, end, label), a choice its label, choices each of their labels (start and
-    end null). Boxes and other payloads give none. JSON in annolab's canonical form (Postgres
-    ``jsonb::text`` or ``json.dumps``) is read with regular expressions, which is several times
-    faster than a JSON parser on a million rows; anything else falls back to the parser.
+    end null). Boxes and other payloads give none. Each kind's ``label_units`` facet reads them:
+    JSON in annolab's canonical form (Postgres ``jsonb::text`` or ``json.dumps``) with regular
+    expressions, several times faster than a JSON parser on a million rows; anything else with
+    the parser.
     """
     payload = pl.col("payload")
-    kind = pl.col("kind")
-    escaped = payload.str.contains("\\", literal=True)
     payloads = rows.select(
         "row",
         # annolab's JSON puts "kind" first; the slice keeps the scan short.
@@ -137,69 +126,15 @@ def units(rows: pl.DataFrame) -> pl.DataFrame:
         "payload",
     )
     if payloads["kind"].null_count():
-        payloads = payloads.with_columns(kind.fill_null(payload.str.extract(_KIND)))
-    spans = payloads.filter((kind == "spans") & ~escaped).select(
-        "row",
-        payload.str.extract_all(_START).alias("start"),
-        payload.str.extract_all(_END).alias("end"),
-        payload.str.extract_all(_LABEL).alias("label"),
-    )
-    lengths = pl.col("start").list.len()
-    canonical = (lengths == pl.col("end").list.len()) & (lengths == pl.col("label").list.len())
-    fast = (
-        spans.lazy()
-        .filter(canonical)
-        .explode("start", "end", "label")
-        .drop_nulls("start")
-        .select(
-            "row",
-            pl.col("start").str.split(":").list.last().str.strip_chars().cast(pl.Int64),
-            pl.col("end").str.split(":").list.last().str.strip_chars().cast(pl.Int64),
-            pl.col("label").str.extract(r'"([^"]*)"$'),
-        )
-    )
-    choice = (
-        payloads.lazy()
-        .filter((kind == "choice") & ~escaped)
-        .select(
-            "row",
-            pl.lit(None, pl.Int64).alias("start"),
-            pl.lit(None, pl.Int64).alias("end"),
-            payload.str.extract(r'"label":\s*"([^"]*)"').alias("label"),
-        )
-    )
-    odd = pl.concat(
-        [
-            spans.filter(~canonical).select("row"),
-            payloads.filter(
-                ((kind == "spans") & escaped) | (kind == "choices") | ((kind == "choice") & escaped)
-            ).select("row"),
-        ]
-    )
-    slow = (
-        payloads.lazy()
-        .join(odd.lazy(), on="row", how="semi")
-        .select("row", payload.str.json_decode(_PAYLOAD_STRUCT).alias("p"))
-        .unnest("p")
-    )
-    no_offsets = [pl.lit(None, pl.Int64).alias("start"), pl.lit(None, pl.Int64).alias("end")]
-    slow_spans = (
-        slow.filter(kind == "spans")
-        .select("row", "spans")
-        .explode("spans")
-        .drop_nulls("spans")
-        .unnest("spans")
-        .select("row", "start", "end", "label")
-    )
-    slow_choice = slow.filter(kind == "choice").select("row", *no_offsets, "label")
-    slow_choices = (
-        slow.filter(kind == "choices")
-        .select("row", pl.col("labels").list.unique().alias("label"))
-        .explode("label")
-        .drop_nulls("label")
-        .select("row", *no_offsets, "label")
-    )
-    parts = [fast, choice, slow_spans, slow_choice, slow_choices]
+        payloads = payloads.with_columns(pl.col("kind").fill_null(payload.str.extract(_KIND)))
+    # Each kind reads its own labels (annolab.kinds); kinds it does not know give none.
+    parts = []
+    for (name,), some in payloads.partition_by("kind", as_dict=True).items():
+        kind = annolab.kinds.find(name)
+        if kind is not None:
+            parts.append(kind.label_units(some.lazy().select("row", "payload")))
+    if not parts:
+        parts.append(no_label_units(payloads.lazy().select("row", "payload")))
     found = pl.concat(parts).collect()
     # ``row`` is the position in ``rows``, so a gather finds each unit's item and user.
     # Labels as categories: grouping on them is half the cost of grouping on strings.

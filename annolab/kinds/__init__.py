@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+import polars as pl
+
 from annolab.errors import ValidationError
 from annolab.schema import LabelSchema
 from annolab.schema.payloads import SchemaModel
@@ -47,6 +49,8 @@ class Kind:
       label; the whole unscored payload for single answers).
     - ``consensus(payloads, weights, needed)``: the payload that more than ``needed`` weight
       supports, or None.
+    - ``label_units(payloads)``: a lazy frame of ``(row, payload)`` stored JSON of this kind as
+      ``(row, start, end, label)`` units for the dashboards (none for kinds without labels).
     - ``measure``: how ``annolab.quality`` reads it (``spans``, ``boxes`` or ``category``).
     - ``media``: what a task of this kind shows (``text`` or ``image``).
     """
@@ -59,6 +63,7 @@ class Kind:
     as_answer: Callable[[Mapping[str, Any], str], dict[str, Any]]
     units: Callable[[Mapping[str, Any]], list[Unit]]
     consensus: Callable[[Sequence[Mapping[str, Any]], Sequence[float], float], PayloadDict | None]
+    label_units: Callable[[pl.LazyFrame], pl.LazyFrame]
     measure: Measure
     media: Literal["text", "image"]
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from annolab.kinds import Kind, register
-from annolab.kinds._common import SURE, Unit, json_object, label_schema
+from annolab.kinds._common import SURE, Unit, json_object, label_schema, no_label_units
 from annolab.schema import BoxesPayload, LabelSchema
 
 _FIELDS = ("x", "y", "width", "height", "label")
@@ -123,6 +123,7 @@ KIND = register(
         as_answer=as_answer,
         units=units,
         consensus=consensus,
+        label_units=no_label_units,
         measure="boxes",
         media="image",
     )

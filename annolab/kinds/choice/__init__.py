@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import polars as pl
+
 from annolab.kinds import Kind, register
-from annolab.kinds._common import SURE, json_object, label_schema, whole_consensus, whole_units
+from annolab.kinds._common import (
+    ESCAPED,
+    NO_OFFSETS,
+    SURE,
+    json_object,
+    label_schema,
+    whole_consensus,
+    whole_units,
+)
 from annolab.schema import ChoicePayload, LabelSchema
 
 
@@ -33,6 +43,20 @@ def as_answer(payload: Mapping[str, Any], text: str) -> dict[str, Any]:
     return {"label": payload.get("label")}
 
 
+def label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
+    payload = pl.col("payload")
+    fast = payloads.filter(~ESCAPED).select(
+        "row", *NO_OFFSETS, payload.str.extract(r'"label":\s*"([^"]*)"').alias("label")
+    )
+    slow = (
+        payloads.filter(ESCAPED)
+        .select("row", payload.str.json_decode(pl.Struct({"label": pl.String})))
+        .unnest("payload")
+        .select("row", *NO_OFFSETS, "label")
+    )
+    return pl.concat([fast, slow])
+
+
 KIND = register(
     Kind(
         name="choice",
@@ -43,6 +67,7 @@ KIND = register(
         as_answer=as_answer,
         units=whole_units,
         consensus=whole_consensus,
+        label_units=label_units,
         measure="category",
         media="text",
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import polars as pl
+
 from annolab.kinds import Kind, register
-from annolab.kinds._common import Unit, json_object, label_schema, votes
+from annolab.kinds._common import NO_OFFSETS, Unit, json_object, label_schema, votes
 from annolab.schema import ChoicesPayload, LabelSchema
 
 
@@ -41,6 +43,18 @@ def consensus(
     return {"kind": "choices", "labels": [k[0] for k in votes(payloads, weights, needed, units)]}
 
 
+def label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
+    decoded = pl.col("payload").str.json_decode(pl.Struct({"labels": pl.List(pl.String)}))
+    return (
+        payloads.select("row", decoded)
+        .unnest("payload")
+        .select("row", pl.col("labels").list.unique().alias("label"))
+        .explode("label")
+        .drop_nulls("label")
+        .select("row", *NO_OFFSETS, "label")
+    )
+
+
 KIND = register(
     Kind(
         name="choices",
@@ -51,6 +65,7 @@ KIND = register(
         as_answer=as_answer,
         units=units,
         consensus=consensus,
+        label_units=label_units,
         measure="category",
         media="text",
     )

@@ -9,6 +9,7 @@ from annolab.kinds import Kind, register
 from annolab.kinds._common import (
     answer_without_kind,
     json_object,
+    no_label_units,
     no_widget,
     whole_consensus,
     whole_units,
@@ -43,6 +44,7 @@ KIND = register(
         as_answer=answer_without_kind,
         units=whole_units,
         consensus=whole_consensus,
+        label_units=no_label_units,
         measure="category",
         media="text",
     )

@@ -9,9 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import polars as pl
+
 from annolab.errors import ValidationError
 from annolab.kinds import Kind, register
-from annolab.kinds._common import SURE, Unit, json_object, label_schema, votes
+from annolab.kinds._common import (
+    ESCAPED,
+    LABEL,
+    SURE,
+    Unit,
+    json_object,
+    label_schema,
+    votes,
+)
 from annolab.schema import LabelSchema, SpansPayload
 
 _FIELDS = ("start", "end", "label")
@@ -108,6 +118,51 @@ def place(text: str, words: str, after: int, taken: list[tuple[int, int]]) -> in
     return hits[0] if hits else -1
 
 
+_SPAN_STRUCT = pl.Struct({"start": pl.Int64, "end": pl.Int64, "label": pl.String})
+_START = r'"start":\s*\d+'
+_END = r'"end":\s*\d+'
+
+
+def label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
+    payload = pl.col("payload")
+    found = payloads.select(
+        "row",
+        "payload",
+        ESCAPED.alias("escaped"),
+        payload.str.extract_all(_START).alias("start"),
+        payload.str.extract_all(_END).alias("end"),
+        payload.str.extract_all(LABEL).alias("label"),
+    )
+    lengths = pl.col("start").list.len()
+    canonical = (
+        (lengths == pl.col("end").list.len())
+        & (lengths == pl.col("label").list.len())
+        & ~pl.col("escaped")
+    )
+    fast = (
+        found.filter(canonical)
+        .select("row", "start", "end", "label")
+        .explode("start", "end", "label")
+        .drop_nulls("start")
+        .select(
+            "row",
+            pl.col("start").str.split(":").list.last().str.strip_chars().cast(pl.Int64),
+            pl.col("end").str.split(":").list.last().str.strip_chars().cast(pl.Int64),
+            pl.col("label").str.extract(r'"([^"]*)"$'),
+        )
+    )
+    slow = (
+        found.filter(~canonical)
+        .select("row", payload.str.json_decode(pl.Struct({"spans": pl.List(_SPAN_STRUCT)})))
+        .unnest("payload")
+        .explode("spans")
+        .drop_nulls("spans")
+        .unnest("spans")
+        .select("row", "start", "end", "label")
+    )
+    return pl.concat([fast, slow])
+
+
 KIND = register(
     Kind(
         name="spans",
@@ -118,6 +173,7 @@ KIND = register(
         as_answer=as_answer,
         units=units,
         consensus=consensus,
+        label_units=label_units,
         measure="spans",
         media="text",
     )
