@@ -132,10 +132,11 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
                 widget.suggestions = payload["spans"]
             elif kind == "boxes":
                 widget.suggestions = payload["boxes"]
+            # A persona's answer carries no confidence; the widgets then say just "suggested".
             elif kind == "choice":
-                widget.suggestions = [{"label": payload["label"], "score": 1.0}]
+                widget.suggestions = [{"label": payload["label"]}]
             elif kind == "choices":
-                widget.suggestions = [{"label": x, "score": 1.0} for x in payload["labels"]]
+                widget.suggestions = [{"label": x} for x in payload["labels"]]
         except (AnnolabError, traitlets.TraitError) as exc:
             # A suggestion that no longer fits (labels changed since) is left out, not fatal.
             widget.error = f"The suggested answer was left out: {exc}"

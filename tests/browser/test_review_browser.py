@@ -57,9 +57,11 @@ def test_annotator_then_reviewer_approve_reject_revise(notebook: Notebook, db_ur
     current = "rev.session.current.external_id if rev.session.current else None"
     first = notebook.value(current)
     bar = area.locator(".annolab-actions .annolab-keys")
+    cells = notebook.cell_count()
     bar.click()
-    keys.press("a")  # approve
+    keys.press("a")  # approve; JupyterLab's "a" (insert a cell above) must not fire
     expect(area.get_by_text("Label: negative")).to_be_visible()
+    assert notebook.cell_count() == cells
     statuses = (
         "dict(proj.annotations().filter(pl.col('step') == 'annotate')"
         ".select('external_id', 'status').rows())"
@@ -163,4 +165,42 @@ def test_adjudicator_picks_one_and_writes_its_own(notebook: Notebook, db_url: st
         "completed",
         "completed",
     ]
+    assert notebook.page_errors == []
+
+
+def test_a_persona_answer_is_offered_and_accepted(notebook: Notebook, db_url: str) -> None:
+    name = f"sg-{uuid.uuid4().hex[:8]}"
+    setup = (
+        "import annolab as al, polars as pl, uuid\n"
+        "from annolab.schema.enums import AnnotationKind, AnnotationStatus, UserKind\n"
+        "from annolab.store.annotations import NewAnnotation, upsert_annotations\n"
+        "from annolab.store.users import ensure_user\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['positive', 'negative'], layout='classify')\n"
+        f"proj.add_tasks(pl.DataFrame({{'id': ['t0', 't1'], 'text': {TEXTS[:2]!r}}}), id='id')\n"
+        "with ws.engine.begin() as conn:\n"
+        "    bot = ensure_user(conn, 'persona-critic', kind=UserKind.PERSONA)\n"
+        "    upsert_annotations(conn, [NewAnnotation(id=uuid.uuid4(), task_id=t, user_id=bot,\n"
+        "        kind=AnnotationKind.PERSONA, status=AnnotationStatus.SUBMITTED,\n"
+        "        payload={'kind': 'choice', 'label': 'negative'})\n"
+        "        for t in proj.tasks()['task_id']], actor='test', project_id=proj.id)\n"
+        "loop = proj.annotate('bob')\n"
+        "loop"
+    )
+    area = notebook.run(setup).locator
+    accept = area.get_by_role("button", name="Accept suggestion: negative")
+    expect(accept).to_be_visible()
+    expect(area.get_by_text("suggested", exact=True)).to_be_visible()
+    notebook.screenshot("suggestion_loop", area)
+    accept.click()
+    expect(area.get_by_text("No label chosen")).to_have_count(0)
+    area.locator(".annolab-action-submit").click()
+    expect(area.get_by_text("1 of 2 in your queue done; 1 to go")).to_be_visible()
+    assert notebook.value(
+        "proj.annotations().filter(pl.col('kind') == 'human')"
+        ".select('external_id', 'user', 'payload').rows()"
+    ) == [["t0", "bob", '{"kind": "choice", "label": "negative"}']]
+    off = notebook.run("proj.annotate('bob', suggestions=False)").locator
+    expect(off.locator(".annolab-classify-text")).to_have_text(TEXTS[1])
+    expect(off.get_by_text("suggested", exact=True)).to_have_count(0)
     assert notebook.page_errors == []
