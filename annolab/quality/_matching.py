@@ -9,7 +9,7 @@ thresholds (IoU >= 0.5) a box rarely has two candidates.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,14 +150,32 @@ def credit(kind: Kind, a: Any, b: Any, iou: float) -> tuple[float, bool]:
     each match counts its IoU (matches need the same label and IoU >= ``iou``). Two empty
     annotations agree fully.
     """
-    if kind == "category":
-        same = bool(a == b)
-        return float(same), same
+    return _CREDIT[kind](a, b, iou)
+
+
+def _category_credit(a: Any, b: Any, iou: float) -> tuple[float, bool]:
+    same = bool(a == b)
+    return float(same), same
+
+
+def _span_credit(a: Sequence[SpanKey], b: Sequence[SpanKey], iou: float) -> tuple[float, bool]:
     if not a and not b:
         return 1.0, True
-    if kind == "spans":
-        exact = set(a) == set(b)
-        return 2 * span_overlap_matches(a, b) / (len(a) + len(b)), exact
+    exact = set(a) == set(b)
+    return 2 * span_overlap_matches(a, b) / (len(a) + len(b)), exact
+
+
+def _box_credit(a: Sequence[BoxKey], b: Sequence[BoxKey], iou: float) -> tuple[float, bool]:
+    if not a and not b:
+        return 1.0, True
     ious = box_matches(a, b, iou)
     exact = len(ious) == len(a) == len(b)
     return 2 * sum(ious) / (len(a) + len(b)), exact
+
+
+# How each measure gives credit; a payload kind names its measure (``annolab.kinds``).
+_CREDIT: dict[Kind, Callable[[Any, Any, float], tuple[float, bool]]] = {
+    "category": _category_credit,
+    "spans": _span_credit,
+    "boxes": _box_credit,
+}

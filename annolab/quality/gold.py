@@ -85,9 +85,8 @@ def gold_accuracy(
 def resolve_kind(kind: str | None, values: pl.Series, column: str) -> Kind:
     if kind is None:
         return detect_kind(values, column)
-    for known in KINDS:
-        if kind == known:
-            return known
+    if kind in KINDS:
+        return kind
     msg = f"kind={kind!r} is not a kind of annotation; use one of {', '.join(KINDS)}"
     raise QualityError(msg)
 
