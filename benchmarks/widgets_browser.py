@@ -5,7 +5,11 @@ Runs real JupyterLab in Debian's headless Chromium (the browser-test harness) an
 - NER, 100,000 tokens with 5,000 spans: first render (in the widget, and from Shift+Enter), and
   a new span's trip from the key press to Python's ``value`` and back (median of 5);
 - BBox, 1,000 boxes on a 4000x3000 image: first frame after ``render()``, and frames per second
-  while a box is dragged.
+  while a box is dragged;
+- LayoutWidget, the seed layout B.4 ``clinical-ner-v1`` on the same 100,000-token document with
+  the same 5,000 spans (header, NER, the confidence/quality/notes Form): first render (the sum of
+  its parts' own render times, and from Shift+Enter), and building it in the kernel. Its
+  baseline is the NER widget alone on that document, measured in the same run.
 
 The baseline is the same measurement at a tenth of the size (10,000 tokens with 500 spans; 100
 boxes), so the ratios show how cost grows. ``--quick`` measures each once. Ends with one line of
@@ -94,6 +98,64 @@ def bbox(notebook: Notebook, boxes: int) -> dict[str, float]:
     }
 
 
+# The seed layout over BIG_DOCUMENT's text and spans, relabelled with the seed's entity types.
+LAYOUT_CELL = """
+import time
+import annolab as al
+types = ["Diagnosis", "Medication", "Procedure"]
+spans = [{**s, "label": types[i % 3]} for i, s in enumerate(value)]
+t0 = time.perf_counter()
+lw = al.LayoutWidget("clinical-ner-v1", {"document_id": "bench", "document_text": text,
+    "priority": "high"}, value={"kind": "form", "answers": {"entities": {"kind": "spans",
+    "spans": spans}}})
+layout_build_ms = (time.perf_counter() - t0) * 1000
+t0 = time.perf_counter()
+alone = NER(text, labels=al.Layout.load("clinical-ner-v1").labels_for("entities"), value=spans)
+ner_build_ms = (time.perf_counter() - t0) * 1000
+print(layout_build_ms, ner_build_ms)
+"""
+
+# Runs the cell holding `lw` and reports, from the page, when every part of the layout has
+# rendered: the sum of the parts' own render times, NER's alone, and the wall time.
+TIME_LAYOUT_JS = """() => new Promise((resolve) => {
+  const t0 = performance.now();
+  const seen = new Set(document.querySelectorAll(".annolab-layout"));
+  const check = () => {
+    for (const el of document.querySelectorAll(".annolab-layout")) {
+      if (seen.has(el)) continue;
+      const ner = el.querySelector(".annolab-ner[data-render-ms]");
+      const forms = [...el.querySelectorAll(".annolab-form[data-render-ms]")];
+      if (ner === null || forms.length < 2) continue;
+      observer.disconnect();
+      const parts = [ner, ...forms].map((x) => Number(x.dataset.renderMs));
+      resolve({wall: performance.now() - t0, render: parts.reduce((a, b) => a + b, 0),
+               ner: parts[0]});
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.body, {childList: true, subtree: true, attributes: true,
+                                   attributeFilter: ["data-render-ms"]});
+  window.__annolab.execute("notebook:run-cell-and-select-next");
+})"""
+
+
+def layout(notebook: Notebook) -> dict[str, float]:
+    notebook.run(BIG_DOCUMENT.strip(), timeout=180)
+    built = notebook.run(LAYOUT_CELL.strip(), timeout=180).text.split()
+    index = notebook.page.evaluate("p => window.__annolab.ensureEmptyLastCell(p)", notebook.path)
+    cell = notebook.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputArea-editor .cm-content").click()
+    notebook.page.keyboard.insert_text("lw")
+    timing = notebook.page.evaluate(TIME_LAYOUT_JS)
+    return {
+        "first_render_ms": round(timing["render"], 1),
+        "ner_part_render_ms": round(timing["ner"], 1),
+        "shift_enter_to_rendered_ms": round(timing["wall"], 1),
+        "kernel_build_ms": round(float(built[-2]), 1),
+        "kernel_build_ner_alone_ms": round(float(built[-1]), 1),
+    }
+
+
 def measure(repeat: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with start_lab() as lab, launch_browser() as browser:
@@ -102,6 +164,7 @@ def measure(repeat: int) -> dict[str, Any]:
             ("ner_10000_tokens_500_spans", lambda nb: ner(nb, 10_000, 20)),
             ("bbox_1000_boxes", lambda nb: bbox(nb, 1000)),
             ("bbox_100_boxes", lambda nb: bbox(nb, 100)),
+            ("layout_b4_100000_tokens_5000_spans", layout),
         ):
             runs = []
             for attempt in range(repeat):
@@ -122,6 +185,7 @@ def main() -> None:
     r = measure(1 if args.quick else 3)
     big_ner, small_ner = r["ner_100000_tokens_5000_spans"], r["ner_10000_tokens_500_spans"]
     big_box, small_box = r["bbox_1000_boxes"], r["bbox_100_boxes"]
+    b4 = r["layout_b4_100000_tokens_5000_spans"]
     figures = {
         "benchmark": "widgets_browser",
         **r,
@@ -136,11 +200,19 @@ def main() -> None:
                 big_box["first_frame_ms"] / max(small_box["first_frame_ms"], 0.1), 2
             ),
         },
+        # The layout against its baseline, the NER widget alone on the same document.
+        "layout_vs_ner_alone": {
+            "first_render": round(b4["first_render_ms"] / max(big_ner["first_render_ms"], 0.1), 2),
+            "kernel_build": round(
+                b4["kernel_build_ms"] / max(b4["kernel_build_ner_alone_ms"], 0.1), 2
+            ),
+        },
         "targets_met": {
             "ner_first_render<500ms": big_ner["first_render_ms"] < 500,
             "ner_span_to_python<100ms": big_ner["span_to_python_ms"] < 100,
             "bbox_first_frame<500ms": big_box["first_frame_ms"] < 500,
             "bbox_drag>=30fps": big_box["drag_fps"] >= 30,
+            "layout_b4_first_render<100ms": b4["first_render_ms"] < 100,
         },
         "mode": "quick" if args.quick else "full",
     }

@@ -301,7 +301,13 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             ) from exc
         finally:
             self._syncing = False
-        self._refresh()
+        # The value is already checked; read the parts back only when one (an NER or a BBox
+        # left out of the value) adds an answer of its own, since each read re-validates it.
+        drawn = [
+            q.name for q in self.form_layout.questions if not isinstance(self._parts[q.name], Form)
+        ]
+        if any(name not in answers for name in drawn):
+            self._refresh()
 
     @traitlets.observe("error")
     def _show_error(self, change: traitlets.Bunch) -> None:
