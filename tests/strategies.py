@@ -21,6 +21,7 @@ from annolab.schema import (
     BoxesPayload,
     ChoicePayload,
     ChoicesPayload,
+    FormPayload,
     LabelSchema,
     Payload,
     RatingPayload,
@@ -176,6 +177,12 @@ def valid_payloads(
         "rating": _rating(),
         "text": storable_text(max_size=200).map(lambda t: TextPayload(text=t)),
     }
+    # A form holds one answer per question; labels and text are the layout's to check, so any
+    # answer of another kind is a valid member whatever the context.
+    answers = st.one_of(list(by_kind.values()))
+    by_kind["form"] = st.dictionaries(
+        st.sampled_from(["entities", "confidence", "notes"]), answers, max_size=3
+    ).map(lambda found: FormPayload(answers=found))
     chosen = list(PAYLOAD_KINDS) if kinds is None else list(kinds)
     return st.one_of([by_kind[kind] for kind in chosen])
 
