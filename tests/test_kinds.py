@@ -132,3 +132,15 @@ def test_a_toy_kind_validates_and_gives_a_persona_schema(tag_kind: kinds.Kind) -
 
     votes = [{"kind": "tag", "tag": "urgent"}] * 2 + [{"kind": "tag", "tag": "later"}]
     assert consensus(votes, "majority") == {"kind": "tag", "tag": "urgent"}
+
+
+def test_each_builtin_kind_hands_back_its_widget_class_when_asked() -> None:
+    widgets = {name: kinds.get(name).widget().__name__ for name in kinds.BUILTIN}
+    assert widgets == {
+        "spans": "NER",
+        "choice": "Classify",
+        "choices": "Classify",
+        "boxes": "BBox",
+        "rating": "Form",
+        "text": "Form",
+    }

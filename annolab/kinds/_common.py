@@ -64,15 +64,11 @@ def answer_without_kind(payload: Mapping[str, Any], text: str) -> dict[str, Any]
     return {k: v for k, v in payload.items() if k != "kind"}
 
 
-def no_widget(kind: str) -> Callable[[], type[Any]]:
-    def widget() -> type[Any]:
-        # Until a form control exists, these kinds are asked only inside a layout.
-        from annolab.errors import ValidationError
+def form_widget() -> type[Any]:
+    """The form control that asks choice, choices, rating and text questions."""
+    from annolab.widgets.form import Form
 
-        rule = "has no widget of its own; ask it as a question of a layout (LayoutWidget)"
-        raise ValidationError("kind", kind, rule)
-
-    return widget
+    return Form
 
 
 # Dashboards read labels out of stored JSON text with polars, a million rows at a time: each kind

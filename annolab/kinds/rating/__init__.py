@@ -8,9 +8,9 @@ from typing import Any
 from annolab.kinds import Kind, register
 from annolab.kinds._common import (
     answer_without_kind,
+    form_widget,
     json_object,
     no_label_units,
-    no_widget,
     whole_consensus,
     whole_units,
 )
@@ -38,7 +38,7 @@ KIND = register(
     Kind(
         name="rating",
         payload=RatingPayload,
-        widget=no_widget("rating"),
+        widget=form_widget,
         persona_schema=persona_schema,
         parse=parse,
         as_answer=answer_without_kind,

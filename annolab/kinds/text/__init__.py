@@ -8,9 +8,9 @@ from typing import Any
 from annolab.kinds import Kind, register
 from annolab.kinds._common import (
     answer_without_kind,
+    form_widget,
     json_object,
     no_label_units,
-    no_widget,
     whole_consensus,
     whole_units,
 )
@@ -35,7 +35,7 @@ KIND = register(
     Kind(
         name="text",
         payload=TextPayload,
-        widget=no_widget("text"),
+        widget=form_widget,
         persona_schema=persona_schema,
         parse=parse,
         as_answer=answer_without_kind,
