@@ -635,7 +635,7 @@ def stored_layout(stored: dict[str, Any]) -> Layout:
     """The Layout a project row holds: the body with ``version`` beside it when pinned to a
     published version; a project made before versions holds the body alone (version 1)."""
     body = {key: value for key, value in stored.items() if key != "version"}
-    return Layout.from_stored(body, name=str(stored.get("name", "ner")))
+    return Layout.from_stored(body, name=str(stored.get("name", "ner")), lenient=True)
 
 
 def _text_fields(layout: Layout) -> set[str]:

@@ -385,3 +385,10 @@ def test_a_legacy_stored_layout_reads_as_a_layout() -> None:
     assert layout.answer_kinds == ("spans",)
     assert [(i.name, i.type) for i in layout.inputs] == [("text", "text")]
     assert Layout.from_stored({}, name="ner").questions[0].kind == "spans"
+
+
+def test_a_stored_layout_with_keys_no_layout_reads_still_opens() -> None:
+    stored = {"name": "ner", "questions": [{"kind": "spans", "name": "e", "field": "text"}]}
+    with pytest.raises(LayoutError, match="hint='x' is not a key of a layout"):
+        Layout.from_stored({**stored, "hint": "x"})
+    assert Layout.from_stored({**stored, "hint": "x"}, lenient=True) == Layout.from_stored(stored)

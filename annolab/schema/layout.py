@@ -382,7 +382,9 @@ class Layout(_Part):
         return layout
 
     @classmethod
-    def from_stored(cls, data: Mapping[str, Any], *, name: str = "layout") -> Layout:
+    def from_stored(
+        cls, data: Mapping[str, Any], *, name: str = "layout", lenient: bool = False
+    ) -> Layout:
         """A layout as a project stored it, including the dict shape used before layouts were
         typed (``fields`` of ``{name, kind}``, questions without a kind asking for spans).
 
@@ -392,6 +394,10 @@ class Layout(_Part):
         """
         raw = dict(data)
         raw.setdefault("name", name)
+        if lenient:
+            # A project row written before layouts were typed may hold keys no layout reads
+            # (any dict was taken then); opening the project must not fail on them.
+            raw = {k: v for k, v in raw.items() if k in cls.model_fields or k == "fields"}
         fields = raw.pop("fields", None)
         if fields is not None and "inputs" not in raw and isinstance(fields, list):
             raw["inputs"] = [
