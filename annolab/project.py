@@ -177,10 +177,11 @@ class Project:
         """
         limit = self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS)
         layout = self.layout
-        ranked = layout.input(priority) if isinstance(priority, str) else None
+        # An enum priority (low/normal/high) stays as given in the task data; the queue's
+        # integer priority is its rank among the declared values (low 0, normal 1, high 2). A
+        # layout's enum input called "priority" ranks the queue even when priority= is not given.
+        ranked = layout.input(priority if isinstance(priority, str) else "priority")
         if ranked is not None and ranked.type == "enum":
-            # An enum priority (low/normal/high) stays as given in the task data; the queue's
-            # integer priority is its rank among the declared values (low 0, normal 1, high 2).
             rows = prepare_tasks(frame, text=text, id=id, priority=None, max_text_chars=limit)
         else:
             ranked = None

@@ -134,6 +134,10 @@ def test_enum_priority_is_stored_as_given_and_ranks_the_queue(workspace: al.Work
     assert [json.loads(d).get("priority") for d in tasks["data"]] == ["high", "low", None]
     # The queue's integer priority is the value's rank among low, normal, high (default normal).
     assert tasks["priority"].to_list() == [2, 0, 1]
+    # The layout's enum input called priority ranks the queue without priority= too.
+    other = _clinical(workspace)
+    other.add_tasks(frame, text="document_text", id="document_id")
+    assert other.tasks().sort("external_id")["priority"].to_list() == [2, 0, 1]
 
 
 def test_add_tasks_refuses_data_the_layout_does_not_take(workspace: al.Workspace) -> None:
