@@ -15,7 +15,7 @@ import annolab as al
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, UserKind
 from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.users import ensure_user
-from annolab.widgets import NER, Classify
+from annolab.widgets import NER, Classify, Preview
 from annolab.widgets.review import AdjudicationPanel, ReviewPanel, disagreements
 
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
@@ -180,6 +180,14 @@ def test_the_adjudicator_sees_both_answers_and_picks_or_writes(voted: al.Project
             "⚠ Not in every answer: 'Bob' person",
             "⚠ Not in every answer: 'Rome' location",
         ]
+    previews = [c.children[1] for c in panel.columns]
+    assert all(isinstance(p, Preview) for p in previews)
+    disputed = sorted(
+        (p.spans[i]["start"], p.spans[i]["label"]) for p in previews for i in p.disputed
+    )
+    assert disputed == (
+        [(17, "location")] if item.external_id == "t1" else [(0, "person"), (7, "location")]
+    )
     picked = item
     panel.bar.press("pick1")  # the key "2"
     own = loop.session.current

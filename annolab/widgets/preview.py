@@ -52,6 +52,9 @@ class Preview(anywidget.AnyWidget):
     # into dicts, with better messages than an element trait would give.
     spans: traitlets.List[Any] = traitlets.List().tag(sync=True)
     labels: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    # Indexes into ``spans`` of the spans not in every answer (adjudication): outlined and
+    # flagged with a sign in the page.
+    disputed: traitlets.List[int] = traitlets.List(traitlets.Int()).tag(sync=True)
 
     def __init__(
         self,

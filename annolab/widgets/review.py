@@ -206,10 +206,12 @@ def _parts(payload: Mapping[str, Any]) -> list[Any]:
     return [payload]
 
 
-def _view(payload: Mapping[str, Any], text: str | None, labels: Any) -> ipywidgets.Widget:
+def _view(
+    payload: Mapping[str, Any], text: str | None, labels: Any, disputed: Sequence[int] = ()
+) -> ipywidgets.Widget:
     """One answer, read-only: spans in a Preview, anything else as a line of text."""
     if payload.get("kind") == "spans" and text is not None:
-        return Preview(text, spans=payload["spans"], labels=labels)
+        return Preview(text, spans=payload["spans"], labels=labels, disputed=list(disputed))
     return ipywidgets.Label(describe(payload, text))
 
 
@@ -284,7 +286,7 @@ class AdjudicationPanel(ipywidgets.VBox):  # type: ignore[misc]
         for name, payload, mark in zip(self.names, answers, marks, strict=True):
             note = ipywidgets.Label(_differs_line(payload, mark, text))
             self.notes.append(note)
-            view = _view(payload, text, labels)
+            view = _view(payload, text, labels, mark)
             listed = (
                 [ipywidgets.Label(describe(payload, text))] if isinstance(view, Preview) else []
             )

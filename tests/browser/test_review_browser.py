@@ -204,3 +204,31 @@ def test_a_persona_answer_is_offered_and_accepted(notebook: Notebook, db_url: st
     expect(off.locator(".annolab-classify-text")).to_have_text(TEXTS[1])
     expect(off.get_by_text("suggested", exact=True)).to_have_count(0)
     assert notebook.page_errors == []
+
+
+def test_span_disagreements_are_outlined_side_by_side(notebook: Notebook, db_url: str) -> None:
+    name = f"sd-{uuid.uuid4().hex[:8]}"
+    notebook.run(
+        "import annolab as al, polars as pl\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['person', 'location'],\n"
+        "    workflow=al.workflows.vote(annotators=2, metric='span_f1', threshold=0.9))\n"
+        "tasks = pl.DataFrame({'id': ['t0'], 'text': ['Ada met Grace in Paris']})\n"
+        "proj.add_tasks(tasks, id='id')\n"
+        f"ws.set_roles({name + '-judge'!r}, ['adjudicator'])\n"
+        "spans = {'ann': [(0, 3, 'person'), (17, 22, 'location')], 'bea': [(0, 3, 'person')]}\n"
+        "for who, theirs in spans.items():\n"
+        f"    s = proj.session({name!r} + '-' + who)\n"
+        "    s.next()\n"
+        "    s.submit({'kind': 'spans', 'spans': [dict(start=a, end=b, label=c)\n"
+        "                                          for a, b, c in theirs]})\n"
+    )
+    area = notebook.run(f"judge = proj.annotate({name + '-judge'!r})\njudge").locator
+    expect(area.locator(".annolab-preview")).to_have_count(2)
+    disputed = area.locator(".annolab-span-disputed")
+    expect(disputed).to_have_count(1)
+    expect(disputed).to_have_text("Paris")
+    expect(area.locator(".annolab-tag-disputed")).to_have_text("⚠ location")
+    expect(area.get_by_text("⚠ Not in every answer: 'Paris' location")).to_be_visible()
+    notebook.screenshot("adjudicate_spans", area)
+    assert notebook.page_errors == []

@@ -17,9 +17,11 @@ interface PreviewModel {
   text: string;
   spans: Span[];
   labels: Label[];
+  /** Indexes into `spans` of those not in every answer (adjudication): outlined and flagged. */
+  disputed: number[];
 }
 
-const WATCHED = ["change:text", "change:spans", "change:labels"] as const;
+const WATCHED = ["change:text", "change:spans", "change:labels", "change:disputed"] as const;
 
 function render({ model, el }: RenderProps<PreviewModel>): () => void {
   const root = h("div", { className: "annolab annolab-preview", attrs: { role: "document" } });
@@ -53,6 +55,7 @@ function draw(model: AnyModel<PreviewModel>, root: HTMLElement, body: HTMLElemen
   const content = model.get("text");
   const spans = model.get("spans");
   const colors = labelColors(model.get("labels"), spans);
+  const disputed = new Set(model.get("disputed") ?? []);
   const count = spans.length === 1 ? "1 labelled span" : `${spans.length} labelled spans`;
   root.setAttribute("aria-label", `Text preview with ${count}`);
 
@@ -71,7 +74,14 @@ function draw(model: AnyModel<PreviewModel>, root: HTMLElement, body: HTMLElemen
     if (piece.kind === "tag") {
       const span = spans[piece.span] as Span;
       const style = colorStyle(colors, span.label);
-      nodes.push(h("span", { className: "annolab-tag", text: span.label, style }));
+      const flagged = disputed.has(piece.span);
+      nodes.push(
+        h("span", {
+          className: flagged ? "annolab-tag annolab-tag-disputed" : "annolab-tag",
+          text: flagged ? `⚠ ${span.label}` : span.label,
+          style,
+        }),
+      );
       continue;
     }
     const slice = content.slice(piece.start, piece.end);
@@ -82,9 +92,12 @@ function draw(model: AnyModel<PreviewModel>, root: HTMLElement, body: HTMLElemen
     }
     const label = (spans[top] as Span).label;
     const covering = piece.covering.map((i) => spans[i] as Span);
+    const classes = ["annolab-span"];
+    if (covering.length > 1) classes.push("annolab-span-stacked");
+    if (piece.covering.some((i) => disputed.has(i))) classes.push("annolab-span-disputed");
     nodes.push(
       h("mark", {
-        className: covering.length > 1 ? "annolab-span annolab-span-stacked" : "annolab-span",
+        className: classes.join(" "),
         text: slice,
         title: covering.map(describe).join("\n"),
         attrs: { "data-label": label },
