@@ -273,3 +273,24 @@ def test_a_persona_answer_is_offered_as_suggestions(workspace: al.Workspace, off
     got = [(s["start"], s["end"], s["label"]) for s in widget.suggestions]
     assert got == ([(8, 13, "person")] if offered else [])
     assert widget.value == []  # suggested, not yet accepted
+
+
+def test_without_blind_the_reviewer_and_adjudicator_see_names(workspace: al.Workspace) -> None:
+    proj = workspace.create_project(
+        f"nb-{uuid.uuid4().hex[:8]}",
+        labels=["pos", "neg"],
+        layout="classify",
+        workflow=al.workflows.review(fraction=1.0, blind=False),
+    )
+    proj.add_tasks(pl.DataFrame({"id": ["t0"], "text": ["fine"]}), id="id")
+    workspace.set_roles(f"{proj.name}-rev", ["reviewer"])
+    worker = proj.session(f"{proj.name}-lab", clock=frozen)
+    worker.next()
+    worker.submit({"kind": "choice", "label": "pos"})
+    panel = proj.annotate(f"{proj.name}-rev").panel
+    assert isinstance(panel, ReviewPanel)
+    assert panel.heading.value == f"Work under review by {proj.name}-lab"
+    answers = [{"kind": "choice", "label": "pos"}, {"kind": "choice", "label": "neg"}]
+    named = AdjudicationPanel(answers, ["ann", "bea"], text="x", labels=["pos", "neg"], blind=False)
+    blind = AdjudicationPanel(answers, ["ann", "bea"], text="x", labels=["pos", "neg"], blind=True)
+    assert (named.names, blind.names) == (["ann", "bea"], ["Annotator 1", "Annotator 2"])
