@@ -24,6 +24,7 @@ import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ import time
 import annolab as al
 types = ["Diagnosis", "Medication", "Procedure"]
 spans = [{**s, "label": types[i % 3]} for i, s in enumerate(value)]
+al.LayoutWidget("clinical-ner-v1", {"document_text": "warm"})  # imports out of the timing
 t0 = time.perf_counter()
 lw = al.LayoutWidget("clinical-ner-v1", {"document_id": "bench", "document_text": text,
     "priority": "high"}, value={"kind": "form", "answers": {"entities": {"kind": "spans",
@@ -140,7 +142,7 @@ TIME_LAYOUT_JS = """() => new Promise((resolve) => {
 
 
 def layout(notebook: Notebook) -> dict[str, float]:
-    notebook.run(BIG_DOCUMENT.strip(), timeout=180)
+    """Runs after ``ner(notebook, 100_000, 20)``, whose kernel holds ``text`` and ``value``."""
     built = notebook.run(LAYOUT_CELL.strip(), timeout=180).text.split()
     index = notebook.page.evaluate("p => window.__annolab.ensureEmptyLastCell(p)", notebook.path)
     cell = notebook.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
@@ -158,23 +160,32 @@ def layout(notebook: Notebook) -> dict[str, float]:
 
 def measure(repeat: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    # The layout runs in the 100k NER case's notebook, after it: the kernel already holds the
+    # document, and a second notebook's start would cost --quick its minute.
+    then: dict[str, tuple[str, Callable[[Notebook], dict[str, float]]]] = {
+        "ner_100000_tokens_5000_spans": ("layout_b4_100000_tokens_5000_spans", layout)
+    }
     with start_lab() as lab, launch_browser() as browser:
-        for name, run in (
+        cases: list[tuple[str, Callable[[Notebook], dict[str, float]]]] = [
             ("ner_100000_tokens_5000_spans", lambda nb: ner(nb, 100_000, 20)),
             ("ner_10000_tokens_500_spans", lambda nb: ner(nb, 10_000, 20)),
             ("bbox_1000_boxes", lambda nb: bbox(nb, 1000)),
             ("bbox_100_boxes", lambda nb: bbox(nb, 100)),
-            ("layout_b4_100000_tokens_5000_spans", layout),
-        ):
-            runs = []
+        ]
+        for name, run in cases:
+            runs: dict[str, list[dict[str, float]]] = {}
             for attempt in range(repeat):
                 notebook = open_notebook(lab, browser, f"bench-{name}-{attempt}")
                 try:
-                    runs.append(run(notebook))
+                    runs.setdefault(name, []).append(run(notebook))
+                    if name in then:
+                        after, follow = then[name]
+                        runs.setdefault(after, []).append(follow(notebook))
                 finally:
                     notebook.close()
-            results[name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            print(f"{name}: {results[name]}", file=sys.stderr)
+            for case, done in runs.items():
+                results[case] = {k: statistics.median(r[k] for r in done) for k in done[0]}
+                print(f"{case}: {results[case]}", file=sys.stderr)
     return results
 
 

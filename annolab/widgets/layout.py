@@ -91,6 +91,10 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         self._draft_callbacks: list[WidgetCallback] = []
         self._parts: dict[str, AnnotationWidget] = {}
         self._syncing = False
+        # A given value goes into each part as it is built: set afterwards, a long document's
+        # spans would travel to the browser twice.
+        start = None if value is None else self._check_value(value)
+        self._start = {} if start is None else _answers(start, self.form_layout.questions[0].name)
         super().__init__(self._compose())
         self.add_class("annolab-layout")
         self._bar = self.children[-1]
@@ -98,9 +102,14 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             part.observe(self._on_part_value, names="value")
             for nonce in _NONCES:
                 part.observe(self._on_nonce, names=nonce)
-        if value is not None:
-            self.value = value
-        else:
+        drawn = [q.name for q in layout.questions if not isinstance(self._parts[q.name], Form)]
+        if start is not None:
+            self._syncing = True
+            try:
+                self.value = start
+            finally:
+                self._syncing = False
+        if start is None or any(name not in self._start for name in drawn):
             self._refresh()
 
     # -- composition ---------------------------------------------------------------------------
@@ -116,7 +125,12 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
 
         def flush() -> None:
             if blocks or questions:
-                form = Form(blocks=list(blocks), questions=list(questions), show_submit=False)
+                given = {
+                    q["name"]: _form_value(q["kind"], self._start.get(q["name"])) for q in questions
+                }
+                form = Form(
+                    blocks=list(blocks), questions=list(questions), value=given, show_submit=False
+                )
                 for q in questions:
                     self._parts[q["name"]] = form
                 children.append(form)
@@ -135,6 +149,8 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             schema = self.form_layout.labels_for(question.name, self._labels)
             source = self.data.get(question.field)
             suggested = self._suggested(question.name, question.kind)
+            answer = self._start.get(question.name)
+            given = None if answer is None else answer.to_dict()[question.kind]
             part: AnnotationWidget
             if isinstance(question, SpansQuestion):
                 part = NER(
@@ -142,11 +158,18 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
                     labels=schema,
                     allow_overlap=schema.allow_overlap,
                     snap_to_words=question.snap_to_words,
+                    value=given,
                     suggestions=suggested,
                     show_submit=False,
                 )
             else:
-                part = BBox(source or "", labels=schema, suggestions=suggested, show_submit=False)
+                part = BBox(
+                    source or "",
+                    labels=schema,
+                    value=given,
+                    suggestions=suggested,
+                    show_submit=False,
+                )
             self._parts[question.name] = part
             children.append(part)
         flush()
@@ -271,6 +294,9 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         raw = proposal["value"]
         if raw is None or self._syncing:
             return raw
+        return self._check_value(raw)
+
+    def _check_value(self, raw: object) -> Any:
         checked = validate_payload(raw)
         kinds = self.form_layout.answer_kinds
         if checked.kind not in kinds:
@@ -284,8 +310,7 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             return
         new = change["new"]
         # A FormPayload for several questions (kind "form"), else the one question's payload.
-        one = self.form_layout.questions[0].name
-        answers = dict(new.answers) if new.kind == "form" else {one: new}
+        answers = _answers(new, self.form_layout.questions[0].name)
         self._syncing = True
         try:
             for question in self.form_layout.questions:
@@ -358,6 +383,11 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
     def __repr__(self) -> str:
         names = [q.name for q in self.form_layout.questions]
         return f"LayoutWidget({self.form_layout.name!r}, questions={names})"
+
+
+def _answers(payload: Any, one: str) -> dict[str, Any]:
+    """The answers by question name: a FormPayload's, or the one question's payload."""
+    return dict(payload.answers) if payload.kind == "form" else {one: payload}
 
 
 def _shown(value: object) -> str:
