@@ -32,7 +32,7 @@ from annolab.schema.fields import (
     check_str,
     check_uuid,
 )
-from annolab.schema.layout import Input, Layout, SpansQuestion
+from annolab.schema.layout import BoxesQuestion, Input, Layout, SpansQuestion
 from annolab.store import projects
 from annolab.store.annotations import (
     NewAnnotation,
@@ -641,8 +641,11 @@ def stored_layout(stored: dict[str, Any]) -> Layout:
 
 def _text_fields(layout: Layout) -> set[str]:
     """The inputs the task's ``text`` stands for: every field a spans question marks up (the
-    queue stores a task's main text as ``text``, whatever the frame's column was called)."""
-    return {"text"} | {q.field for q in layout.questions if isinstance(q, SpansQuestion)}
+    queue stores a task's main text as ``text``, whatever the frame's column was called), and
+    the image a boxes question draws on (a task's path or URL may come as its text, as the
+    widgets and personas read it)."""
+    kinds = (SpansQuestion, BoxesQuestion)
+    return {"text"} | {q.field for q in layout.questions if isinstance(q, kinds)}
 
 
 def _check_task_data(layout: Layout, rows: pl.DataFrame, ranked: Input | None) -> pl.DataFrame:

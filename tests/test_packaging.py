@@ -23,6 +23,7 @@ SHIPPED = [
     "annolab/static/classify.js",
     "annolab/static/bbox.js",
     "annolab/static/vega.js",
+    "annolab/static/form.js",
     "annolab/layouts/ner.yaml",
     "annolab/layouts/classify.yaml",
     "annolab/layouts/bbox.yaml",
