@@ -18,7 +18,7 @@ from annolab.schema import Box, BoxesPayload, LabelSchema
 from annolab.schema.images import image_info
 from annolab.widgets import BBox, WidgetTraitError
 from annolab.widgets._base import BUILD_COMMAND, STATIC_DIR
-from annolab.widgets.bbox import apply_patch
+from annolab.widgets.bbox import apply_patch, check_disputed, disputed_after
 
 LABELS = ["cat", "dog"]
 
@@ -495,3 +495,157 @@ def test_submit_and_skip_nonces_call_their_callbacks(image: bytes) -> None:
 
 def test_history_limit_is_synced(image: bytes) -> None:
     assert BBox(image, labels=LABELS, history_limit=7).history_limit == 7
+
+
+# --- read-only view with disputed boxes (adjudication) ----------------------------------------
+
+
+def test_an_editor_is_the_default_with_nothing_disputed(image: bytes) -> None:
+    w = BBox(image, labels=LABELS)
+    assert w.read_only is False
+    assert w.disputed == []
+    assert {"read_only", "disputed"} <= set(w.keys)  # synced to the page
+
+
+def test_read_only_and_disputed_are_constructor_keywords(image: bytes) -> None:
+    w = BBox(
+        image,
+        labels=LABELS,
+        value=[box(10, 10, 20, 20), box(100, 50, 30, 30, "dog")],
+        read_only=True,
+        disputed=(1,),
+    )
+    assert w.read_only is True
+    assert w.disputed == [1]
+
+
+def test_disputed_takes_numpy_like_integers_as_plain_ints(image: bytes) -> None:
+    np = pytest.importorskip("numpy")
+    w = BBox(image, labels=LABELS, value=[box(10, 10, 20, 20)], disputed=np.array([0]))
+    assert w.disputed == [0]
+    assert type(w.disputed[0]) is int  # JSON for the page
+
+
+@pytest.mark.parametrize(
+    ("disputed", "message"),
+    [
+        (
+            [2],
+            "disputed[0]=2 is not an index of value (0 to 1); to change value and disputed "
+            "together, set both inside `with widget.hold_trait_notifications():`",
+        ),
+        ([-1], "disputed[0]=-1 is not an index of value (0 to 1)"),
+        ([0, "1"], "disputed[1]='1' must be an int, an index of a box of value (0 to 1)"),
+        ([1.0], "disputed[0]=1.0 must be an int, an index of a box of value (0 to 1)"),
+        ([True], "disputed[0]=True must be an int, an index of a box of value (0 to 1)"),
+        (1, "disputed=1 must be a list of indexes into value, e.g. [0, 2]"),
+        ("01", "disputed='01' must be a list of indexes into value, e.g. [0, 2]"),
+    ],
+)
+def test_a_bad_disputed_index_is_refused_naming_it_and_the_rule(
+    image: bytes, disputed: Any, message: str
+) -> None:
+    with pytest.raises(WidgetTraitError) as info:
+        BBox(
+            image, labels=LABELS, value=[box(10, 10, 20, 20), box(50, 50, 5, 5)], disputed=disputed
+        )
+    assert str(info.value).startswith(message)
+    assert info.value.field == message.split("=", 1)[0]
+
+
+def test_a_disputed_index_needs_a_box_even_with_none(image: bytes) -> None:
+    with pytest.raises(
+        WidgetTraitError, match=r"^disputed\[0\]=0 is not an index of value \(value is empty\)"
+    ):
+        BBox(image, labels=LABELS, disputed=[0])
+
+
+def test_setting_disputed_later_is_checked_too(image: bytes) -> None:
+    w = BBox(image, labels=LABELS, value=[box(10, 10, 20, 20)])
+    with pytest.raises(WidgetTraitError, match=r"^disputed\[0\]=3 is not an index"):
+        w.disputed = [3]
+    assert w.disputed == []
+
+
+def test_fewer_boxes_from_python_must_come_with_their_disputed_indexes(image: bytes) -> None:
+    w = BBox(image, labels=LABELS, value=[box(10, 10, 20, 20), box(50, 50, 5, 5)], disputed=[1])
+    with pytest.raises(
+        WidgetTraitError, match=r"^disputed\[0\]=1 is not an index of value \(0 to 0\)"
+    ):
+        w.value = [box(0, 0, 5, 5)]
+    assert len(w.value) == 2  # refused as a whole
+    with w.hold_trait_notifications():  # both together: how a view is refilled
+        w.value = [box(0, 0, 5, 5)]
+        w.disputed = [0]
+    assert (w.value, w.disputed) == ([stored(0, 0, 5, 5)], [0])
+
+
+def test_a_read_only_view_is_still_filled_from_python(image: bytes) -> None:
+    w = BBox(image, labels=LABELS, read_only=True)
+    with w.hold_trait_notifications():
+        w.value = [box(10, 10, 20, 20), box(100, 50, 30, 30, "dog")]
+        w.disputed = [0]
+    assert w.value == [stored(10, 10, 20, 20), stored(100, 50, 30, 30, "dog")]
+    assert w.payload.boxes[1].label == "dog"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"op": "add", "box": box(0, 0, 5, 5)},
+        {"op": "remove", "index": 0},
+        {"op": "move", "index": 0, "x": 1, "y": 1},
+        {"op": "relabel", "index": 0, "label": "dog"},
+        {"op": "accept_all"},
+        {"op": "replace", "boxes": [], "suggestions": []},
+    ],
+)
+def test_a_read_only_view_refuses_edits_from_the_page(
+    widget: BBox, message: dict[str, Any]
+) -> None:
+    widget.read_only = True
+    replies = Replies(widget)
+    before = (list(widget.value), list(widget.suggestions))
+    patch(widget, message, uuid="r1")
+    assert (widget.value, widget.suggestions) == before
+    assert replies.last == {
+        "uuid": "r1",
+        "error": f"read_only=True is set, so the page cannot change the boxes ({message['op']!r}); "
+        "set it to False to edit",
+    }
+    assert widget.last_patch == "r1"
+
+
+def test_a_read_only_view_still_takes_a_url_images_size_from_the_page() -> None:
+    w = BBox("https://example.org/a/cat.png", labels=LABELS, read_only=True)
+    replies = Replies(w)
+    patch(w, {"op": "size", "width": 640, "height": 480})
+    assert w.image_size == (640, 480)
+    assert replies.last == {"uuid": "u1", "ok": True}
+
+
+def test_an_editor_keeps_disputed_indexes_on_their_boxes_across_a_remove(image: bytes) -> None:
+    value = [box(0, 0, 5, 5), box(10, 10, 5, 5), box(20, 20, 5, 5), box(30, 30, 5, 5)]
+    w = BBox(image, labels=LABELS, value=value, disputed=[1, 3])
+    Replies(w)
+    patch(w, {"op": "remove", "index": 1})
+    assert w.disputed == [2]  # the box at 30,30, now third
+    assert w.value[2] == stored(30, 30, 5, 5)
+    patch(w, {"op": "add", "box": box(40, 40, 5, 5)})
+    assert w.disputed == [2]
+    # Undo gives back a shorter list: indexes past its end go.
+    patch(w, {"op": "replace", "boxes": value[:2], "suggestions": []})
+    assert w.disputed == []
+
+
+def test_disputed_after_each_kind_of_patch() -> None:
+    assert disputed_after([0, 2, 3], {"op": "remove", "index": 2}, 3) == [0, 2]
+    assert disputed_after([0, 2], {"op": "remove", "index": 0}, 2) == [1]
+    assert disputed_after([0, 2], {"op": "add", "box": {}}, 4) == [0, 2]
+    assert disputed_after([0, 2], {"op": "replace"}, 2) == [0]
+    assert disputed_after([], {"op": "remove", "index": 0}, 0) == []
+
+
+def test_check_disputed_gives_plain_ints_in_the_order_given() -> None:
+    assert check_disputed([2, 0], 3) == [2, 0]
+    assert check_disputed((1,), 2) == [1]

@@ -65,6 +65,12 @@ class BBox(AnnotationWidget):
     the pointer; Space+drag or the middle button pans; Enter accepts the selected suggestion;
     Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+Enter submits and Escape skips.
 
+    ``read_only=True`` makes it a view, as adjudication wants: the page can zoom, pan and
+    select to look, but not draw, move, resize, relabel, delete, undo or accept, and shows no
+    Submit, Skip or Save draft. ``value`` set from Python is still drawn. ``disputed`` holds
+    indexes into ``value`` of the boxes that are not in every annotator's answer: the page
+    outlines them (thick, dashed, amber) and flags them with a sign.
+
     Example:
         >>> from annolab.widgets import BBox
         >>> png = (b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR"
@@ -77,6 +83,10 @@ class BBox(AnnotationWidget):
         (640, 480)
         >>> w.payload.boxes[0].label
         'cat'
+        >>> view = BBox(png, labels=["cat"], read_only=True, disputed=[0],
+        ...             value=[{"x": 10, "y": 20, "width": 100, "height": 80, "label": "cat"}])
+        >>> view.disputed
+        [0]
     """
 
     _esm = front_end("bbox", "js")
@@ -97,6 +107,12 @@ class BBox(AnnotationWidget):
     # but hands over the custom-message answer at once, so the answer can come before the
     # state it answers for; the page waits for this mark instead.
     last_patch = traitlets.Unicode("").tag(sync=True)
+    # A view, not an editor: the page only zooms, pans and selects (and Python refuses edits).
+    read_only = traitlets.Bool(False).tag(sync=True)
+    # Indexes into ``value`` of the boxes not in every answer (adjudication): outlined and
+    # flagged in the page. A list of anything on the way in, so the validator, not the element
+    # trait, says what is wrong.
+    disputed: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(
         self,
@@ -106,6 +122,8 @@ class BBox(AnnotationWidget):
         value: Iterable[BoxLike] | None = None,
         suggestions: Iterable[BoxLike] | None = None,
         history_limit: int = 100,
+        read_only: bool = False,
+        disputed: Iterable[int] = (),
         **kwargs: Any,
     ) -> None:
         loaded = _load_image(image)
@@ -125,6 +143,8 @@ class BBox(AnnotationWidget):
             value=list(value or ()),
             suggestions=list(suggestions or ()),
             history_limit=history_limit,
+            read_only=read_only,
+            disputed=_index_list(disputed),
             **kwargs,
         )
 
@@ -149,7 +169,14 @@ class BBox(AnnotationWidget):
 
     @traitlets.validate("value")
     def _validate_value(self, proposal: traitlets.Bunch) -> list[dict[str, Any]]:
-        return self._check_boxes("value", proposal["value"])
+        boxes = self._check_boxes("value", proposal["value"])
+        # Fewer boxes must not leave a disputed index pointing past them.
+        check_disputed(self.disputed, len(boxes))
+        return boxes
+
+    @traitlets.validate("disputed")
+    def _validate_disputed(self, proposal: traitlets.Bunch) -> list[int]:
+        return check_disputed(proposal["value"], len(self.value))
 
     @traitlets.validate("suggestions")
     def _validate_suggestions(self, proposal: traitlets.Bunch) -> list[dict[str, Any]]:
@@ -198,9 +225,17 @@ class BBox(AnnotationWidget):
         return notice
 
     def _apply(self, patch: Mapping[str, Any]) -> str | None:
-        if patch.get("op") == "size":
+        op = patch.get("op")
+        if op == "size":
             return self._set_size(patch)
-        self.value, self.suggestions = apply_patch(self.value, self.suggestions, patch)
+        if self.read_only:
+            # The page does not send edits in this mode; a view left over from before, or a
+            # message from elsewhere, must not change what the adjudicator is shown either.
+            rule = f"is set, so the page cannot change the boxes ({op!r}); set it to False to edit"
+            raise WidgetTraitError("read_only", True, rule)
+        value, suggestions = apply_patch(self.value, self.suggestions, patch)
+        self.disputed = disputed_after(self.disputed, patch, len(value))
+        self.value, self.suggestions = value, suggestions
         return None
 
     def _set_size(self, patch: Mapping[str, Any]) -> str | None:
@@ -294,6 +329,62 @@ def apply_patch(
         known = ", ".join(repr(name) for name in PATCH_OPS)
         raise WidgetTraitError("op", op, f"is not a patch operation; operations are {known}")
     return boxes, pending
+
+
+def check_disputed(indexes: object, count: int) -> list[int]:
+    """``disputed`` as a list of ints, each an index of ``count`` boxes of ``value``.
+
+    >>> check_disputed([2, 0], 3)
+    [2, 0]
+    """
+    if not isinstance(indexes, (list, tuple)):
+        raise WidgetTraitError("disputed", indexes, "must be a list of indexes into value")
+    where = f"0 to {count - 1}" if count else "value is empty"
+    checked: list[int] = []
+    for i, index in enumerate(indexes):
+        # numbers.Integral admits numpy and polars integers; bool is an int but not an index.
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            rule = f"must be an int, an index of a box of value ({where})"
+            raise WidgetTraitError(f"disputed[{i}]", index, rule)
+        number = int(index)
+        if not 0 <= number < count:
+            rule = (
+                f"is not an index of value ({where}); to change value and disputed together, "
+                "set both inside `with widget.hold_trait_notifications():`"
+            )
+            raise WidgetTraitError(f"disputed[{i}]", index, rule)
+        checked.append(number)
+    return checked
+
+
+def disputed_after(disputed: Sequence[int], patch: Mapping[str, Any], count: int) -> list[int]:
+    """The disputed indexes once ``patch`` left ``count`` boxes, still on the same boxes.
+
+    Boxes are only appended, except by "remove" (the later ones shift down) and "replace"
+    (undo and redo, which give back an earlier list: the indexes still in it are kept).
+
+    >>> disputed_after([0, 2, 3], {"op": "remove", "index": 2}, 3)
+    [0, 2]
+    """
+    if patch.get("op") == "remove":
+        removed = patch.get("index")
+        return [
+            i - 1 if isinstance(removed, int) and i > removed else i
+            for i in disputed
+            if i != removed
+        ]
+    return [i for i in disputed if i < count]
+
+
+def _index_list(indexes: object) -> list[object]:
+    """A constructor's ``disputed`` as a list (a tuple, a range, a numpy array...).
+
+    A lone string is refused rather than read as a list of characters.
+    """
+    if isinstance(indexes, (str, bytes)) or not isinstance(indexes, Iterable):
+        rule = "must be a list of indexes into value, e.g. [0, 2]"
+        raise WidgetTraitError("disputed", indexes, rule)
+    return list(indexes)
 
 
 def _index(patch: Mapping[str, Any], items: Sequence[object], field: str) -> int:

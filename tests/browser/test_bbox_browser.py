@@ -511,3 +511,119 @@ def test_two_views_of_one_widget_stay_in_step(notebook: Notebook) -> None:
     expect(first.locator(".annolab-bbox-status")).to_contain_text("1 box")
     assert len(boxes(notebook)) == 1
     assert notebook.page_errors == []
+
+
+# The RGBA of the base canvas (all boxes) at a page point.
+CANVAS_PIXEL_JS = """([canvas, x, y]) => {
+  const r = canvas.getBoundingClientRect();
+  const dpr = canvas.width / r.width;
+  const px = Math.round((x - r.left) * dpr);
+  const py = Math.round((y - r.top) * dpr);
+  return Array.from(canvas.getContext("2d").getImageData(px, py, 1, 1).data);
+}"""
+READ_ONLY_BOXES = [
+    {"x": 200, "y": 400, "width": 300, "height": 200, "label": "car"},
+    {"x": 900, "y": 400, "width": 300, "height": 200, "label": "car"},
+]
+
+
+def sign_pixel(widget: Locator, box: dict[str, Any]) -> list[int]:
+    """The base canvas at the top-left corner of a disputed box's sign (clear of the glyph):
+    the sign is a 16 px square, its right edge 2 px past the box's and its bottom 2 px above
+    the box's top (render.ts, drawSign)."""
+    where = shown(widget)
+    right, top = where.page(box["x"] + box["width"], box["y"])
+    canvas = widget.locator("canvas.annolab-bbox-base").element_handle()
+    pixel: list[int] = widget.page.evaluate(CANVAS_PIXEL_JS, [canvas, right - 11, top - 15])
+    return pixel
+
+
+def test_a_read_only_view_flags_disputed_boxes_and_edits_nothing(notebook: Notebook) -> None:
+    path = image_file(notebook, "adjudicate.png")
+    widget = show_bbox(
+        notebook,
+        f"{str(path)!r}, labels=['car', 'person'], value={READ_ONLY_BOXES!r}, "
+        "read_only=True, disputed=[1]",
+    )
+    stored = [{k: float(v) if k != "label" else v for k, v in b.items()} for b in READ_ONLY_BOXES]
+
+    # No Submit, Skip, Save draft, Undo or Redo: the whole action bar is gone.
+    expect(widget.locator(".annolab-actions")).to_have_count(0)
+    expect(widget.locator(".annolab-action-submit")).to_have_count(0)
+    expect(widget.locator(".annolab-bbox-label").first).to_be_disabled()
+
+    # The disputed box is told apart in words (hidden list, legend) and in pixels (its sign).
+    flagged = widget.locator(".annolab-visually-hidden li[data-disputed]")
+    expect(flagged).to_have_text(
+        ["Box 2 of 2: car, x 900, y 400, 300 by 200 pixels, not in every answer"]
+    )
+    legend = widget.locator(".annolab-bbox-disputed")
+    expect(legend).to_have_text("⚠ 1 box not in every answer")
+    expect(legend).to_have_attribute("title", re.compile("not in every answer"))
+    expect(widget.locator(".annolab-bbox-stage")).to_have_attribute(
+        "aria-label", re.compile(r"2 boxes, 0 suggestions, 1 box not in every answer")
+    )
+    red, green, blue, alpha = sign_pixel(widget, READ_ONLY_BOXES[1])
+    assert (red > 230, 150 < green < 200, blue < 40, alpha == 255) == (True,) * 4, (
+        red,
+        green,
+        blue,
+        alpha,
+    )
+    assert sign_pixel(widget, READ_ONLY_BOXES[0])[3] == 0  # nothing drawn there
+    notebook.screenshot("bbox-read-only-disputed", widget)
+
+    # A drag on empty space draws nothing (it pans); a drag on a box does not move it.
+    drag(notebook, widget, (1300, 900), (1500, 1100))
+    drag(notebook, widget, (350, 500), (600, 700))
+    # A click selects a box to look at; Delete, a label hotkey, arrows and undo change nothing.
+    click(notebook, widget, (1050, 500))
+    current = widget.locator('.annolab-visually-hidden li[aria-current="true"]')
+    expect(current).to_have_text(re.compile(r"^Box 2 of 2: .*not in every answer$"))
+    for key in ["Delete", "Backspace", "2", "ArrowRight", "Control+z", "Enter"]:
+        notebook.page.keyboard.press(key)
+    expect(widget.locator(".annolab-bbox-status")).to_contain_text("2 boxes")
+
+    assert boxes(notebook) == stored
+    assert notebook.value("w.error") == ""  # the page sent no edit for Python to refuse
+    assert notebook.page_errors == []
+
+
+def test_a_read_only_view_zooms_and_pans_to_look(notebook: Notebook) -> None:
+    path = image_file(notebook, "look.png")
+    widget = show_bbox(
+        notebook, f"{str(path)!r}, labels=['car'], value={READ_ONLY_BOXES!r}, read_only=True"
+    )
+    mouse = notebook.page.mouse
+    before = shown(widget)
+    mouse.move(*before.page(400, 300))
+    mouse.wheel(0, -300)
+    zoomed = shown(widget)
+    assert zoomed.scale > before.scale
+
+    drag(notebook, widget, (400, 300), (300, 250))  # a plain drag pans in a view
+    after = shown(widget)
+    assert after.scale == zoomed.scale
+    assert after.left < zoomed.left
+    assert after.top < zoomed.top
+    assert len(boxes(notebook)) == 2
+    assert notebook.page_errors == []
+
+
+def test_turning_read_only_off_brings_back_editing_and_the_buttons(notebook: Notebook) -> None:
+    path = image_file(notebook, "unlock.png")
+    widget = show_bbox(notebook, f"{str(path)!r}, labels=['car'], read_only=True")
+    drag(notebook, widget, (100, 100), (300, 300))
+    assert boxes(notebook) == []
+
+    notebook.run("w.read_only = False")
+    expect(widget.locator(".annolab-action-submit")).to_be_visible()
+    drag(notebook, widget, (100, 100), (300, 300))
+    expect(widget.locator(".annolab-bbox-status")).to_contain_text("1 box")
+    assert len(boxes(notebook)) == 1
+
+    # show_submit=False (a layout composing several widgets) hides Skip and Submit here too.
+    notebook.run("w.show_submit = False")
+    expect(widget.locator(".annolab-action-submit")).to_be_hidden()
+    expect(widget.locator(".annolab-action-undo")).to_be_visible()
+    assert notebook.page_errors == []

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describeBox, describePatch } from "./a11y";
+import { describeBox, describeDisputed, describePatch } from "./a11y";
 import type { Doc } from "./doc";
 
 const BOX = { x: 10.5, y: 20, width: 30, height: 40.25, label: "traffic light" };
@@ -30,4 +30,14 @@ test("each edit is announced", () => {
   const moved = { ...BOX, x: 1, y: 2 };
   const move = { op: "move", index: 0, x: 1, y: 2 } as const;
   assert.equal(describePatch(move, DOC, moved), "Now x 1, y 2, 30 by 40.25 pixels.");
+});
+
+test("a disputed box says it is not in every answer", () => {
+  assert.equal(
+    describeBox(BOX, "box", 1, 2, true),
+    "Box 2 of 2: traffic light, x 10.5, y 20, 30 by 40.25 pixels, not in every answer",
+  );
+  assert.equal(describeDisputed(0), "");
+  assert.equal(describeDisputed(1), "1 box not in every answer");
+  assert.equal(describeDisputed(3), "3 boxes not in every answer");
 });

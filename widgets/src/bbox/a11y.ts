@@ -6,17 +6,31 @@
 import { h, replaceChildren } from "../common/dom";
 import type { Box, Doc, Patch, Selection } from "./doc";
 
-/** "Box 2 of 5: dog, x 10, y 20, 30 by 40 pixels" (suggestions add their score). */
+/** What a disputed box's sign means, read out and shown as its tooltip. */
+export const DISPUTED_TEXT = "not in every answer";
+
+/**
+ * "Box 2 of 5: dog, x 10, y 20, 30 by 40 pixels" (suggestions add their score, and a
+ * disputed box says it is not in every answer).
+ */
 export function describeBox(
   box: Box,
   kind: "box" | "suggestion",
   index: number,
   total: number,
+  disputed = false,
 ): string {
   const what = kind === "box" ? "Box" : "Suggestion";
   const hasScore = box.score !== undefined && box.score !== null;
   const score = hasScore ? `, score ${(box.score as number).toFixed(2)}` : "";
-  return `${what} ${index + 1} of ${total}: ${box.label}, ${place(box)}${score}`;
+  const flag = disputed ? `, ${DISPUTED_TEXT}` : "";
+  return `${what} ${index + 1} of ${total}: ${box.label}, ${place(box)}${score}${flag}`;
+}
+
+/** "1 box not in every answer"; "" when none is. */
+export function describeDisputed(count: number): string {
+  if (count === 0) return "";
+  return `${count} ${count === 1 ? "box" : "boxes"} ${DISPUTED_TEXT}`;
 }
 
 /** What an edit did, in a sentence; `after` is the selected box once it is applied. */
@@ -54,6 +68,7 @@ export class BoxList {
   private readonly list: HTMLUListElement;
   private items: HTMLLIElement[] = [];
   private shown: Doc | null = null;
+  private flagged: ReadonlySet<number> | null = null;
   private current: HTMLLIElement | undefined;
 
   constructor(label: string) {
@@ -62,10 +77,16 @@ export class BoxList {
     this.element = h("div", { className: "annolab-visually-hidden", attrs }, [this.list]);
   }
 
-  update(doc: Doc, selection: Selection): void {
+  /** `disputed`: indexes into `doc.boxes`; a new set (not a changed one) means a change. */
+  update(doc: Doc, selection: Selection, disputed: ReadonlySet<number>): void {
     const shown = this.shown;
-    if (shown === null || doc.boxes !== shown.boxes || doc.suggestions !== shown.suggestions) {
-      this.rebuild(doc);
+    if (
+      shown === null ||
+      doc.boxes !== shown.boxes ||
+      doc.suggestions !== shown.suggestions ||
+      disputed !== this.flagged
+    ) {
+      this.rebuild(doc, disputed);
     }
     let index = -1;
     if (selection !== null) {
@@ -78,11 +99,16 @@ export class BoxList {
     this.current = item;
   }
 
-  private rebuild(doc: Doc): void {
+  private rebuild(doc: Doc, disputed: ReadonlySet<number>): void {
     const describe = (list: readonly Box[], kind: "box" | "suggestion"): HTMLLIElement[] =>
-      list.map((box, i) => h("li", { text: describeBox(box, kind, i, list.length) }));
+      list.map((box, i) => {
+        const flagged = kind === "box" && disputed.has(i);
+        const text = describeBox(box, kind, i, list.length, flagged);
+        return h("li", flagged ? { text, attrs: { "data-disputed": "true" } } : { text });
+      });
     this.items = [...describe(doc.boxes, "box"), ...describe(doc.suggestions, "suggestion")];
     this.shown = doc;
+    this.flagged = disputed;
     this.current = undefined;
     const empty = this.items.length === 0 ? [h("li", { text: "No boxes yet." })] : [];
     replaceChildren(this.list, [...this.items, ...empty]);

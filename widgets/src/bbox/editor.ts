@@ -2,6 +2,10 @@
  * The box editor of one view: wires the pointer, the keyboard, the image and the canvases to
  * the boxes (store.ts, which keeps them in step with Python). While a drag runs only the page
  * changes; the edit goes to Python once, on release.
+ *
+ * With `read_only` the editor is a viewer: a drag pans, a click selects, keys only select and
+ * zoom, and the action bar (undo, redo, skip, draft, submit) is gone. `disputed` boxes are
+ * drawn flagged (render.ts) and said so in the hidden list.
  */
 import type { AnyModel } from "@anywidget/types";
 
@@ -38,10 +42,11 @@ import {
   type Gesture,
   drag,
   gestureBox,
+  inspect,
   press,
   release,
 } from "./gesture";
-import { type KeyAction, keyAction } from "./keymap";
+import { type KeyAction, allowedWhenReadOnly, keyAction } from "./keymap";
 import type { BBoxModel } from "./model";
 import type { Scene } from "./render";
 import { suppressOnFocus } from "./shortcuts";
@@ -72,7 +77,11 @@ export class Editor {
   private readonly view: EditorView;
   private readonly store: BoxStore;
   private readonly cleanups: Array<() => void> = [];
-  private readonly bar: ActionBar;
+  /** Undo, redo, skip, draft, submit; none in a read-only view. */
+  private bar: ActionBar | null = null;
+  private readOnly = false;
+  /** Indexes into the boxes; a new set on each change, which tells the hidden list to rebuild. */
+  private disputed: ReadonlySet<number> = new Set();
 
   private viewport: Viewport = { scale: 1, x: 0, y: 0 };
   /** The view follows "fit" (on resize too) until the user zooms or pans. */
@@ -106,16 +115,10 @@ export class Editor {
 
     const root = this.view.root;
     this.cleanups.push(guardShortcuts(root), suppressOnFocus(root), errorBanner(root, model));
-    this.bar = actionBar(root, {
-      onUndo: () => this.store.undo(),
-      onRedo: () => this.store.redo(),
-      onSubmit: () => bumpNonce(model, "submit_count"),
-      onSkip: () => bumpNonce(model, "skip_count"),
-      onDraft: () => bumpNonce(model, "draft_count"),
-    });
-    this.updateBar();
     this.listenToDom();
     this.listenToModel();
+    this.readMode();
+    this.readDisputed();
     this.readLabels();
     this.loadImage();
     this.invalidate({ base: true, overlay: true, list: true });
@@ -124,7 +127,8 @@ export class Editor {
   dispose(): void {
     cancelAnimationFrame(this.frame);
     for (const cleanup of this.cleanups.splice(0).reverse()) cleanup();
-    this.bar.dispose();
+    this.bar?.dispose();
+    this.bar = null;
     this.store.dispose();
     this.view.dispose();
   }
@@ -178,9 +182,43 @@ export class Editor {
     on("change:image_width", () => this.loadImage());
     on("change:image_height", () => this.loadImage());
     on("change:image_name", () => this.invalidate({ list: true }));
+    on("change:read_only", () => this.readMode());
+    on("change:disputed", () => this.readDisputed());
   }
 
   // --- model -> page ------------------------------------------------------------------------
+
+  /** Editor or viewer: the action bar exists only in an editor, and a drag under way ends. */
+  private readMode(): void {
+    this.readOnly = this.model.get("read_only") === true;
+    this.view.root.classList.toggle("annolab-bbox-readonly", this.readOnly);
+    if (this.readOnly) {
+      this.cancelGesture();
+      this.bar?.dispose();
+      this.bar = null;
+    } else if (this.bar === null) {
+      const model = this.model;
+      this.bar = actionBar(
+        this.view.root,
+        {
+          onUndo: () => this.store.undo(),
+          onRedo: () => this.store.redo(),
+          onSubmit: () => bumpNonce(model, "submit_count"),
+          onSkip: () => bumpNonce(model, "skip_count"),
+          onDraft: () => bumpNonce(model, "draft_count"),
+        },
+        // With the model, Skip and Submit follow show_submit and Save draft show_draft.
+        model,
+      );
+      this.updateBar();
+    }
+    this.invalidate({ base: true, overlay: true, list: true });
+  }
+
+  private readDisputed(): void {
+    this.disputed = new Set(this.model.get("disputed") ?? []);
+    this.invalidate({ base: true, overlay: true, list: true });
+  }
 
   private readLabels(): void {
     const labels = this.model.get("labels");
@@ -270,11 +308,14 @@ export class Editor {
       scale: this.viewport.scale,
       selected: this.store.selection?.kind ?? null,
       suggestions: this.store.doc.suggestions.length,
+      readOnly: this.readOnly,
     });
     if (dirty.list) {
-      this.view.list.update(this.store.doc, this.store.selection);
+      const { doc, selection } = this.store;
+      this.view.list.update(doc, selection, this.disputed);
       const name = this.model.get("image_name");
-      this.view.describe(name, this.store.doc.boxes.length, this.store.doc.suggestions.length);
+      const flagged = this.countDisputed();
+      this.view.describe(name, doc.boxes.length, doc.suggestions.length, flagged, this.readOnly);
     }
     if (ready && !this.measured) {
       // Shows in DevTools' performance panel, and the browser tests read it.
@@ -284,7 +325,15 @@ export class Editor {
   }
 
   private updateBar(): void {
-    this.bar.update(this.store.canUndo, this.store.canRedo);
+    this.bar?.update(this.store.canUndo, this.store.canRedo);
+  }
+
+  /** Disputed indexes that name a box; while an edit waits for Python some may not. */
+  private countDisputed(): number {
+    let count = 0;
+    const total = this.store.doc.boxes.length;
+    for (const index of this.disputed) if (index < total) count += 1;
+    return count;
   }
 
   private scene(): Scene {
@@ -296,6 +345,7 @@ export class Editor {
       colors: this.colors,
       editing: gestureBox(this.gesture),
       drawLabel: this.drawLabel,
+      disputed: this.disputed,
     };
   }
 
@@ -320,7 +370,7 @@ export class Editor {
     e.preventDefault(); // no text selection, no native image drag
     this.view.stage.focus({ preventScroll: true });
     const input = { point: this.point(e), button: e.button, panKey: this.panKey };
-    const started = press(this.state(), input);
+    const started = this.readOnly ? inspect(this.state(), input) : press(this.state(), input);
     this.gesture = started.gesture;
     this.pointerId = e.pointerId;
     this.view.stage.setPointerCapture(e.pointerId);
@@ -381,6 +431,11 @@ export class Editor {
   private cursorAt(p: Point): string {
     if (this.gesture?.kind === "pan") return "grabbing";
     if (this.panKey) return "grab";
+    if (this.readOnly) {
+      const natural = toNatural(this.viewport, p);
+      const tolerance = GRAB_RADIUS / 2 / this.viewport.scale;
+      return hitBox(this.store.doc.boxes, natural, tolerance) >= 0 ? "pointer" : "grab";
+    }
     if (this.gesture?.kind === "resize") return cursorFor(this.gesture.handle);
     if (this.gesture?.kind === "move") return "move";
     const box = this.selectedBox()?.box;
@@ -422,7 +477,10 @@ export class Editor {
       hotkeys: this.hotkeys,
       common: COMMON_KEYS,
     });
-    if (action === null || !this.run(action)) return;
+    if (action === null) return;
+    // A read-only view swallows the keys that would edit, so Ctrl+S, say, does not fall
+    // through to the browser's "save page" either.
+    if (!(this.readOnly && !allowedWhenReadOnly(action)) && !this.run(action)) return;
     e.preventDefault();
     e.stopPropagation();
   }
@@ -547,6 +605,7 @@ export class Editor {
   }
 
   private onToolbar(action: ToolbarAction): void {
+    if (this.readOnly && action.kind !== "zoom") return;
     const selection = this.store.selection;
     switch (action.kind) {
       case "label":

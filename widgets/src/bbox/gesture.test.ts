@@ -5,7 +5,15 @@ import { describe, test } from "node:test";
 
 import type { Doc } from "./doc";
 import type { Point } from "./geometry";
-import { type EditorState, type Gesture, drag, gestureBox, press, release } from "./gesture";
+import {
+  type EditorState,
+  type Gesture,
+  drag,
+  gestureBox,
+  inspect,
+  press,
+  release,
+} from "./gesture";
 
 // A 4000x3000 image shown at scale 0.2 with a 10 px margin: natural = (display - 10) * 5.
 const VIEWPORT = { scale: 0.2, x: 10, y: 10 };
@@ -145,5 +153,55 @@ describe("pan", () => {
 
   test("the middle button pans", () => {
     assert.equal(gesture(state(), [at(150, 150), at(160, 160)], "cat", 1).gesture.kind, "pan");
+  });
+});
+
+describe("read-only (inspect)", () => {
+  /** inspect -> drags -> release, as the editor runs it in a read-only view. */
+  function look(s: EditorState, points: Point[], button = 0) {
+    const first = points[0] as Point;
+    const started = inspect(s, { point: first, button, panKey: false });
+    let g: Gesture = started.gesture;
+    const after = { ...s, selection: started.selection };
+    for (const p of points.slice(1)) g = drag(g, p, after);
+    return { gesture: g, pressed: started.selection, ...release(g, after, "cat") };
+  }
+
+  test("a drag on empty space pans and draws nothing", () => {
+    const out = look(state(), [at(20, 30), at(60, 90)]);
+    assert.equal(out.patch, null);
+    assert.equal(gestureBox(out.gesture), null);
+    assert.deepEqual(out.gesture.kind === "pan" && out.gesture.viewport, {
+      scale: 0.2,
+      x: 50,
+      y: 70,
+    });
+  });
+
+  test("a drag on a box pans and leaves the box where it is", () => {
+    const out = look(state(), [at(150, 150), at(250, 180)]);
+    assert.equal(out.patch, null);
+    assert.equal(out.gesture.kind, "pan");
+    assert.deepEqual(out.selection, { kind: "box", index: 0 });
+  });
+
+  test("a click selects the box or the suggestion under it, or clears the selection", () => {
+    assert.deepEqual(look(state(), [at(150, 150)]).selection, { kind: "box", index: 0 });
+    assert.deepEqual(look(state(), [at(450, 450)]).selection, { kind: "suggestion", index: 0 });
+    const selected = state({ selection: { kind: "box", index: 0 } });
+    assert.equal(look(selected, [at(700, 50)]).selection, null);
+  });
+
+  test("on the selected box's handle it pans instead of resizing", () => {
+    const selected = state({ selection: { kind: "box", index: 0 } });
+    const out = look(selected, [at(310, 210), at(400, 300)]); // the south-east handle
+    assert.equal(out.gesture.kind, "pan");
+    assert.equal(out.patch, null);
+  });
+
+  test("the middle button pans and keeps the selection", () => {
+    const selected = state({ selection: { kind: "suggestion", index: 0 } });
+    const out = look(selected, [at(150, 150), at(160, 160)], 1);
+    assert.deepEqual(out.pressed, { kind: "suggestion", index: 0 });
   });
 });

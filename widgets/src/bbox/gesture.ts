@@ -10,6 +10,7 @@
  *     (a press without a drag selects the suggestion under it, or clears the selection).
  *
  * While a gesture runs only the page changes; `release` gives the one patch to send to Python.
+ * A read-only view starts gestures with `inspect` instead: they pan and select, never edit.
  */
 import {
   type Handle,
@@ -113,6 +114,29 @@ export function press(
     dragging: false,
     suggestion: suggestionHit,
   };
+  return { gesture, selection };
+}
+
+/**
+ * Starts a gesture in a read-only view: every drag pans, and the box (or else the
+ * suggestion) under the pointer becomes selected, to look at; nothing can be edited.
+ */
+export function inspect(
+  state: EditorState,
+  input: Press,
+): { gesture: Gesture; selection: Selection } {
+  const { doc, viewport } = state;
+  const gesture: Gesture = { kind: "pan", start: input.point, origin: viewport, viewport };
+  if (input.button === 1 || input.panKey) return { gesture, selection: state.selection };
+  const natural = toNatural(viewport, input.point);
+  const tolerance = GRAB_RADIUS / 2 / viewport.scale;
+  const boxHit = hitBox(doc.boxes, natural, tolerance);
+  const suggestionHit = hitBox(doc.suggestions, natural, tolerance);
+  if (boxHit >= 0 && !smaller(doc.suggestions[suggestionHit], doc.boxes[boxHit])) {
+    return { gesture, selection: { kind: "box", index: boxHit } };
+  }
+  const selection: Selection =
+    suggestionHit >= 0 ? { kind: "suggestion", index: suggestionHit } : null;
   return { gesture, selection };
 }
 

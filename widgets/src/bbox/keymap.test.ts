@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { Selection } from "./doc";
-import { type KeyContext, type KeyPress, keyAction } from "./keymap";
+import {
+  type KeyAction,
+  type KeyContext,
+  type KeyPress,
+  allowedWhenReadOnly,
+  keyAction,
+} from "./keymap";
 
 const mod = (e: KeyPress): boolean => e.ctrlKey || e.metaKey;
 const COMMON = {
@@ -75,4 +81,29 @@ test("undo, redo and Tab", () => {
   assert.deepEqual(action(key("Z", { metaKey: true, shiftKey: true })), { kind: "redo" });
   assert.deepEqual(action(key("Tab")), { kind: "cycle", step: 1 });
   assert.deepEqual(action(key("Tab", { shiftKey: true })), { kind: "cycle", step: -1 });
+});
+
+test("a read-only view runs the keys that look, not those that edit or submit", () => {
+  const run = (e: KeyPress, selection: Selection = BOX): boolean => {
+    const got = action(e, selection);
+    assert.notEqual(got, null, e.key);
+    return allowedWhenReadOnly(got as KeyAction);
+  };
+  assert.equal(run(key("Tab")), true);
+  assert.equal(run(key("+")), true);
+  assert.equal(run(key("Escape")), true); // clears the selection
+  for (const e of [
+    key("Delete"),
+    key("Backspace"),
+    key("ArrowLeft"),
+    key("d"), // a label hotkey relabels
+    key("z", { ctrlKey: true }),
+    key("z", { ctrlKey: true, shiftKey: true }),
+    key("Enter", { ctrlKey: true }),
+    key("s", { ctrlKey: true }),
+  ]) {
+    assert.equal(run(e), false, e.key);
+  }
+  assert.equal(run(key("Enter"), SUGGESTION), false); // accept
+  assert.equal(run(key("Escape"), null), false); // skip
 });

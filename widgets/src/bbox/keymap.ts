@@ -89,3 +89,19 @@ export function keyAction(e: KeyPress, ctx: KeyContext): KeyAction | null {
   if (e.key === "0") return { kind: "zoom", how: "fit" };
   return null;
 }
+
+/**
+ * Whether a read-only view runs `action`: looking (select, zoom, cancel a pan) yes; anything
+ * that edits the boxes, undoes, or submits, skips or saves a draft, no.
+ */
+export function allowedWhenReadOnly(action: KeyAction): boolean {
+  switch (action.kind) {
+    case "cycle":
+    case "zoom":
+    case "cancel":
+    case "deselect":
+      return true;
+    default:
+      return false;
+  }
+}

@@ -22,6 +22,11 @@ export interface BBoxModel {
   submit_count: number;
   skip_count: number;
   draft_count: number;
+  show_submit: boolean;
   show_draft: boolean;
   history_limit: number;
+  /** A view, not an editor: zoom, pan and select only; no Submit, Skip or Save draft. */
+  read_only: boolean;
+  /** Indexes into `value` of the boxes not in every answer (adjudication): outlined, flagged. */
+  disputed: number[];
 }

@@ -8,6 +8,10 @@
  *
  * Label names reach the page only through fillText, which paints pixels: a name containing
  * markup cannot become HTML here.
+ *
+ * A disputed box (adjudication: not in every answer) gets a second outline, thick, dashed and
+ * amber over a dark halo, so it shows on light and dark images and themes alike, and a "⚠"
+ * sign at its top-right corner. The hidden list (a11y.ts) says the same in words.
  */
 import { readableTextColor } from "../common/labels";
 import type { Box, Doc, Selection } from "./doc";
@@ -32,6 +36,8 @@ export interface Scene {
   editing: { index: number; rect: Rect } | null;
   /** The label a new box gets. */
   drawLabel: string | null;
+  /** Indexes into `doc.boxes` of the boxes not in every answer. */
+  disputed: ReadonlySet<number>;
 }
 
 const FALLBACK_COLOR = "#c7c7c7";
@@ -41,6 +47,11 @@ const TAG_HEIGHT = 16;
 /** Tags are left off boxes smaller than this on screen: they would hide what they label. */
 const TAG_MIN_WIDTH = 24;
 const SUGGESTION_DASH = [6, 4];
+/** Amber: a warning, and unlike the label palette's tints it stands out on any image. */
+export const DISPUTED_COLOR = "#ffb000";
+const DISPUTED_DASH = [10, 5];
+const DISPUTED_SIGN = "⚠";
+const SIGN_SIZE = 16;
 
 export class Layers {
   readonly base: HTMLCanvasElement;
@@ -92,11 +103,17 @@ export class Layers {
       strokeRects(ctx, rects, color, 1.5, SUGGESTION_DASH);
     }
 
+    // Only when some are disputed: a view without any pays nothing for it.
+    const flagged = scene.disputed.size === 0 ? [] : disputedRects(boxes, scene.disputed);
+    strokeDisputed(ctx, flagged);
+
     ctx.font = this.font;
     for (const { box, rect } of boxes) this.tag(ctx, rect, box.label, colorOf(scene, box.label));
     for (const { box, rect } of suggestions) {
       this.tag(ctx, rect, suggestionTag(box), colorOf(scene, box.label));
     }
+    // Last, so a neighbour's tag never hides a sign.
+    for (const rect of flagged) drawSign(ctx, rect);
   }
 
   drawOverlay(scene: Scene): void {
@@ -107,7 +124,12 @@ export class Layers {
     if (selection?.kind === "box" && selection.index !== editing?.index) {
       const box = doc.boxes[selection.index];
       if (box !== undefined) {
-        this.emphasised(ctx, rectToDisplay(viewport, box), box.label, scene, editing === null);
+        const rect = rectToDisplay(viewport, box);
+        this.emphasised(ctx, rect, box.label, scene, editing === null);
+        if (scene.disputed.has(selection.index)) {
+          strokeDisputed(ctx, [rect]);
+          drawSign(ctx, rect);
+        }
       }
     }
     if (selection?.kind === "suggestion") {
@@ -181,6 +203,8 @@ export class Layers {
 interface Shown {
   box: Box;
   rect: Rect;
+  /** The box's index in its list. */
+  index: number;
 }
 
 /** Display rects of the boxes that reach into the stage, leaving out the indices in `skip`. */
@@ -190,9 +214,48 @@ function visible(scene: Scene, boxes: readonly Box[], skip: ReadonlySet<number>)
     if (skip.has(i)) continue;
     const box = boxes[i] as Box;
     const rect = rectToDisplay(scene.viewport, box);
-    if (intersectsStage(rect, scene.stage)) shown.push({ box, rect });
+    if (intersectsStage(rect, scene.stage)) shown.push({ box, rect, index: i });
   }
   return shown;
+}
+
+/** The rects of the shown boxes whose index is in `disputed`. */
+function disputedRects(shown: readonly Shown[], disputed: ReadonlySet<number>): Rect[] {
+  const rects: Rect[] = [];
+  for (const { rect, index } of shown) if (disputed.has(index)) rects.push(rect);
+  return rects;
+}
+
+/** The disputed outline: a dark halo under a thick amber dash, just outside the box's line. */
+function strokeDisputed(ctx: CanvasRenderingContext2D, rects: readonly Rect[]): void {
+  if (rects.length === 0) return;
+  ctx.beginPath();
+  for (const r of rects) ctx.rect(r.x - 2, r.y - 2, r.width + 4, r.height + 4);
+  ctx.setLineDash([]);
+  ctx.lineWidth = 5;
+  ctx.strokeStyle = HALO;
+  ctx.stroke();
+  ctx.setLineDash(DISPUTED_DASH);
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = DISPUTED_COLOR;
+  ctx.stroke();
+}
+
+/** The "⚠" sign on an amber square at the box's top-right corner, above it as tags are. */
+function drawSign(ctx: CanvasRenderingContext2D, rect: Rect): void {
+  const x = rect.x + rect.width - SIGN_SIZE + 2;
+  const y = rect.y >= SIGN_SIZE + 2 ? rect.y - SIGN_SIZE - 2 : rect.y;
+  ctx.setLineDash([]);
+  ctx.fillStyle = DISPUTED_COLOR;
+  ctx.fillRect(x, y, SIGN_SIZE, SIGN_SIZE);
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = HALO;
+  ctx.strokeRect(x + 0.5, y + 0.5, SIGN_SIZE - 1, SIGN_SIZE - 1);
+  ctx.fillStyle = "#000000";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText(DISPUTED_SIGN, x + SIGN_SIZE / 2, y + SIGN_SIZE / 2 + 0.5);
+  ctx.textAlign = "start";
 }
 
 function colorOf(scene: Scene, label: string): string {

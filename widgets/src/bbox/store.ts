@@ -87,8 +87,14 @@ export class BoxStore {
     this.scheduled = false;
   }
 
+  /** A read-only view takes no edit, undo or redo (Python would refuse them too). */
+  get readOnly(): boolean {
+    return this.model.get("read_only") === true;
+  }
+
   /** Applies an edit here, records it for undo, and sends it to Python. */
   commit(patch: Patch): void {
+    if (this.readOnly) return;
     const before = this.current;
     this.history.record(before);
     this.chosen = selectionAfter(before, patch, this.chosen);
@@ -104,10 +110,12 @@ export class BoxStore {
   }
 
   undo(): void {
+    if (this.readOnly) return;
     this.restore(this.history.undo(this.current), "Undone.");
   }
 
   redo(): void {
+    if (this.readOnly) return;
     this.restore(this.history.redo(this.current), "Redone.");
   }
 
@@ -124,7 +132,9 @@ export class BoxStore {
     const box = selectedBox(this.current, selection);
     if (selection !== null && box !== undefined) {
       const list = selection.kind === "box" ? this.current.boxes : this.current.suggestions;
-      const text = describeBox(box, selection.kind, selection.index, list.length);
+      const flagged =
+        selection.kind === "box" && (this.model.get("disputed") ?? []).includes(selection.index);
+      const text = describeBox(box, selection.kind, selection.index, list.length, flagged);
       this.listener.say(`Selected. ${text}`);
     }
     this.listener.changed();

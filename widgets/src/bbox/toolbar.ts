@@ -26,6 +26,8 @@ export interface ToolbarState {
   scale: number;
   selected: "box" | "suggestion" | null;
   suggestions: number;
+  /** A view: the label chips are a legend, and no button edits. */
+  readOnly: boolean;
 }
 
 export class Toolbar {
@@ -108,16 +110,21 @@ export class Toolbar {
   update(state: ToolbarState): void {
     for (const chip of this.labels.querySelectorAll<HTMLButtonElement>("button[data-label]")) {
       const checked = chip.dataset["label"] === state.drawLabel;
-      chip.setAttribute("aria-checked", String(checked));
+      chip.setAttribute("aria-checked", String(checked && !state.readOnly));
       // A radio group is one Tab stop: the checked chip takes it.
       chip.tabIndex = checked ? 0 : -1;
+      chip.disabled = state.readOnly;
+    }
+    const labelsName = state.readOnly ? "Labels" : "Label for new boxes";
+    if (this.labels.getAttribute("aria-label") !== labelsName) {
+      this.labels.setAttribute("aria-label", labelsName);
     }
     this.zoomText.textContent = `${Math.round(state.scale * 100)}%`;
     this.buttons.delete.hidden = state.selected !== "box";
     this.buttons.accept.hidden = state.selected !== "suggestion";
     this.buttons.reject.hidden = state.selected !== "suggestion";
-    this.selectionGroup.hidden = state.selected === null;
-    this.suggestionGroup.hidden = state.suggestions === 0;
+    this.selectionGroup.hidden = state.readOnly || state.selected === null;
+    this.suggestionGroup.hidden = state.readOnly || state.suggestions === 0;
     this.buttons.acceptAll.textContent = `Accept all ${state.suggestions}`;
   }
 
