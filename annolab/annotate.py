@@ -14,7 +14,7 @@ persona's or model's latest answer to the task is offered as suggestions (``sugg
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +22,12 @@ import ipywidgets
 import sqlalchemy as sa
 import traitlets
 
+import annolab.kinds
 from annolab.errors import AnnolabError
+from annolab.kinds import compare
 from annolab.session import Item, Session
-from annolab.widgets.review import AdjudicationPanel, ReviewPanel
+from annolab.widgets.layout import LayoutWidget
+from annolab.widgets.review import AdjudicationPanel, ReviewPanel, Shown
 
 if TYPE_CHECKING:
     from annolab.project import Project
@@ -34,23 +37,19 @@ WidgetFactory = Callable[["Project", Item], "AnnotationWidget"]
 
 
 def default_widget(project: Project, item: Item) -> AnnotationWidget:
-    """The widget the project's layout asks for, filled with the claimed task."""
-    from annolab.widgets import NER, BBox, Classify, LayoutWidget
-
-    if len(project.layout.questions) > 1:
-        # Several questions answer as one FormPayload, which only the composed form gives.
-        # LayoutWidget keeps AnnotationWidget's contract by duck typing (it is an ipywidgets box).
-        return LayoutWidget(project.layout, item.data, labels=project.labels)
-    layout = str(project._row.layout.get("name", "ner"))
-    labels = project.labels
-    if layout == "ner":
-        return NER(item.text or "", labels=labels, allow_overlap=labels.allow_overlap)
-    if layout == "classify":
-        return Classify(item.text or "", labels=labels)
-    if layout == "bbox":
-        return BBox(item.data.get("image") or item.data.get("text") or "", labels=labels)
-    msg = f"layout={layout!r} has no annotation widget yet; use ner, classify or bbox"
-    raise AnnolabError(msg)
+    """The widget the project's layout asks for, filled with the claimed task: the question's
+    own widget for a one-question layout, else a ``LayoutWidget`` composing them all."""
+    layout = project.layout
+    if len(layout.questions) == 1:
+        question = layout.questions[0]
+        labels = layout.labels_for(question.name, project.labels)
+        source = compare.source(layout, item.data, question.name)
+        own = annolab.kinds.get(question.kind).widget(question, source, labels)
+        if own is not None:
+            return own  # type: ignore[no-any-return]
+    # Several questions answer as one FormPayload, which only the composed form gives.
+    # LayoutWidget keeps AnnotationWidget's contract by duck typing (it is an ipywidgets box).
+    return LayoutWidget(layout, item.data, labels=project.labels)
 
 
 class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types
@@ -126,27 +125,35 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         """Show a persona's or model's answer as suggestions the annotator accepts or rejects."""
         if payload is None:
             return
-        kind = payload.get("kind")
+        question = self.project.layout.questions[0]
         try:
-            if kind == "spans":
-                widget.suggestions = payload["spans"]
-            elif kind == "boxes":
-                widget.suggestions = payload["boxes"]
-            # A persona's answer carries no confidence; the widgets then say just "suggested".
-            elif kind == "choice":
-                widget.suggestions = [{"label": payload["label"]}]
-            elif kind == "choices":
-                widget.suggestions = [{"label": x} for x in payload["labels"]]
+            if isinstance(widget, LayoutWidget):
+                widget.offer(widget.suggestions_for(payload))
+            elif payload.get("kind") == question.kind:
+                widget.suggestions = question.suggestions_of(payload)
         except (AnnolabError, traitlets.TraitError) as exc:
             # A suggestion that no longer fits (labels changed since) is left out, not fatal.
             widget.error = f"The suggested answer was left out: {exc}"
 
+    def _shown(self, item: Item, *, adjudicating: bool) -> list[Shown]:
+        """The task's stored answers as the panels show them."""
+        layout, data, labels = self.project.layout, item.data, self.project.labels
+        marks = (
+            compare.disagreements(item.shown, layout) if adjudicating else [{} for _ in item.shown]
+        )
+        return [
+            Shown(
+                compare.describe(answer, layout, data),
+                compare.views(answer, mark, layout, data, labels),
+                compare.differs(answer, mark, layout, data) if adjudicating else "",
+            )
+            for answer, mark in zip(item.shown, marks, strict=True)
+        ]
+
     def _review(self, item: Item) -> None:
         panel = ReviewPanel(
-            item.shown,
+            self._shown(item, adjudicating=False),
             item.shown_by,
-            text=item.text,
-            labels=self.project.labels,
             blind=self.project.workflow.blind,
         )
         panel.bar.on_press(lambda name: self._decide(panel, item, name))
@@ -158,8 +165,8 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             widget = self._bind(
                 self._widget_for(self.project, item), self._save_revision, drafts=False
             )
-            _fill(widget, item.shown[0] if item.shown else None)
-            self._show(widget, "")
+            _fill(self.project, widget, item.shown[0] if item.shown else None)
+            self._show(widget, "", panel)  # the panel keeps the reason for the revision
             return
         if name == "reject" and not reason:
             panel.bar.error = "reason='' : a rejection needs a reason saying what is wrong"
@@ -183,10 +190,8 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
 
     def _adjudicate(self, item: Item) -> None:
         panel = AdjudicationPanel(
-            item.shown,
+            self._shown(item, adjudicating=True),
             item.shown_by,
-            text=item.text,
-            labels=self.project.labels,
             blind=self.project.workflow.blind,
         )
         panel.bar.on_press(lambda name: self._judge(panel, item, name))
@@ -204,7 +209,10 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             return
         widget = self._bind(self._widget_for(self.project, item), self._save_adjudicated)
         if name == "merge":
-            _fill(widget, union(item.shown, self.project.labels.allow_overlap))
+            merged = compare.merge(
+                item.shown, self.project.layout, self.project.labels.allow_overlap
+            )
+            _fill(self.project, widget, merged)
         self._show(widget, "", panel)
 
     def _save_adjudicated(self, widget: AnnotationWidget, *, draft: bool) -> None:
@@ -286,51 +294,14 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         return f"{done} of {total} in your queue done" + (f"; {open_} to go" if open_ else "")
 
 
-def _fill(widget: AnnotationWidget, payload: dict[str, Any] | None) -> None:
+def _fill(project: Project, widget: AnnotationWidget, payload: dict[str, Any] | None) -> None:
     """Put ``payload`` in the widget as its editable value."""
     if payload is None:
         return
-    kind = payload.get("kind")
-    if kind == "spans":
-        widget.value = payload["spans"]
-    elif kind == "boxes":
-        widget.value = payload["boxes"]
-    elif kind == "choice":
-        widget.value = payload["label"]
-    elif kind == "choices":
-        widget.value = list(payload["labels"])
-
-
-def union(answers: Sequence[dict[str, Any]], allow_overlap: bool) -> dict[str, Any] | None:
-    """The answers merged as a starting point for an adjudicator to edit.
-
-    Spans and boxes: every distinct one, in order (without overlaps when the labels forbid
-    them: the first answer's span wins); a single choice: the first answer's.
-    """
-    if not answers:
-        return None
-    kind = answers[0].get("kind")
-    if kind == "spans":
-        spans: list[dict[str, Any]] = []
-        for answer in answers:
-            for span in answer.get("spans", []):
-                key = (span["start"], span["end"], span["label"])
-                if any((s["start"], s["end"], s["label"]) == key for s in spans):
-                    continue
-                if not allow_overlap and any(
-                    s["start"] < span["end"] and span["start"] < s["end"] for s in spans
-                ):
-                    continue
-                spans.append(dict(span))
-        return {"kind": "spans", "spans": sorted(spans, key=lambda s: (s["start"], s["end"]))}
-    if kind == "boxes":
-        boxes = [dict(b) for a in answers for b in a.get("boxes", [])]
-        distinct = [b for i, b in enumerate(boxes) if b not in boxes[:i]]
-        return {"kind": "boxes", "boxes": distinct}
-    if kind == "choices":
-        labels = [x for a in answers for x in a.get("labels", [])]
-        return {"kind": "choices", "labels": list(dict.fromkeys(labels))}
-    return dict(answers[0])
+    if isinstance(widget, LayoutWidget):
+        widget.value = payload  # it spreads a payload over its parts itself
+        return
+    widget.value = project.layout.questions[0].value_of(payload)
 
 
 def annotate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -122,7 +122,7 @@ class Project:
     def layout(self) -> Layout:
         """The project's layout: the copy stored with the project, so later edits of the file
         (or of a newer version) never change what this project asks."""
-        return self._parse("layout", lambda: stored_layout(self._row.layout))
+        return self._parse("layout", lambda: Layout.from_stored(self._row.layout, lenient=True))
 
     @property
     def layout_version(self) -> int:
@@ -199,6 +199,18 @@ class Project:
                 needed=first.annotators,
             )
         return AddedTasks(new=new, existing=rows.height - new)
+
+    def task_fields(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored task's data as the layout reads it: the main text, stored as ``text``
+        whatever the frame's column was called, also under each field it stands for (the
+        ``document_text`` a spans question marks up).
+
+        >>> proj.task_fields({"text": "Fever", "document_id": "n1"})  # doctest: +SKIP
+        {'text': 'Fever', 'document_text': 'Fever', 'document_id': 'n1'}
+        """
+        text = data.get("text")
+        fields = {} if text is None else dict.fromkeys(sorted(_text_fields(self.layout)), text)
+        return {**fields, **data}
 
     def tasks(self) -> pl.DataFrame:
         """The project's tasks: ``task_id, external_id, text, data`` (JSON), priority, status."""
@@ -526,11 +538,9 @@ class Project:
                 conn,
                 _path(path),
                 project_id=self.id,
-                labels=self.labels,
+                check=lambda payload, text: self.check_answer(payload, text=text),
                 actor=ws.user,
                 default_user=ws.user,
-                kinds=self.answer_kinds,
-                layout=self.layout_name,
             )
 
     def export(self, path: str | Path, *, format: str | None = None) -> int:
@@ -630,13 +640,6 @@ def _checked(adapter: pydantic.TypeAdapter[Any], items: object, field: str) -> A
         raise ValidationError(f"{field}.{where}", first.get("input"), rule) from exc
     check_json(adapter.dump_python(checked, mode="json"), field)
     return checked
-
-
-def stored_layout(stored: dict[str, Any]) -> Layout:
-    """The Layout a project row holds: the body with ``version`` beside it when pinned to a
-    published version; a project made before versions holds the body alone (version 1)."""
-    body = {key: value for key, value in stored.items() if key != "version"}
-    return Layout.from_stored(body, name=str(stored.get("name", "ner")), lenient=True)
 
 
 def _text_fields(layout: Layout) -> set[str]:

@@ -116,7 +116,7 @@ class Session:
             external_id=claim.external_id,
             step=claim.step,
             text=claim.data.get("text"),
-            data=claim.data,
+            data=self.project.task_fields(claim.data),
             assignment_id=claim.assignment_id,
             lease_expires_at=claim.lease_expires_at,
             shown=tuple(payload for _, _, payload in earlier),

@@ -11,9 +11,19 @@ import pytest
 
 import annolab.kinds as kinds
 from annolab.errors import ValidationError
-from annolab.kinds._common import json_object, no_label_units, whole_consensus, whole_units
+from annolab.kinds._common import (
+    first_merge,
+    json_object,
+    no_label_units,
+    no_view,
+    no_widget,
+    whole_consensus,
+    whole_disputed,
+    whole_units,
+)
 from annolab.schema import LabelSchema
 from annolab.schema.payloads import SchemaModel, StorableStr
+from tests.test_widgets_classify import png
 
 LABELS = LabelSchema.from_names(["PER", "LOC"])
 
@@ -99,7 +109,7 @@ def tag_kind() -> Iterator[kinds.Kind]:
         kinds.Kind(
             name="tag",
             payload=_TagPayload,
-            widget=lambda: object,
+            widget=no_widget,
             persona_schema=persona_schema,
             parse=lambda answer, text: {"kind": "tag", "tag": answer.get("tag")},
             as_answer=lambda payload, text: {"tag": payload.get("tag")},
@@ -108,6 +118,11 @@ def tag_kind() -> Iterator[kinds.Kind]:
             label_units=no_label_units,
             measure="category",
             media="text",
+            title="Tag",
+            parts=lambda payload, text: [str(payload.get("tag"))],
+            disputed=whole_disputed,
+            merge=first_merge,
+            view=no_view,
         )
     )
     yield kind
@@ -132,15 +147,28 @@ def test_a_toy_kind_validates_and_gives_a_persona_schema(tag_kind: kinds.Kind) -
 
     votes = [{"kind": "tag", "tag": "urgent"}] * 2 + [{"kind": "tag", "tag": "later"}]
     assert consensus(votes, "majority") == {"kind": "tag", "tag": "urgent"}
+    # So do review and adjudication: what an answer says and where answers differ.
+    from annolab.kinds import compare
+    from annolab.schema.layout import Layout
+
+    layout = Layout.from_dict({"name": "tags", "questions": [{"name": "t", "kind": "text"}]})
+    assert compare.describe(votes[0], layout, {}) == "Tag: urgent"
+    marks = compare.disagreements(votes, layout)
+    assert marks == [{"t": [0]}] * 3  # the tags differ: each answer is disputed
 
 
-def test_each_builtin_kind_hands_back_its_widget_class_when_asked() -> None:
-    widgets = {name: kinds.get(name).widget().__name__ for name in kinds.BUILTIN}
-    assert widgets == {
-        "spans": "NER",
-        "choice": "Classify",
-        "choices": "Classify",
-        "boxes": "BBox",
-        "rating": "Form",
-        "text": "Form",
-    }
+def test_each_builtin_kind_builds_the_widget_that_asks_it_alone() -> None:
+    from annolab.schema.layout import Layout
+
+    kinds_of = {"spans": "NER", "choice": "Classify", "choices": "Classify", "boxes": "BBox"}
+    for name in kinds.BUILTIN:
+        question = {"name": "q", "kind": name} | ({"field": "x"} if name in kinds_of else {})
+        layout = Layout.from_dict(
+            {"name": "one", "inputs": [{"name": "x", "type": "text"}], "questions": [question]}
+        )
+        source = png() if name == "boxes" else "Ada met Grace"
+        built = kinds.get(name).widget(layout.questions[0], source, LABELS)
+        # Rating and text are form controls: a one-question layout shows a LayoutWidget.
+        assert type(built).__name__ == kinds_of.get(name, "NoneType"), name
+    multi = kinds.get("choices").widget(None, "x", LABELS)
+    assert multi.multi is True

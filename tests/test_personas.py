@@ -14,6 +14,7 @@ from annolab.personas.images import image_size
 from annolab.personas.prompts import input_hash, prompt_hash, render, task_prompt
 from annolab.personas.schemas import task_kind, to_payload
 from annolab.schema import LabelSchema
+from annolab.schema.layout import Layout
 
 LABELS = LabelSchema.from_names(["person", "location"])
 
@@ -138,9 +139,16 @@ def test_a_stated_confidence_becomes_the_score() -> None:
 
 
 def test_the_task_kind_comes_from_the_layout() -> None:
-    assert task_kind({"questions": [{"kind": "choice"}]}) == "choice"
-    with pytest.raises(ValidationError, match="'rating' is not a kind personas can answer"):
-        task_kind({"questions": [{"kind": "rating"}]})
+    assert task_kind({"questions": [{"kind": "choice", "name": "label"}]}) == "choice"
+    # A form: the first question a persona can answer (clinical-ner-v1's entities).
+    clinical = Layout.load("clinical-ner-v1").to_dict()
+    assert task_kind({**clinical, "version": 2}) == "spans"
+    with pytest.raises(ValidationError) as info:
+        task_kind({"name": "stars", "questions": [{"kind": "rating", "name": "stars"}]})
+    assert str(info.value) == (
+        "questions[*].kind=['rating'] of layout 'stars' holds none a persona answers "
+        "(spans, choice, choices, boxes)"
+    )
 
 
 def test_quoted_words_become_offsets_in_order_of_occurrence() -> None:

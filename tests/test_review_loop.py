@@ -6,17 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from pathlib import Path
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
 import annolab as al
+from annolab.kinds.compare import disagreements, merge
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, UserKind
 from annolab.store.annotations import NewAnnotation, upsert_annotations
 from annolab.store.users import ensure_user
-from annolab.widgets import NER, Classify, Preview
-from annolab.widgets.review import AdjudicationPanel, ReviewPanel, disagreements
+from annolab.widgets import NER, BBox, Classify, LayoutWidget, Preview
+from annolab.widgets.review import AdjudicationPanel, ReviewPanel, Shown
+from tests.test_widgets_classify import png
 
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -232,12 +235,47 @@ def test_merge_starts_from_the_union(voted: al.Project) -> None:
 
 def test_disagreements_of_choices_and_boxes() -> None:
     a = {"kind": "choice", "label": "pos"}
-    assert disagreements([a, dict(a)]) == [[], []]
+    classify = al.Layout.load("classify")
+    assert disagreements([a, dict(a)], classify) == [{"label": []}, {"label": []}]
     box = {"x": 0, "y": 0, "width": 10, "height": 10, "label": "cat"}
     near = {**box, "x": 1}  # IoU 0.82
     far = {**box, "x": 6}  # IoU 0.25
     boxes = [{"kind": "boxes", "boxes": [box]}, {"kind": "boxes", "boxes": [near, far]}]
-    assert disagreements(boxes) == [[], [1]]
+    assert disagreements(boxes, al.Layout.load("bbox")) == [{"objects": []}, {"objects": [1]}]
+
+
+def test_form_answers_are_compared_and_merged_question_by_question() -> None:
+    layout = al.Layout.load("clinical-ner-v1")
+    aspirin = {"start": 19, "end": 26, "label": "Medication"}
+    fever = {"start": 0, "end": 5, "label": "Diagnosis"}
+
+    def form(spans: list[dict[str, object]], confidence: str) -> dict[str, object]:
+        return {
+            "kind": "form",
+            "answers": {
+                "entities": {"kind": "spans", "spans": spans},
+                "confidence": {"kind": "choice", "label": confidence},
+            },
+        }
+
+    a, b = form([fever, aspirin], "high"), form([aspirin], "low")
+    assert disagreements([a, b], layout) == [
+        {"entities": [0], "confidence": [0]},
+        {"entities": [], "confidence": [0]},
+    ]
+    # A question one answer leaves out is disputed in the others.
+    c = {"kind": "form", "answers": {"entities": {"kind": "spans", "spans": [aspirin]}}}
+    assert disagreements([b, c], layout) == [
+        {"entities": [], "confidence": [0]},
+        {"entities": []},
+    ]
+    assert merge([a, b], layout, allow_overlap=False) == {
+        "kind": "form",
+        "answers": {
+            "entities": {"kind": "spans", "spans": [fever, aspirin]},
+            "confidence": {"kind": "choice", "label": "high"},
+        },
+    }
 
 
 @pytest.mark.parametrize("offered", [True, False])
@@ -290,7 +328,172 @@ def test_without_blind_the_reviewer_and_adjudicator_see_names(workspace: al.Work
     panel = proj.annotate(f"{proj.name}-rev").panel
     assert isinstance(panel, ReviewPanel)
     assert panel.heading.value == f"Work under review by {proj.name}-lab"
-    answers = [{"kind": "choice", "label": "pos"}, {"kind": "choice", "label": "neg"}]
-    named = AdjudicationPanel(answers, ["ann", "bea"], text="x", labels=["pos", "neg"], blind=False)
-    blind = AdjudicationPanel(answers, ["ann", "bea"], text="x", labels=["pos", "neg"], blind=True)
+    answers = [Shown("Label: pos"), Shown("Label: neg")]
+    named = AdjudicationPanel(answers, ["ann", "bea"], blind=False)
+    blind = AdjudicationPanel(answers, ["ann", "bea"], blind=True)
     assert (named.names, blind.names) == (["ann", "bea"], ["Annotator 1", "Annotator 2"])
+
+
+CLINICAL = "Fever treated with aspirin."
+FEVER = {"start": 0, "end": 5, "label": "Diagnosis"}
+ASPIRIN = {"start": 19, "end": 26, "label": "Medication"}
+
+
+def _clinical(workspace: al.Workspace, workflow: al.Workflow) -> al.Project:
+    proj = workspace.create_project(
+        f"cl-{uuid.uuid4().hex[:8]}", labels=["x"], layout="clinical-ner-v1", workflow=workflow
+    )
+    proj.add_tasks(
+        pl.DataFrame({"document_id": ["n1"], "document_text": [CLINICAL], "priority": ["high"]}),
+        id="document_id",
+        text="document_text",
+    )
+    return proj
+
+
+def _keys(spans: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    return [(s["start"], s["end"], s["label"]) for s in spans]
+
+
+def _form(spans: list[dict[str, object]], confidence: str) -> dict[str, object]:
+    return {
+        "kind": "form",
+        "answers": {
+            "entities": {"kind": "spans", "spans": spans},
+            "confidence": {"kind": "choice", "label": confidence},
+        },
+    }
+
+
+def test_a_layout_s_work_is_reviewed_and_revised_in_its_layout_widget(
+    workspace: al.Workspace,
+) -> None:
+    proj = _clinical(workspace, al.workflows.review(fraction=1.0))
+    workspace.set_roles(f"{proj.name}-rev", ["reviewer"])
+    worker = proj.session(f"{proj.name}-lab", clock=frozen)
+    assert worker.next() is not None
+    worker.submit(_form([FEVER], "medium"))
+
+    loop = proj.annotate(f"{proj.name}-rev")
+    panel = loop.panel
+    assert isinstance(panel, ReviewPanel)
+    assert panel.summary.value == ("entities: Spans: 'Fever' Diagnosis | confidence: Label: medium")
+    assert [type(v).__name__ for v in panel.views] == ["Preview"]
+    assert _keys(panel.views[0].spans) == _keys([FEVER])
+    panel.bar.reason = "aspirin is a medication"
+    panel.bar.press("revise")
+    widget = loop.widget
+    assert isinstance(widget, LayoutWidget)
+    # The copy holds the work under review, every answer in its part.
+    assert _keys(widget.part("entities").value) == _keys([FEVER])
+    assert widget.part("confidence").value["confidence"] == "medium"
+    widget.part("entities").value = [FEVER, ASPIRIN]
+    widget.submit()
+    assert loop.widget is None
+
+    (payload, status, comment) = _rows(
+        proj,
+        "SELECT a.payload::text, a.status::text, r.comment FROM annotations a"
+        " JOIN tasks t ON t.id = a.task_id JOIN reviews r ON r.annotation_id = a.parent_id"
+        " WHERE t.project_id = :p AND a.step = 'review'",
+    )[0]
+    assert json.loads(str(payload)) == _form([FEVER, ASPIRIN], "medium")
+    assert (status, comment) == ("approved", "aspirin is a medication")
+
+
+def test_a_layout_s_answers_are_adjudicated_and_merged_question_by_question(
+    workspace: al.Workspace,
+) -> None:
+    proj = _clinical(workspace, al.workflows.vote(annotators=2, metric="span_f1", threshold=0.9))
+    workspace.set_roles(f"{proj.name}-judge", ["adjudicator"])
+    for who, answer in (("ann", _form([FEVER, ASPIRIN], "high")), ("bea", _form([ASPIRIN], "low"))):
+        session = proj.session(f"{proj.name}-{who}", clock=frozen)
+        assert session.next() is not None
+        session.submit(answer)
+
+    loop = proj.annotate(f"{proj.name}-judge")
+    panel = loop.panel
+    assert isinstance(panel, AdjudicationPanel)
+    assert sorted(n.value for n in panel.notes) == [
+        "⚠ Not in every answer: confidence: low",
+        "⚠ Not in every answer: entities: 'Fever' Diagnosis; confidence: high",
+    ]
+    previews = [c.children[1] for c in panel.columns]
+    assert sorted(len(p.disputed) for p in previews) == [0, 1]
+    panel.bar.press("merge")
+    widget = loop.widget
+    assert isinstance(widget, LayoutWidget)
+    assert _keys(widget.part("entities").value) == _keys([FEVER, ASPIRIN])
+    assert widget.part("confidence").value["confidence"] in ("high", "low")  # the first's
+    widget.part("confidence").value = {**widget.part("confidence").value, "confidence": "high"}
+    widget.submit()
+    assert loop.widget is None and loop.panel is None
+    stored = _rows(
+        proj,
+        "SELECT a.payload::text, t.status::text FROM annotations a"
+        " JOIN tasks t ON t.id = a.task_id WHERE t.project_id = :p AND a.step = 'adjudicate'",
+    )
+    assert [(json.loads(str(p)), s) for p, s in stored] == [
+        (_form([FEVER, ASPIRIN], "high"), "completed")
+    ]
+
+
+def test_a_persona_answer_is_offered_in_a_layout_widget(workspace: al.Workspace) -> None:
+    proj = _clinical(workspace, al.workflows.single())
+    with workspace.engine.begin() as conn:
+        task_id = conn.execute(
+            sa.text("SELECT id FROM tasks WHERE project_id = :p"), {"p": proj.id}
+        ).scalar_one()
+        bot = ensure_user(conn, f"{proj.name}-persona", kind=UserKind.PERSONA)
+        upsert_annotations(
+            conn,
+            [
+                NewAnnotation(
+                    id=uuid.uuid4(),
+                    task_id=task_id,
+                    user_id=bot,
+                    kind=AnnotationKind.PERSONA,
+                    status=AnnotationStatus.SUBMITTED,
+                    payload={"kind": "spans", "spans": [ASPIRIN]},
+                )
+            ],
+            actor="test",
+            project_id=proj.id,
+        )
+    widget = proj.annotate("someone").widget
+    assert isinstance(widget, LayoutWidget)
+    assert _keys(widget.part("entities").suggestions) == _keys([ASPIRIN])
+    assert widget.part("entities").value == []  # offered, not accepted
+    # The AI-suggestions block shows only because there is one.
+    assert "1 suggested for 'entities'" in str(widget.children[0].blocks)
+
+
+def test_box_answers_are_drawn_read_only_with_the_disputed_ones_marked(
+    workspace: al.Workspace, tmp_path: Path
+) -> None:
+    image = tmp_path / "i1.png"
+    image.write_bytes(png(40, 30))
+    proj = workspace.create_project(
+        f"bx-{uuid.uuid4().hex[:8]}",
+        labels=["cat", "dog"],
+        layout="bbox",
+        workflow=al.workflows.vote(annotators=2, metric="box_f1", threshold=0.99),
+    )
+    proj.add_tasks(pl.DataFrame({"id": ["i1"], "image": [str(image)]}), id="id", text="image")
+    workspace.set_roles(f"{proj.name}-judge", ["adjudicator"])
+    cat = {"x": 1.0, "y": 1.0, "width": 10.0, "height": 10.0, "label": "cat"}
+    dog = {"x": 20.0, "y": 5.0, "width": 8.0, "height": 8.0, "label": "dog"}
+    for who, boxes in (("ann", [cat, dog]), ("bea", [cat])):
+        session = proj.session(f"{proj.name}-{who}", clock=frozen)
+        assert session.next() is not None
+        session.submit({"kind": "boxes", "boxes": boxes})
+    loop = proj.annotate(f"{proj.name}-judge")
+    panel = loop.panel
+    assert isinstance(panel, AdjudicationPanel)
+    drawn = [c.children[1] for c in panel.columns]
+    assert all(isinstance(b, BBox) and b.read_only for b in drawn)
+    assert sorted((len(b.value), b.disputed) for b in drawn) == [(1, []), (2, [1])]
+    assert sorted(n.value for n in panel.notes) == [
+        "Agrees with every other answer.",
+        "⚠ Not in every answer: dog at (20, 5) 8 by 8",
+    ]

@@ -38,7 +38,6 @@ from annolab.schema.fields import (
     check_seconds,
     check_str,
 )
-from annolab.schema.questions import answer_kinds, check_answer_kind
 
 PER_ORG = LabelSchema.from_names(["PER", "ORG"])
 KINDS = "'spans', 'choice', 'choices', 'boxes', 'rating', 'text', 'form'"
@@ -712,19 +711,3 @@ def test_check_json_names_the_path_to_the_bad_value(value: object, message: str)
     with pytest.raises(ValidationError) as info:
         check_json(value, "settings")
     assert str(info.value).startswith(message)
-
-
-def test_answer_kinds_follow_the_layout_questions() -> None:
-    assert answer_kinds({"name": "ner"}) == ("spans",)
-    assert answer_kinds({"questions": [{"kind": "choice"}, {"kind": "rating"}]}) == (
-        "choice",
-        "rating",
-    )
-    assert answer_kinds({"questions": [{"kind": "ranking"}]}) == ()
-    with pytest.raises(ValidationError) as info:
-        check_answer_kind(RatingPayload(value=3), ("choice", "choices"), layout="classify-multi")
-    assert str(info.value) == (
-        "kind='rating' is not what layout 'classify-multi' asks for; it asks for 'choice' or "
-        "'choices'"
-    )
-    check_answer_kind({"kind": "choice", "label": "x"}, ("choice",), layout="classify")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,9 @@ import polars as pl
 import sqlalchemy as sa
 
 from annolab.errors import AnnolabError, DataError
-from annolab.schema import LabelSchema, validate_payload
+from annolab.schema import Payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.schema.fields import check_member, check_name, check_seconds
-from annolab.schema.questions import check_answer_kind
 from annolab.store.annotations import NewAnnotation, annotation_owners, upsert_annotations
 from annolab.store.tasks import task_lookup
 from annolab.store.users import ensure_user
@@ -72,16 +72,15 @@ def import_jsonl(
     path: Path,
     *,
     project_id: int,
-    labels: LabelSchema,
+    check: Callable[[dict[str, Any], str | None], Payload],
     actor: str,
     default_user: str,
-    kinds: tuple[str, ...] = (),
-    layout: str = "",
 ) -> ImportReport:
     """Validate every line of ``path``; store the good ones in this transaction.
 
-    ``kinds`` are the payload kinds the project's layout (named ``layout``) asks for; a line
-    with another kind is refused. Empty: any kind.
+    ``check(payload, text)`` is the project's own check of an answer to a task with that text
+    (``project.check_answer``: the kind its layout asks for, required answers, labels, spans
+    inside the text); a line it refuses is reported by number.
     """
     report = ImportReport()
     rows = _unique_ids(list(_parse(path, default_user, report)), report)
@@ -95,8 +94,7 @@ def import_jsonl(
             continue
         task_id, text = tasks[row.task]
         try:
-            check_answer_kind(row.payload, kinds, layout=layout)
-            payload = validate_payload(row.payload, labels=labels, text=text)
+            payload = check(row.payload, text)
         except AnnolabError as exc:
             report.errors.append((row.line, str(exc)))
             continue

@@ -39,7 +39,10 @@ class Kind:
     """Everything annolab needs to know about one kind of payload.
 
     - ``payload``: the pydantic model of the payload (``annolab.schema.payloads``).
-    - ``widget()``: the widget class that asks it; imported on call, since widgets sit above.
+    - ``widget(question, source, labels)``: the widget that asks a layout's question of this
+      kind on its own over ``source`` (the task's text or image), or None for a kind asked by
+      a form control (a one-question layout then shows a ``LayoutWidget``). Widgets sit above
+      the kinds, so each is imported on call.
     - ``persona_schema(labels, question)``: the JSON schema of a model's answer (Ollama's
       ``format=``); ``question`` is the layout's question dict when there is one (a rating's
       scale). ``parse(answer, text)``: that answer (a decoded JSON object) as payload JSON, for
@@ -53,11 +56,22 @@ class Kind:
       ``(row, start, end, label)`` units for the dashboards (none for kinds without labels).
     - ``measure``: how ``annolab.quality`` reads it (``spans``, ``boxes`` or ``category``).
     - ``media``: what a task of this kind shows (``text`` or ``image``).
+
+    What review and adjudication show (``annolab.kinds.compare`` uses them):
+
+    - ``title``: what one answer is called in a line of text (``Spans``, ``Label``…).
+    - ``parts(payload, text)``: each part of an answer (a span, a box, a label) in words.
+    - ``disputed(payloads)``: for each answer, the indexes of its parts not in every answer.
+    - ``merge(payloads, allow_overlap)``: every answer's parts together, for an adjudicator to
+      edit.
+    - ``view(payload, source, labels, disputed)``: a read-only widget drawing the answer over
+      the task's text or image with the disputed parts marked, or None for an answer a line of
+      text shows.
     """
 
     name: str
     payload: type[SchemaModel]
-    widget: Callable[[], type[Any]]
+    widget: Callable[[Any, Any, LabelSchema], Any]
     persona_schema: Callable[[LabelSchema, Mapping[str, Any] | None], dict[str, Any]]
     parse: Callable[[Mapping[str, Any], str], PayloadDict]
     as_answer: Callable[[Mapping[str, Any], str], dict[str, Any]]
@@ -66,6 +80,11 @@ class Kind:
     label_units: Callable[[pl.LazyFrame], pl.LazyFrame]
     measure: Measure
     media: Literal["text", "image"]
+    title: str
+    parts: Callable[[Mapping[str, Any], str | None], list[str]]
+    disputed: Callable[[Sequence[Mapping[str, Any]]], list[list[int]]]
+    merge: Callable[[Sequence[Mapping[str, Any]], bool], PayloadDict]
+    view: Callable[[Mapping[str, Any], Any, LabelSchema, Sequence[int]], Any]
 
 
 FACETS: tuple[str, ...] = tuple(f.name for f in fields(Kind))
@@ -83,7 +102,7 @@ def register(kind: Kind) -> Kind:
         value = getattr(kind, facet, None)
         if value is None:
             raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "every facet is required")
-        wanted_callable = facet not in {"name", "payload", "measure", "media"}
+        wanted_callable = facet not in {"name", "payload", "measure", "media", "title"}
         if wanted_callable and not callable(value):
             raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "must be callable")
     if kind.measure not in ("spans", "boxes", "category"):

@@ -64,13 +64,6 @@ def answer_without_kind(payload: Mapping[str, Any], text: str) -> dict[str, Any]
     return {k: v for k, v in payload.items() if k != "kind"}
 
 
-def form_widget() -> type[Any]:
-    """The form control that asks choice, choices, rating and text questions."""
-    from annolab.widgets.form import Form
-
-    return Form
-
-
 # Dashboards read labels out of stored JSON text with polars, a million rows at a time: each kind
 # turns its rows ``(row, payload)`` into ``(row, start, end, label)`` units (start and end null
 # for a label without offsets). JSON in annolab's canonical form is read with regular
@@ -85,3 +78,50 @@ def no_label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
     return payloads.filter(pl.lit(value=False)).select(
         "row", *NO_OFFSETS, pl.lit(None, pl.String).alias("label")
     )
+
+
+# What review and adjudication show of a kind whose answer is one value (a label, a rating, a
+# text): the answer is one part, disputed unless every answer is the same.
+
+
+def whole_disputed(payloads: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """``[0]`` for every answer when the answers (scores aside) differ, else ``[]``."""
+    same = len({whole_units(p)[0] for p in payloads}) <= 1
+    return [[] if same else [0] for _ in payloads]
+
+
+def first_merge(payloads: Sequence[Mapping[str, Any]], allow_overlap: bool) -> dict[str, Any]:
+    """A single answer cannot be merged with another: the first one is the starting point."""
+    return dict(payloads[0])
+
+
+def no_view(
+    payload: Mapping[str, Any], source: object, labels: LabelSchema, disputed: Sequence[int]
+) -> None:
+    """No drawing: a line of text shows the answer."""
+    return None
+
+
+def no_widget(question: object, source: object, labels: LabelSchema) -> None:
+    """Asked by a form control: a one-question layout shows it in a ``LayoutWidget``."""
+    return None
+
+
+def distinct_merge(key: str) -> Callable[[Sequence[Mapping[str, Any]], bool], dict[str, Any]]:
+    """Every distinct item of the answers' ``key`` list, in the order first given."""
+
+    def merge(payloads: Sequence[Mapping[str, Any]], allow_overlap: bool) -> dict[str, Any]:
+        items = [item for p in payloads for item in p.get(key) or []]
+        distinct = [x for i, x in enumerate(items) if x not in items[:i]]
+        return {"kind": payloads[0]["kind"], key: distinct}
+
+    return merge
+
+
+def shared_disputed(
+    payloads: Sequence[Mapping[str, Any]], key: str, unit: Callable[[Any], Any]
+) -> list[list[int]]:
+    """For each answer, the indexes of its ``key`` items whose ``unit`` some answer lacks."""
+    keys = [{unit(x) for x in p.get(key) or []} for p in payloads]
+    common = set.intersection(*keys) if keys else set()
+    return [[i for i, x in enumerate(p.get(key) or []) if unit(x) not in common] for p in payloads]

@@ -13,20 +13,23 @@ from typing import Any
 import annolab.kinds
 from annolab.errors import ValidationError
 from annolab.schema import LabelSchema, Payload, validate_payload
+from annolab.schema.layout import Layout
 
 # The kinds personas answer; rating and text need their question's scale and limits from a
 # layout, which a persona's task does not carry yet.
 KINDS = ("spans", "choice", "choices", "boxes")
 
 
-def task_kind(layout: dict[str, Any]) -> str:
-    """The kind of answer a project's layout asks for (its first question)."""
-    questions = layout.get("questions") or [{}]
-    kind = str(questions[0].get("kind", "spans"))
-    if kind not in KINDS:
-        rule = f"is not a kind personas can answer; they answer {', '.join(KINDS)}"
-        raise ValidationError("layout.questions[0].kind", kind, rule)
-    return kind
+def task_kind(stored: dict[str, Any]) -> str:
+    """The kind of answer a persona gives to a project's tasks: that of the layout's first
+    question a persona can answer (a form's other questions are left to people)."""
+    layout = Layout.from_stored(stored, lenient=True)
+    for question in layout.questions:
+        if question.kind in KINDS:
+            return question.kind
+    asked = [q.kind for q in layout.questions]
+    rule = f"of layout {layout.name!r} holds none a persona answers ({', '.join(KINDS)})"
+    raise ValidationError("questions[*].kind", asked, rule)
 
 
 def output_schema(kind: str, labels: LabelSchema) -> dict[str, Any]:

@@ -214,9 +214,53 @@ DisplayBlock = Annotated[
 
 
 class _Question(_Part):
+    """What every question kind answers: how its answers travel to and from its widget.
+
+    ``answer`` arguments are the question's payload (a model or its dict) or None (unanswered).
+    """
+
     name: Name
     required: Bool = False
     description: str = ""
+
+    def value_of(self, answer: object) -> Any:
+        """The value the question's widget or form control edits, for ``answer``."""
+        raise NotImplementedError
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        """A form control's ``value`` as the question's payload dict; None when unanswered."""
+        raise NotImplementedError
+
+    def suggestions_of(self, answer: object) -> list[dict[str, Any]]:
+        """``answer`` as the items a widget offers to accept or reject (none by default)."""
+        return []
+
+    def control(self, labels: LabelSchema) -> dict[str, Any] | None:
+        """The form control that asks the question (``Form``'s question spec), or None for a
+        question drawn by a widget of its own (spans over a text, boxes over an image)."""
+        return None
+
+    def _base_control(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,  # type: ignore[attr-defined]  # every subclass has its literal
+            "required": self.required,
+            "description": self.description,
+        }
+
+
+def _answer_dict(answer: object) -> dict[str, Any]:
+    if answer is None:
+        return {}
+    if isinstance(answer, SchemaModel):
+        return answer.to_dict()
+    return dict(answer) if isinstance(answer, Mapping) else {}
+
+
+def _control_options(labels: LabelSchema) -> list[dict[str, str]]:
+    return [
+        {"name": o.name, "color": o.color or "", "hotkey": o.hotkey or ""} for o in labels.labels
+    ]
 
 
 class SpansQuestion(_Question):
@@ -228,6 +272,15 @@ class SpansQuestion(_Question):
 
     _labels = field_validator("labels", mode="before")(_labels)
 
+    def value_of(self, answer: object) -> Any:
+        return list(_answer_dict(answer).get("spans") or [])
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return {"kind": "spans", "spans": list(value or [])}  # type: ignore[call-overload]
+
+    def suggestions_of(self, answer: object) -> list[dict[str, Any]]:
+        return [dict(s) for s in self.value_of(answer)]
+
 
 class ChoiceQuestion(_Question):
     kind: Literal["choice"] = "choice"
@@ -235,6 +288,20 @@ class ChoiceQuestion(_Question):
     options: LabelList = None
 
     _options = field_validator("options", mode="before")(_labels)
+
+    def value_of(self, answer: object) -> Any:
+        return _answer_dict(answer).get("label")
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return None if value is None else {"kind": "choice", "label": value}
+
+    def suggestions_of(self, answer: object) -> list[dict[str, Any]]:
+        # A persona's answer carries no confidence; the widgets then say just "suggested".
+        label = self.value_of(answer)
+        return [] if label is None else [{"label": label}]
+
+    def control(self, labels: LabelSchema) -> dict[str, Any] | None:
+        return {**self._base_control(), "options": _control_options(labels)}
 
 
 class ChoicesQuestion(_Question):
@@ -246,6 +313,23 @@ class ChoicesQuestion(_Question):
 
     _options = field_validator("options", mode="before")(_labels)
 
+    def value_of(self, answer: object) -> Any:
+        return list(_answer_dict(answer).get("labels") or [])
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return {"kind": "choices", "labels": list(value)} if value else None  # type: ignore[call-overload]
+
+    def suggestions_of(self, answer: object) -> list[dict[str, Any]]:
+        return [{"label": label} for label in self.value_of(answer)]
+
+    def control(self, labels: LabelSchema) -> dict[str, Any] | None:
+        return {
+            **self._base_control(),
+            "options": _control_options(labels),
+            "min": self.min,
+            "max": self.max,
+        }
+
 
 class BoxesQuestion(_Question):
     kind: Literal["boxes"] = "boxes"
@@ -254,16 +338,47 @@ class BoxesQuestion(_Question):
 
     _labels = field_validator("labels", mode="before")(_labels)
 
+    def value_of(self, answer: object) -> Any:
+        return list(_answer_dict(answer).get("boxes") or [])
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return {"kind": "boxes", "boxes": list(value or [])}  # type: ignore[call-overload]
+
+    def suggestions_of(self, answer: object) -> list[dict[str, Any]]:
+        return [dict(b) for b in self.value_of(answer)]
+
 
 class RatingQuestion(_Question):
     kind: Literal["rating"] = "rating"
     scale: Int = Field(default=5, ge=2, le=10)
+
+    def value_of(self, answer: object) -> Any:
+        return _answer_dict(answer).get("value")
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return (
+            None
+            if value is None
+            else {"kind": "rating", "value": value, "min": 1, "max": self.scale}
+        )
+
+    def control(self, labels: LabelSchema) -> dict[str, Any] | None:
+        return {**self._base_control(), "scale": self.scale}
 
 
 class TextQuestion(_Question):
     kind: Literal["text"] = "text"
     rows: Int = Field(default=3, ge=1, le=100)
     max_chars: Int | None = Field(default=None, ge=1)
+
+    def value_of(self, answer: object) -> Any:
+        return _answer_dict(answer).get("text") or ""
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return {"kind": "text", "text": value} if value else None
+
+    def control(self, labels: LabelSchema) -> dict[str, Any] | None:
+        return {**self._base_control(), "rows": self.rows, "max_chars": self.max_chars}
 
 
 Question = Annotated[
@@ -383,16 +498,17 @@ class Layout(_Part):
 
     @classmethod
     def from_stored(
-        cls, data: Mapping[str, Any], *, name: str = "layout", lenient: bool = False
+        cls, data: Mapping[str, Any], *, name: str = "ner", lenient: bool = False
     ) -> Layout:
-        """A layout as a project stored it, including the dict shape used before layouts were
-        typed (``fields`` of ``{name, kind}``, questions without a kind asking for spans).
+        """A layout as a project stored it: the body, with the pinned ``version`` beside it
+        (dropped here), or the dict shape used before layouts were typed (``fields`` of
+        ``{name, kind}``, questions without a kind asking for spans).
 
         >>> Layout.from_stored({"name": "ner", "fields": [{"name": "text", "kind": "text"}],
         ...                     "questions": [{"name": "entities", "field": "text"}]}).answer_kinds
         ('spans',)
         """
-        raw = dict(data)
+        raw = {key: value for key, value in data.items() if key != "version"}
         raw.setdefault("name", name)
         if lenient:
             # A project row written before layouts were typed may hold keys no layout reads

@@ -19,7 +19,7 @@ import traitlets
 from annolab.errors import ValidationError
 from annolab.schema import Payload, validate_payload
 from annolab.widgets._base import AnnotationWidget, WidgetCallback, WidgetTraitError
-from annolab.widgets.form import Form, answers_of
+from annolab.widgets.form import Form
 
 if TYPE_CHECKING:
     from annolab.schema.layout import Layout
@@ -80,12 +80,7 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         self.form_layout = layout
         self.data = dict(data)
         self._labels = labels
-        self._suggestions = dict(suggestions or {})
-        asked = [q.name for q in layout.questions]
-        for name in self._suggestions:
-            if name not in asked:
-                rule = f"is not a question of layout {layout.name!r}; its questions are {asked}"
-                raise WidgetTraitError("suggestions", name, rule)
+        self._suggestions = self._check_suggestions(suggestions)
         self._submit_callbacks: list[WidgetCallback] = []
         self._skip_callbacks: list[WidgetCallback] = []
         self._draft_callbacks: list[WidgetCallback] = []
@@ -95,13 +90,9 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         # spans would travel to the browser twice.
         start = None if value is None else self._check_value(value)
         self._start = {} if start is None else _answers(start, self.form_layout.questions[0].name)
-        super().__init__(self._compose())
+        super().__init__()
         self.add_class("annolab-layout")
-        self._bar = self.children[-1]
-        for part in self.children:
-            part.observe(self._on_part_value, names="value")
-            for nonce in _NONCES:
-                part.observe(self._on_nonce, names=nonce)
+        self._mount()
         drawn = [q.name for q in layout.questions if not isinstance(self._parts[q.name], Form)]
         if start is not None:
             self._syncing = True
@@ -112,7 +103,52 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         if start is None or any(name not in self._start for name in drawn):
             self._refresh()
 
+    def offer(self, suggestions: Mapping[str, Any]) -> None:
+        """Offer answers to accept or reject, as the ``suggestions`` argument does; the parts
+        are built again around the current value (the loop offers them before any work)."""
+        checked = self._check_suggestions(suggestions)
+        if not checked:
+            return
+        start = self.value
+        self._suggestions = checked
+        self._start = {} if start is None else _answers(start, self.form_layout.questions[0].name)
+        self._mount()
+
+    def suggestions_for(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored answer (a form's, or one question's payload) as ``suggestions``: a form's
+        answers by question, else the payload for the first question of its kind."""
+        if payload.get("kind") == "form":
+            return dict(payload.get("answers") or {})
+        asked = next((q for q in self.form_layout.questions if q.kind == payload.get("kind")), None)
+        return {} if asked is None else {asked.name: payload}
+
     # -- composition ---------------------------------------------------------------------------
+
+    def _check_suggestions(self, suggestions: Mapping[str, Any] | None) -> dict[str, Any]:
+        given = dict(suggestions or {})
+        asked = [q.name for q in self.form_layout.questions]
+        for name in given:
+            if name not in asked:
+                rule = (
+                    f"is not a question of layout {self.form_layout.name!r}; "
+                    f"its questions are {asked}"
+                )
+                raise WidgetTraitError("suggestions", name, rule)
+        return given
+
+    def _mount(self) -> None:
+        built: tuple[Any, ...] = tuple(getattr(self, "children", ()))
+        for part in built:
+            part.unobserve(self._on_part_value, names="value")
+            for nonce in _NONCES:
+                part.unobserve(self._on_nonce, names=nonce)
+        self._parts = {}
+        self.children = self._compose()
+        self._bar = self.children[-1]
+        for part in self.children:
+            part.observe(self._on_part_value, names="value")
+            for nonce in _NONCES:
+                part.observe(self._on_nonce, names=nonce)
 
     def _compose(self) -> list[AnnotationWidget]:
         from annolab.schema.layout import BoxesQuestion, SpansQuestion
@@ -126,7 +162,10 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         def flush() -> None:
             if blocks or questions:
                 given = {
-                    q["name"]: _form_value(q["kind"], self._start.get(q["name"])) for q in questions
+                    q["name"]: self.form_layout.question(q["name"]).value_of(
+                        self._start.get(q["name"])
+                    )
+                    for q in questions
                 }
                 form = Form(
                     blocks=list(blocks), questions=list(questions), value=given, show_submit=False
@@ -142,15 +181,17 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             if shown is not None:
                 blocks.append(shown)
         for question in self.form_layout.questions:
-            if not isinstance(question, (SpansQuestion, BoxesQuestion)):
-                questions.append(self._form_question(question))
+            control = self._control(question)
+            if control is not None or not isinstance(question, (SpansQuestion, BoxesQuestion)):
+                # Asked by a form control; a question kind without one is refused by the Form.
+                questions.append(control or {"name": question.name, "kind": question.kind})
                 continue
             flush()
             schema = self.form_layout.labels_for(question.name, self._labels)
             source = self.data.get(question.field)
-            suggested = self._suggested(question.name, question.kind)
+            suggested = self._suggested(question)
             answer = self._start.get(question.name)
-            given = None if answer is None else answer.to_dict()[question.kind]
+            given = None if answer is None else question.value_of(answer)
             part: AnnotationWidget
             if isinstance(question, SpansQuestion):
                 part = NER(
@@ -206,8 +247,7 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
                 "text": _shown(self.data.get(block.field)),
             }
         if block.kind == "suggestions":
-            found = self._suggestions.get(block.question)
-            count = len(_items(found))
+            count = len(self._suggested(self.form_layout.question(block.question)))
             text = (
                 f"{count} suggested for {block.question!r}: shown in that question, "
                 "accept or reject them there"
@@ -219,29 +259,14 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         spec = self.form_layout.input(field)
         return None if spec is None else getattr(spec, "default", None)
 
-    def _form_question(self, question: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": question.name,
-            "kind": question.kind,
-            "required": question.required,
-            "description": question.description,
-        }
-        if question.kind in ("choice", "choices"):
-            schema = self.form_layout.labels_for(question.name, self._labels)
-            out["options"] = [
-                {"name": o.name, "color": o.color or "", "hotkey": o.hotkey or ""}
-                for o in schema.labels
-            ]
-            if question.kind == "choices":
-                out["min"], out["max"] = question.min, question.max
-        elif question.kind == "rating":
-            out["scale"] = question.scale
-        else:
-            out["rows"], out["max_chars"] = question.rows, question.max_chars
-        return out
+    def _suggested(self, question: Any) -> list[dict[str, Any]]:
+        found = self._suggestions.get(question.name)
+        if isinstance(found, (list, tuple)):
+            return [dict(item) for item in found]  # the items themselves (a spans list)
+        return question.suggestions_of(found)  # type: ignore[no-any-return]
 
-    def _suggested(self, name: str, kind: str) -> list[Any]:
-        return list(_items(self._suggestions.get(name), kind))
+    def _control(self, question: Any) -> dict[str, Any] | None:
+        return question.control(self.form_layout.labels_for(question.name, self._labels))  # type: ignore[no-any-return]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -263,10 +288,11 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         for question in self.form_layout.questions:
             part = self._parts[question.name]
             if isinstance(part, Form):
-                continue
-            answers[question.name] = part.payload.to_dict()
-        for form in {id(p): p for p in self._parts.values() if isinstance(p, Form)}.values():
-            answers.update(answers_of(form.questions, form.value))
+                answer = question.answer_of(part.value.get(question.name))
+            else:
+                answer = part.payload.to_dict()
+            if answer is not None:
+                answers[question.name] = answer
         if len(self.form_layout.questions) == 1:
             only = self.form_layout.questions[0].name
             return answers.get(only) or {"kind": self.form_layout.questions[0].kind}
@@ -317,9 +343,9 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
                 answer = answers.get(question.name)
                 part = self._parts[question.name]
                 if isinstance(part, Form):
-                    part.value = {**part.value, question.name: _form_value(question.kind, answer)}
+                    part.value = {**part.value, question.name: question.value_of(answer)}
                 elif answer is not None:
-                    part.value = answer.to_dict()[question.kind]
+                    part.value = question.value_of(answer)
         except ValidationError as exc:
             raise WidgetTraitError(
                 f"value.answers.{question.name}.{exc.field}", exc.value, exc.rule
@@ -392,26 +418,3 @@ def _answers(payload: Any, one: str) -> dict[str, Any]:
 
 def _shown(value: object) -> str:
     return "" if value is None else str(value)
-
-
-def _items(found: object, kind: str = "") -> list[Any]:
-    """A suggestion's items: spans or boxes from a payload dict, or the list itself."""
-    if found is None:
-        return []
-    if hasattr(found, "to_dict"):
-        found = found.to_dict()
-    if isinstance(found, Mapping):
-        for key in ("spans", "boxes", "labels"):
-            if key in found:
-                return list(found[key])
-        return [found]
-    if isinstance(found, (list, tuple)):
-        return list(found)
-    return [found]
-
-
-def _form_value(kind: str, answer: Any) -> Any:
-    if answer is None:
-        return {"choice": None, "choices": [], "rating": None, "text": ""}[kind]
-    key = {"choice": "label", "choices": "labels", "rating": "value", "text": "text"}[kind]
-    return answer.to_dict()[key]

@@ -10,16 +10,59 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from annolab.kinds import Kind, register
-from annolab.kinds._common import SURE, Unit, json_object, label_schema, no_label_units
+from annolab.kinds._common import (
+    SURE,
+    Unit,
+    distinct_merge,
+    json_object,
+    label_schema,
+    no_label_units,
+)
 from annolab.schema import BoxesPayload, LabelSchema
 
 _FIELDS = ("x", "y", "width", "height", "label")
+MATCH = 0.5  # the IoU at which two boxes of one label are the same box
 
 
-def widget() -> type[Any]:
+def widget(question: object, source: Any, labels: LabelSchema) -> Any:
     from annolab.widgets.bbox import BBox
 
-    return BBox
+    return BBox(source or "", labels=labels)
+
+
+def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
+    return [
+        f"{b['label']} at ({b['x']:g}, {b['y']:g}) {b['width']:g} by {b['height']:g}"
+        for b in payload.get("boxes") or []
+    ]
+
+
+def view(
+    payload: Mapping[str, Any], source: Any, labels: LabelSchema, disputed: Sequence[int]
+) -> Any:
+    from annolab.widgets.bbox import BBox
+
+    if not source:
+        return None
+    boxes = payload.get("boxes") or []
+    return BBox(source, labels=labels, value=boxes, read_only=True, disputed=list(disputed))
+
+
+def disputed(payloads: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """A box is disputed when some other answer has no box of its label with IoU >= 0.5."""
+    found = [units(p) for p in payloads]
+    return [
+        [
+            i
+            for i, box in enumerate(mine)
+            if not all(
+                any(o[4] == box[4] and iou(o, box) >= MATCH for o in other)
+                for k, other in enumerate(found)
+                if k != j
+            )
+        ]
+        for j, mine in enumerate(found)
+    ]
 
 
 def persona_schema(
@@ -94,7 +137,7 @@ def consensus(
                 if who not in group and next(iter(group.values()))[4] == box[4]
             ]
             best = max(scored, default=(0.0, -1))
-            if best[0] >= 0.5:
+            if best[0] >= MATCH:
                 groups[best[1]][who] = box
             else:
                 groups.append({who: box})
@@ -126,5 +169,10 @@ KIND = register(
         label_units=no_label_units,
         measure="boxes",
         media="image",
+        title="Boxes",
+        parts=parts,
+        disputed=disputed,
+        merge=distinct_merge("boxes"),
+        view=view,
     )
 )

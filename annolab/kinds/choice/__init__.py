@@ -12,18 +12,25 @@ from annolab.kinds._common import (
     ESCAPED,
     NO_OFFSETS,
     SURE,
+    first_merge,
     json_object,
     label_schema,
+    no_view,
     whole_consensus,
+    whole_disputed,
     whole_units,
 )
 from annolab.schema import ChoicePayload, LabelSchema
 
 
-def widget() -> type[Any]:
+def widget(question: object, source: object, labels: LabelSchema) -> Any:
     from annolab.widgets.classify import Classify
 
-    return Classify
+    return Classify(source, labels=labels)
+
+
+def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
+    return [str(payload.get("label"))]
 
 
 def persona_schema(
@@ -70,5 +77,10 @@ KIND = register(
         label_units=label_units,
         measure="category",
         media="text",
+        title="Label",
+        parts=parts,
+        disputed=whole_disputed,
+        merge=first_merge,
+        view=no_view,
     )
 )

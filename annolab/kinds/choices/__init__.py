@@ -8,14 +8,31 @@ from typing import Any
 import polars as pl
 
 from annolab.kinds import Kind, register
-from annolab.kinds._common import NO_OFFSETS, Unit, json_object, label_schema, votes
+from annolab.kinds._common import (
+    NO_OFFSETS,
+    Unit,
+    distinct_merge,
+    json_object,
+    label_schema,
+    no_view,
+    shared_disputed,
+    votes,
+)
 from annolab.schema import ChoicesPayload, LabelSchema
 
 
-def widget() -> type[Any]:
+def widget(question: object, source: object, labels: LabelSchema) -> Any:
     from annolab.widgets.classify import Classify
 
-    return Classify
+    return Classify(source, labels=labels, multi=True)
+
+
+def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
+    return [str(label) for label in payload.get("labels") or []]
+
+
+def disputed(payloads: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    return shared_disputed(payloads, "labels", lambda label: label)
 
 
 def persona_schema(
@@ -68,5 +85,10 @@ KIND = register(
         label_units=label_units,
         measure="category",
         media="text",
+        title="Labels",
+        parts=parts,
+        disputed=disputed,
+        merge=distinct_merge("labels"),
+        view=no_view,
     )
 )

@@ -8,10 +8,13 @@ from typing import Any
 from annolab.kinds import Kind, register
 from annolab.kinds._common import (
     answer_without_kind,
-    form_widget,
+    first_merge,
     json_object,
     no_label_units,
+    no_view,
+    no_widget,
     whole_consensus,
+    whole_disputed,
     whole_units,
 )
 from annolab.schema import LabelSchema, RatingPayload
@@ -34,11 +37,15 @@ def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
     return {"kind": "rating", "value": answer.get("value")}
 
 
+def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
+    return [str(payload.get("value"))]
+
+
 KIND = register(
     Kind(
         name="rating",
         payload=RatingPayload,
-        widget=form_widget,
+        widget=no_widget,
         persona_schema=persona_schema,
         parse=parse,
         as_answer=answer_without_kind,
@@ -47,5 +54,10 @@ KIND = register(
         label_units=no_label_units,
         measure="category",
         media="text",
+        title="Rating",
+        parts=parts,
+        disputed=whole_disputed,
+        merge=first_merge,
+        view=no_view,
     )
 )

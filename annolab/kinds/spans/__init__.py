@@ -20,6 +20,7 @@ from annolab.kinds._common import (
     Unit,
     json_object,
     label_schema,
+    shared_disputed,
     votes,
 )
 from annolab.schema import LabelSchema, SpansPayload
@@ -27,10 +28,50 @@ from annolab.schema import LabelSchema, SpansPayload
 _FIELDS = ("start", "end", "label")
 
 
-def widget() -> type[Any]:
+def widget(question: Any, source: object, labels: LabelSchema) -> Any:
     from annolab.widgets.ner import NER
 
-    return NER
+    return NER(
+        source if isinstance(source, str) else "",
+        labels=labels,
+        allow_overlap=labels.allow_overlap,
+        snap_to_words=bool(getattr(question, "snap_to_words", False)),
+    )
+
+
+def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
+    return [f"{(text or '')[s['start'] : s['end']]!r} {s['label']}" for s in payload["spans"]]
+
+
+def disputed(payloads: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    return shared_disputed(payloads, "spans", lambda s: (s["start"], s["end"], s["label"]))
+
+
+def merge(payloads: Sequence[Mapping[str, Any]], allow_overlap: bool) -> dict[str, Any]:
+    """Every distinct span, in text order; without overlaps when the labels forbid them (the
+    earlier answer's span wins)."""
+    spans: list[dict[str, Any]] = []
+    for payload in payloads:
+        for span in payload.get("spans") or []:
+            key = (span["start"], span["end"], span["label"])
+            if any((s["start"], s["end"], s["label"]) == key for s in spans):
+                continue
+            if not allow_overlap and any(
+                s["start"] < span["end"] and span["start"] < s["end"] for s in spans
+            ):
+                continue
+            spans.append(dict(span))
+    return {"kind": "spans", "spans": sorted(spans, key=lambda s: (s["start"], s["end"]))}
+
+
+def view(
+    payload: Mapping[str, Any], source: object, labels: LabelSchema, disputed: Sequence[int]
+) -> Any:
+    from annolab.widgets.preview import Preview
+
+    if not isinstance(source, str):
+        return None
+    return Preview(source, spans=payload["spans"], labels=labels, disputed=list(disputed))
 
 
 def persona_schema(
@@ -176,5 +217,10 @@ KIND = register(
         label_units=label_units,
         measure="spans",
         media="text",
+        title="Spans",
+        parts=parts,
+        disputed=disputed,
+        merge=merge,
+        view=view,
     )
 )
