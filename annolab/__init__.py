@@ -74,7 +74,10 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    # What Tab completes on ``al.``: the public names (and subpackages already imported), not
+    # this file's own helpers (importlib, Any, TYPE_CHECKING).
+    loaded = [name for name, value in globals().items() if getattr(value, "__package__", None)]
+    return sorted({*__all__, *_LAZY, "__version__", *(n for n in loaded if n != "importlib")})
 
 
 __all__ = [

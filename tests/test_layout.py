@@ -193,6 +193,10 @@ def test_extends_replaces_by_name_and_appends_new(tmp_path: Any, monkeypatch: An
     # The body is self-contained: a pinned copy does not change when the base does.
     assert "extends" not in layout.to_dict()
     assert Layout.from_dict(layout.to_dict()).to_dict() == layout.to_dict()
+    # Equal through YAML: where it came from is not what it is.
+    again = Layout.from_yaml(layout.to_yaml())
+    assert again == layout and hash(again) == hash(layout) and again.base is None
+    assert again != Layout.load("clinical-ner-v1")
 
 
 def test_conditions_show_blocks_only_when_they_hold() -> None:

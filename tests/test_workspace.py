@@ -177,3 +177,12 @@ def test_a_form_answer_is_checked_by_the_layout_at_the_door(workspace: al.Worksp
     assert str(caught.value) == (
         "kind='spans' is not what layout 'clinical-ner-v1' asks for; it asks for 'form'"
     )
+
+
+def test_tab_completion_offers_the_public_names_only() -> None:
+    import annolab as al
+
+    names = dir(al)
+    assert set(al.__all__) <= set(names)
+    assert {"Any", "TYPE_CHECKING", "importlib"}.isdisjoint(names)
+    assert "Layout" in names and "__version__" in names

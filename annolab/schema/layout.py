@@ -577,6 +577,16 @@ class Layout(_Part):
 
         return str(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
 
+    def __eq__(self, other: object) -> bool:
+        # A layout is what it shows and asks: the base it was extended from is where it came
+        # from (to_dict leaves it out), so a YAML round trip gives an equal layout.
+        if not isinstance(other, Layout):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.to_yaml())
+
     # --- reading --------------------------------------------------------------------------------
 
     @property

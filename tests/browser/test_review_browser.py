@@ -232,3 +232,63 @@ def test_span_disagreements_are_outlined_side_by_side(notebook: Notebook, db_url
     expect(area.get_by_text("⚠ Not in every answer: 'Paris' location")).to_be_visible()
     notebook.screenshot("adjudicate_spans", area)
     assert notebook.page_errors == []
+
+
+def test_adjudicator_merges_the_union_and_deletes_a_span(notebook: Notebook, db_url: str) -> None:
+    name = f"am-{uuid.uuid4().hex[:8]}"
+    keys = notebook.page.keyboard
+    notebook.run(
+        "import annolab as al, polars as pl\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['person', 'location'],\n"
+        "    workflow=al.workflows.vote(annotators=2, metric='span_f1', threshold=0.9))\n"
+        "proj.add_tasks(pl.DataFrame({'id': ['t0'], 'text': ['Ada met Grace in Paris']}), id='id')\n"
+        f"ws.set_roles({name + '-judge'!r}, ['adjudicator'])\n"
+        "spans = {'ann': [(0, 3, 'person'), (17, 22, 'location')], 'bea': [(0, 3, 'person')]}\n"
+        "for who, theirs in spans.items():\n"
+        f"    s = proj.session({name!r} + '-' + who)\n"
+        "    s.next()\n"
+        "    s.submit({'kind': 'spans', 'spans': [dict(start=a, end=b, label=c)\n"
+        "                                          for a, b, c in theirs]})\n"
+    )
+    area = notebook.run(f"judge = proj.annotate({name + '-judge'!r})\njudge").locator
+    expect(area.locator(".annolab-preview")).to_have_count(2)
+    expect(area.locator(".annolab-ner")).to_have_count(0)  # nothing editable before a choice
+    cells = notebook.cell_count()
+    area.locator(".annolab-actions .annolab-keys").click()
+    keys.press("m")  # merge; JupyterLab's "m" (make the cell markdown) must not fire
+    ner = area.locator(".annolab-ner")
+    marks = ner.locator("mark.annolab-ner-mark")
+    expect(marks).to_have_text(["Ada", "Paris"])
+    assert notebook.cell_count() == cells
+    # The answers stay in view above the merged copy.
+    expect(area.locator(".annolab-preview")).to_have_count(2)
+    assert notebook.value("judge.widget.value") == [
+        {"start": 0, "end": 3, "label": "person"},
+        {"start": 17, "end": 22, "label": "location"},
+    ]
+
+    # Drop "Ada" (a person both agreed on): the location alone is in no annotator's answer,
+    # so the stored result can only have come from the edited merge.
+    marks.filter(has_text="Ada").click()
+    expect(ner.locator(".annolab-ner-describe")).to_contain_text("person “Ada”")
+    keys.press("Delete")
+    expect(marks).to_have_text(["Paris"])
+    notebook.screenshot("adjudicate_merge_edited", area)
+    ner.locator(".annolab-ner-text").focus()
+    keys.press("Control+Enter")
+    expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+    assert notebook.value(
+        "proj.annotations().filter(pl.col('step') == 'adjudicate')"
+        ".select('external_id', 'user', 'payload').rows()"
+    ) == [
+        [
+            "t0",
+            f"{name}-judge",
+            '{"kind": "spans", "spans": [{"start": 17, "end": 22, "label": "location"}]}',
+        ]
+    ]
+    assert notebook.value("dict(proj.tasks().select('external_id', 'status').rows())") == {
+        "t0": "completed"
+    }
+    assert notebook.page_errors == []
