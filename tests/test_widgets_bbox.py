@@ -649,3 +649,12 @@ def test_disputed_after_each_kind_of_patch() -> None:
 def test_check_disputed_gives_plain_ints_in_the_order_given() -> None:
     assert check_disputed([2, 0], 3) == [2, 0]
     assert check_disputed((1,), 2) == [1]
+
+
+def test_box_suggestions_are_accepted_from_python() -> None:
+    w = BBox(png_bytes(40, 30), labels=["cat"])
+    box = {"x": 1.0, "y": 2.0, "width": 5.0, "height": 5.0, "label": "cat", "score": 0.8}
+    w.suggestions = [box]
+    w.accept_suggestions()
+    assert [(b["x"], b["label"]) for b in w.value] == [(1.0, "cat")]
+    assert w.suggestions == [] and w.error == ""

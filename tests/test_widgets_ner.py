@@ -330,3 +330,19 @@ def test_bundle_is_built_and_exports_render() -> None:
         [node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "function"
+
+
+def test_suggestions_are_accepted_from_python() -> None:
+    w = NER("Ada met Grace", labels=["PER"])
+    w.suggestions = [
+        {"start": 0, "end": 3, "label": "PER", "score": 0.9},
+        {"start": 8, "end": 13, "label": "PER", "score": 0.6},
+        {"start": 0, "end": 7, "label": "PER", "score": 0.2},  # overlaps "Ada": stays offered
+    ]
+    w.accept_suggestions()
+    assert w.value == [
+        {"start": 0, "end": 3, "label": "PER"},
+        {"start": 8, "end": 13, "label": "PER"},
+    ]
+    assert w.suggestions == [{"start": 0, "end": 7, "label": "PER", "score": 0.2}]
+    assert w.error.startswith("1 suggestion was left: each overlaps a span already labelled")

@@ -282,6 +282,14 @@ class AnnotationWidget(anywidget.AnyWidget):
         """Calls ``callback(widget)`` each time the annotator saves a draft (Ctrl+S)."""
         self._draft_callbacks.append(callback)
 
+    def accept_suggestions(self) -> None:
+        """Accepts every suggestion from Python, as the page's Accept all does (NER, BBox).
+
+        Suggestions that cannot be taken (a span overlapping one already labelled, where
+        overlaps are refused) stay offered, and ``error`` says so.
+        """
+        self.error = self._apply_patch({"op": "accept_all"}, []) or ""
+
     def submit(self) -> None:
         """Submits from Python, as the Submit button does: ``on_submit`` callbacks run."""
         self.submit_count += 1

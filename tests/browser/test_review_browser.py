@@ -4,6 +4,7 @@ cell after each action."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -278,14 +279,15 @@ def test_adjudicator_merges_the_union_and_deletes_a_span(notebook: Notebook, db_
     ner.locator(".annolab-ner-text").focus()
     keys.press("Control+Enter")
     expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
-    assert notebook.value(
+    rows = notebook.value(
         "proj.annotations().filter(pl.col('step') == 'adjudicate')"
         ".select('external_id', 'user', 'payload').rows()"
-    ) == [
+    )
+    assert [[task, user, json.loads(payload)] for task, user, payload in rows] == [
         [
             "t0",
             f"{name}-judge",
-            '{"kind": "spans", "spans": [{"start": 17, "end": 22, "label": "location"}]}',
+            {"kind": "spans", "spans": [{"start": 17, "end": 22, "label": "location"}]},
         ]
     ]
     assert notebook.value("dict(proj.tasks().select('external_id', 'status').rows())") == {
