@@ -213,7 +213,8 @@ class Project:
         return {**fields, **data}
 
     def tasks(self) -> pl.DataFrame:
-        """The project's tasks: ``task_id, external_id, text, data`` (JSON), priority, status."""
+        """The project's tasks: ``task_id, external_id, text, data`` (JSON), priority, status
+        and the workflow step each is at (a pending task at ``adjudicate`` awaits a decision)."""
         with self.workspace.engine.begin() as conn:
             return read_tasks(conn, self.id)
 

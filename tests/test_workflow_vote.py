@@ -49,13 +49,9 @@ def spans(*items: tuple[int, int, str]) -> dict[str, object]:
 
 
 def _status(proj: al.Project) -> dict[str, tuple[str, str]]:
-    tasks = proj.workspace.engine
-    with tasks.begin() as conn:
-        rows = conn.execute(
-            sa.text("SELECT external_id, status::text, step FROM tasks WHERE project_id = :p"),
-            {"p": proj.id},
-        ).all()
-    return {r[0]: (r[1], r[2]) for r in rows}
+    """Each task's status and step, as ``project.tasks()`` reads them."""
+    tasks = proj.tasks()
+    return {r[0]: (r[1], r[2]) for r in tasks.select("external_id", "status", "step").rows()}
 
 
 def test_novice_is_refused_with_the_skill_reason(voted: al.Project) -> None:

@@ -25,6 +25,7 @@ TASK_SCHEMA: Mapping[str, Any] = {
     "data": pl.String,
     "priority": pl.Int32,
     "status": pl.String,
+    "step": pl.String,
     "created_at": pl.Datetime("us", "UTC"),
 }
 
@@ -152,7 +153,8 @@ def _copy(
 def read_tasks(conn: sa.Connection, project_id: int) -> pl.DataFrame:
     return read_frame(
         conn,
-        "SELECT id, external_id, data->>'text', data::text, priority, status::text, created_at "
+        "SELECT id, external_id, data->>'text', data::text, priority, status::text, step, "
+        "created_at "
         "FROM tasks WHERE project_id = %(p)s ORDER BY id",
         {"p": project_id},
         TASK_SCHEMA,
