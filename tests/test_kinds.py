@@ -123,6 +123,7 @@ def tag_kind() -> Iterator[kinds.Kind]:
             disputed=whole_disputed,
             merge=first_merge,
             view=no_view,
+            exports={},
         )
     )
     yield kind

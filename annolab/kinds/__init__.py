@@ -5,7 +5,8 @@ A kind (``spans``, ``choice``, ``choices``, ``boxes``, ``rating``, ``text``) is 
 that registers a ``Kind``: its payload model, its widget (imported only when asked for), the JSON
 schema a persona answers it in and the reading of that answer, how two answers are compared
 (their agreement units), how several are merged (consensus), which measure the quality metrics
-read it as, and what it is drawn on (text or image). Consumers ask ``get(name)`` instead of
+read it as, what it is drawn on (text or image), how review and adjudication show it, and how
+it is written for other tools (Label Studio, Prodigy). Consumers ask ``get(name)`` instead of
 branching on the kind, so a new kind is a new folder and a ``register`` call.
 
 >>> import annolab.kinds as kinds
@@ -27,11 +28,24 @@ from annolab.errors import ValidationError
 from annolab.schema import LabelSchema
 from annolab.schema.payloads import SchemaModel
 
-__all__ = ["BUILTIN", "FACETS", "Kind", "find", "get", "names", "register"]
+__all__ = ["BUILTIN", "FACETS", "Kind", "Target", "find", "get", "names", "register"]
 
 PayloadDict = dict[str, Any]
 Unit = tuple[Any, ...]
 Measure = Literal["spans", "boxes", "category"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an exported answer is about: the question (``name``), the task field it reads
+    (``field``: Label Studio's ``to_name``), the task's text and, for an image, its size in
+    pixels (Label Studio writes boxes in percent of it)."""
+
+    name: str
+    field: str
+    text: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,13 @@ class Kind:
     - ``view(payload, source, labels, disputed)``: a read-only widget drawing the answer over
       the task's text or image with the disputed parts marked, or None for an answer a line of
       text shows.
+
+    How it is written for other tools (``annolab.io.formats`` uses them):
+
+    - ``exports``: format name -> ``export(payload, target)``, the answer in that format's
+      shape for the question and task described by ``target`` (an ``Target``). Every kind
+      writes ``label-studio`` (the result regions of a Label Studio annotation); ``prodigy``
+      (the fields of a Prodigy task line) where Prodigy has an interface for the kind.
     """
 
     name: str
@@ -85,6 +106,7 @@ class Kind:
     disputed: Callable[[Sequence[Mapping[str, Any]]], list[list[int]]]
     merge: Callable[[Sequence[Mapping[str, Any]], bool], PayloadDict]
     view: Callable[[Mapping[str, Any], Any, LabelSchema, Sequence[int]], Any]
+    exports: Mapping[str, Callable[[Mapping[str, Any], Target], Any]]
 
 
 FACETS: tuple[str, ...] = tuple(f.name for f in fields(Kind))
@@ -102,9 +124,12 @@ def register(kind: Kind) -> Kind:
         value = getattr(kind, facet, None)
         if value is None:
             raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "every facet is required")
-        wanted_callable = facet not in {"name", "payload", "measure", "media", "title"}
+        wanted_callable = facet not in {"name", "payload", "measure", "media", "title", "exports"}
         if wanted_callable and not callable(value):
             raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "must be callable")
+    if not isinstance(kind.exports, Mapping) or not all(map(callable, kind.exports.values())):
+        rule = "must map format names to functions"
+        raise ValidationError(f"kinds[{kind.name!r}].exports", kind.exports, rule)
     if kind.measure not in ("spans", "boxes", "category"):
         rule = "is not a measure; use spans, boxes or category"
         raise ValidationError(f"kinds[{kind.name!r}].measure", kind.measure, rule)

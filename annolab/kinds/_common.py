@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from annolab.kinds import Target
 from annolab.schema import LabelSchema
 
 Unit = tuple[Any, ...]
@@ -125,3 +126,25 @@ def shared_disputed(
     keys = [{unit(x) for x in p.get(key) or []} for p in payloads]
     common = set.intersection(*keys) if keys else set()
     return [[i for i, x in enumerate(p.get(key) or []) if unit(x) not in common] for p in payloads]
+
+
+# Writing answers for other tools. Label Studio: each answer is a list of result regions named
+# by the control (the question) and the object it labels (the task field). Prodigy: the fields
+# its interface for the kind adds to a task line.
+
+
+def label_studio_region(target: Target, type_: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"from_name": target.name, "to_name": target.field, "type": type_, "value": value}
+
+
+def label_studio_whole(
+    type_: str, key: str, *, field: str | None = None, wrap: bool = False
+) -> Callable[..., Any]:
+    """The exporter of a one-value answer: the payload's ``key`` as the ``field`` (default:
+    the type's name) of a Label Studio ``type_`` region, in a list when ``wrap``."""
+
+    def export(payload: Mapping[str, Any], target: Target) -> list[dict[str, Any]]:
+        value = payload.get(key)
+        return [label_studio_region(target, type_, {field or type_: [value] if wrap else value})]
+
+    return export

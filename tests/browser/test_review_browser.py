@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from tests.browser.lab import Notebook, expect
+from tests.browser.test_ner_browser import drag_over
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -292,5 +293,98 @@ def test_adjudicator_merges_the_union_and_deletes_a_span(notebook: Notebook, db_
     ]
     assert notebook.value("dict(proj.tasks().select('external_id', 'status').rows())") == {
         "t0": "completed"
+    }
+    assert notebook.page_errors == []
+
+
+CLINICAL = "Fever treated with aspirin."
+
+
+def test_a_clinical_form_is_reviewed_and_revised(notebook: Notebook, db_url: str) -> None:
+    name = f"cf-{uuid.uuid4().hex[:8]}"
+    keys = notebook.page.keyboard
+    notebook.run(
+        "import annolab as al, polars as pl, sqlalchemy as sa\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['x'], layout='clinical-ner-v1',\n"
+        "    workflow=al.workflows.review(fraction=1.0))\n"
+        "proj.add_tasks(pl.DataFrame({'document_id': ['n1'],\n"
+        f"    'document_text': [{CLINICAL!r}], 'priority': ['high']}}),\n"
+        "    id='document_id', text='document_text')\n"
+        f"ws.set_roles({name + '-rev'!r}, ['reviewer'])\n"
+        f"s = proj.session({name + '-lab'!r})\n"
+        "s.next()\n"
+        "s.submit({'kind': 'form', 'answers': {\n"
+        "    'entities': {'kind': 'spans', 'spans': [{'start': 0, 'end': 5, 'label': 'Diagnosis'}]},\n"
+        "    'confidence': {'kind': 'choice', 'label': 'medium'}}})\n"
+    )
+    area = notebook.run(f"rev = proj.annotate({name + '-rev'!r})\nrev").locator
+    expect(area.get_by_text("Work under review (annotator hidden: blind workflow)")).to_be_visible()
+    expect(area.locator(".annolab-preview mark.annolab-span")).to_have_text(["Fever"])
+    expect(
+        area.get_by_text("entities: Spans: 'Fever' Diagnosis | confidence: Label: medium")
+    ).to_be_visible()
+    expect(area.locator(".annolab-layout")).to_have_count(0)  # nothing editable yet
+    notebook.screenshot("review_form_loop", area)
+
+    reason = "aspirin is a Medication; the note is clear"
+    area.locator(".annolab-reason").press_sequentially(reason)
+    area.locator("button[data-action='revise']").click()
+    layout = area.locator(".annolab-layout")
+    expect(layout).to_have_count(1)
+    ner = layout.locator(".annolab-ner")
+    marks = ner.locator("mark.annolab-ner-mark")
+    expect(marks).to_have_text(["Fever"])
+    confidence = layout.locator("[data-annolab-question='confidence']")
+    expect(confidence.locator(".annolab-form-chosen")).to_have_text(["medium"])
+    expect(layout.locator(".annolab-form-badge")).to_have_text(["High"])
+    # The Form part asks confidence, document_quality and notes; only confidence was answered.
+    assert notebook.value("rev.widget.part('confidence').value") == {
+        "confidence": "medium",
+        "document_quality": None,
+        "notes": "",
+    }
+
+    # The Medication hotkey m over "aspirin", then "high" with the mouse. The cell run above
+    # scrolled the text out of view, and the drag goes by screen coordinates.
+    ner.locator(".annolab-ner-text").scroll_into_view_if_needed()
+    drag_over(notebook, ner, CLINICAL, "aspirin")
+    keys.press("m")
+    expect(marks).to_have_text(["Fever", "aspirin"])
+    expect(ner.locator(".annolab-ner-tag")).to_have_text(["Diagnosis", "Medication"])
+    confidence.get_by_role("button", name="high").click()
+    expect(confidence.locator(".annolab-form-chosen")).to_have_text(["high"])
+    notebook.screenshot("review_form_revised", area)
+    area.locator(".annolab-action-submit").click()
+    expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+
+    rows = notebook.value(
+        "proj.annotations().sort('step')"
+        ".select('step', 'status', 'payload', 'parent_id', 'annotation_id').rows()"
+    )
+    (annotated, revision) = rows
+    assert annotated[:2] == ["annotate", "submitted"]
+    assert revision[:2] == ["review", "approved"]
+    assert json.loads(revision[2]) == {
+        "kind": "form",
+        "answers": {
+            "entities": {
+                "kind": "spans",
+                "spans": [
+                    {"start": 0, "end": 5, "label": "Diagnosis"},
+                    {"start": 19, "end": 26, "label": "Medication"},
+                ],
+            },
+            "confidence": {"kind": "choice", "label": "high"},
+        },
+    }
+    assert revision[3] == annotated[4]
+    assert notebook.value(
+        "[tuple(r) for r in ws.engine.connect().execute(sa.text('SELECT r.decision::text,"
+        " r.comment FROM reviews r JOIN annotations a ON a.id = r.annotation_id"
+        " JOIN tasks t ON t.id = a.task_id WHERE t.project_id = :p'), {'p': proj.id})]"
+    ) == [["revise", reason]]
+    assert notebook.value("dict(proj.tasks().select('external_id', 'status').rows())") == {
+        "n1": "completed"
     }
     assert notebook.page_errors == []

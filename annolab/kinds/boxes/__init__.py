@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from annolab.kinds import Kind, register
+from annolab.errors import ValidationError
+from annolab.kinds import Kind, Target, register
 from annolab.kinds._common import (
     SURE,
     Unit,
     distinct_merge,
     json_object,
     label_schema,
+    label_studio_region,
     no_label_units,
 )
 from annolab.schema import BoxesPayload, LabelSchema
@@ -35,6 +37,56 @@ def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
         f"{b['label']} at ({b['x']:g}, {b['y']:g}) {b['width']:g} by {b['height']:g}"
         for b in payload.get("boxes") or []
     ]
+
+
+def _size(target: Target) -> tuple[int, int]:
+    if not target.width or not target.height:
+        rule = "is needed to write boxes: Label Studio and Prodigy place them on the image's size"
+        raise ValidationError(f"{target.field}.size", (target.width, target.height), rule)
+    return target.width, target.height
+
+
+def to_label_studio(payload: Mapping[str, Any], target: Target) -> list[dict[str, Any]]:
+    """One ``rectanglelabels`` region per box, in percent of the image (Label Studio's unit)."""
+    width, height = _size(target)
+    regions = []
+    for b in payload.get("boxes") or []:
+        value = {
+            "x": 100 * b["x"] / width,
+            "y": 100 * b["y"] / height,
+            "width": 100 * b["width"] / width,
+            "height": 100 * b["height"] / height,
+            "rotation": 0,
+            "rectanglelabels": [b["label"]],
+        }
+        region = label_studio_region(target, "rectanglelabels", value)
+        region.update(original_width=width, original_height=height, image_rotation=0)
+        if b.get("score") is not None:
+            region["score"] = b["score"]
+        regions.append(region)
+    return regions
+
+
+def to_prodigy(payload: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    """Prodigy's ``image_manual`` fields: the image size and a ``rect`` span per box, in
+    pixels, with its corner points clockwise from the top left."""
+    width, height = _size(target)
+    spans = []
+    for b in payload.get("boxes") or []:
+        x, y, w, h = b["x"], b["y"], b["width"], b["height"]
+        spans.append(
+            {
+                "label": b["label"],
+                "type": "rect",
+                "x": x,
+                "y": y,
+                "width": w,
+                "height": h,
+                "center": [x + w / 2, y + h / 2],
+                "points": [[x, y], [x + w, y], [x + w, y + h], [x, y + h]],
+            }
+        )
+    return {"width": width, "height": height, "spans": spans}
 
 
 def view(
@@ -174,5 +226,6 @@ KIND = register(
         disputed=disputed,
         merge=distinct_merge("boxes"),
         view=view,
+        exports={"label-studio": to_label_studio, "prodigy": to_prodigy},
     )
 )

@@ -15,6 +15,7 @@ from annolab.kinds._common import (
     first_merge,
     json_object,
     label_schema,
+    label_studio_whole,
     no_view,
     whole_consensus,
     whole_disputed,
@@ -82,5 +83,9 @@ KIND = register(
         disputed=whole_disputed,
         merge=first_merge,
         view=no_view,
+        exports={
+            "label-studio": label_studio_whole("choices", "label", wrap=True),
+            "prodigy": lambda payload, target: {"accept": [payload.get("label")]},
+        },
     )
 )

@@ -14,6 +14,7 @@ from annolab.kinds._common import (
     distinct_merge,
     json_object,
     label_schema,
+    label_studio_whole,
     no_view,
     shared_disputed,
     votes,
@@ -90,5 +91,9 @@ KIND = register(
         disputed=disputed,
         merge=distinct_merge("labels"),
         view=no_view,
+        exports={
+            "label-studio": label_studio_whole("choices", "labels"),
+            "prodigy": lambda payload, target: {"accept": list(payload.get("labels") or [])},
+        },
     )
 )

@@ -10,6 +10,7 @@ from annolab.kinds._common import (
     answer_without_kind,
     first_merge,
     json_object,
+    label_studio_whole,
     no_label_units,
     no_view,
     no_widget,
@@ -59,5 +60,6 @@ KIND = register(
         disputed=whole_disputed,
         merge=first_merge,
         view=no_view,
+        exports={"label-studio": label_studio_whole("rating", "value")},
     )
 )

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from annolab.errors import ValidationError
-from annolab.kinds import Kind, register
+from annolab.kinds import Kind, Target, register
 from annolab.kinds._common import (
     ESCAPED,
     LABEL,
@@ -20,6 +20,7 @@ from annolab.kinds._common import (
     Unit,
     json_object,
     label_schema,
+    label_studio_region,
     shared_disputed,
     votes,
 )
@@ -62,6 +63,35 @@ def merge(payloads: Sequence[Mapping[str, Any]], allow_overlap: bool) -> dict[st
                 continue
             spans.append(dict(span))
     return {"kind": "spans", "spans": sorted(spans, key=lambda s: (s["start"], s["end"]))}
+
+
+def to_label_studio(payload: Mapping[str, Any], target: Target) -> list[dict[str, Any]]:
+    """One ``labels`` region per span, with the words it covers."""
+    text = target.text or ""
+    regions = []
+    for s in payload.get("spans") or []:
+        value = {"start": s["start"], "end": s["end"], "text": text[s["start"] : s["end"]]}
+        region = label_studio_region(target, "labels", {**value, "labels": [s["label"]]})
+        if s.get("score") is not None:
+            region["score"] = s["score"]
+        regions.append(region)
+    return regions
+
+
+def to_prodigy(payload: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    """Prodigy's ``spans`` (character offsets, as ``ner_manual`` writes them)."""
+    text = target.text or ""
+    return {
+        "spans": [
+            {
+                "start": s["start"],
+                "end": s["end"],
+                "label": s["label"],
+                "text": text[s["start"] : s["end"]],
+            }
+            for s in payload.get("spans") or []
+        ]
+    }
 
 
 def view(
@@ -222,5 +252,6 @@ KIND = register(
         disputed=disputed,
         merge=merge,
         view=view,
+        exports={"label-studio": to_label_studio, "prodigy": to_prodigy},
     )
 )
