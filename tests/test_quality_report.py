@@ -90,3 +90,45 @@ def test_report_reads_a_projects_frames(project: al.Project) -> None:
     report = quality_report(project.annotations())
     assert report.height == 3
     assert report["annotator"][0] == "cy"
+
+
+def test_box_agreement_is_box_f1_overall_and_per_label() -> None:
+    cat = {"x": 0, "y": 0, "width": 10, "height": 10, "label": "cat"}
+    near = {**cat, "x": 1}  # IoU 0.82 with cat
+    dog = {"x": 20, "y": 20, "width": 5, "height": 5, "label": "dog"}
+    df = pl.DataFrame(
+        {
+            "task_id": [1, 1],
+            "user": ["a", "b"],
+            "payload": [
+                json.dumps({"kind": "boxes", "boxes": [cat, dog]}),
+                json.dumps({"kind": "boxes", "boxes": [near]}),
+            ],
+        }
+    )
+    table = agreement_frame(df)
+    assert table.select("metric", "match", "label", "value", "n_items").rows() == [
+        ("box_f1", "iou", None, pytest.approx(2 / 3), 1),
+        ("box_f1", "iou", "cat", 1.0, 1),
+        ("box_f1", "iou", "dog", 0.0, 1),
+    ]
+
+
+def test_another_kind_is_compared_as_whole_answers() -> None:
+    texts = ["fine", "fine", "fine", "poor", "ok", "ok"]
+    df = pl.DataFrame(
+        {
+            "task_id": [1, 1, 2, 2, 3, 3],
+            "user": ["a", "b"] * 3,
+            "payload": [json.dumps({"kind": "text", "text": t}) for t in texts],
+        }
+    )
+    overall = dict(agreement_frame(df).select("metric", "value").rows())
+    assert overall["percent_agreement"] == pytest.approx(2 / 3)
+    # The same answers as a single choice give the same nominal alpha.
+    labels = df.with_columns(
+        pl.Series("payload", [json.dumps({"kind": "choice", "label": t}) for t in texts])
+    )
+    as_choice = agreement_frame(labels).filter(pl.col("label").is_null())
+    alpha = dict(as_choice.select("metric", "value").rows())["krippendorff_alpha"]
+    assert overall["krippendorff_alpha"] == pytest.approx(alpha)

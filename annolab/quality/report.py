@@ -13,9 +13,11 @@ from typing import Any
 
 import polars as pl
 
+import annolab.kinds
 from annolab.errors import QualityError
 from annolab.quality._frames import to_polars
 from annolab.quality._result import AgreementResult
+from annolab.quality.boxes import box_agreement
 from annolab.quality.categorical import cohen_kappa, fleiss_kappa, percent_agreement
 from annolab.quality.krippendorff import krippendorff_alpha
 from annolab.quality.profiles import annotator_profiles
@@ -117,50 +119,79 @@ def agreement_frame(
       and ``krippendorff_alpha`` (nominal) overall, and per label Krippendorff's alpha of
       "this label or not";
     - several choices: per label Krippendorff's alpha of "this label or not";
-    - ratings: ``krippendorff_alpha`` (ordinal) and ``percent_agreement``.
+    - ratings: ``krippendorff_alpha`` (ordinal) and ``percent_agreement``;
+    - boxes: ``box_f1`` rows from ``box_agreement`` (boxes of a label matched at IoU >= 0.5),
+      overall and per label;
+    - any other registered kind (text, a kind added later): its answers compared whole,
+      ``percent_agreement`` and ``krippendorff_alpha`` (nominal).
 
     >>> agreement_frame(proj.annotations(), tasks=proj.tasks())  # doctest: +SKIP
     """
     rows = counted(annotations, kind)
     n_annotators = rows["annotator"].n_unique()
     found = _payload_kind(rows["value"])
-    if found == "spans":
-        return _span_rows(rows, tasks, n_annotators)
-    if found == "choice":
-        values = rows.with_columns(
-            pl.col("value")
-            .str.json_decode(pl.Struct({"label": pl.String}))
-            .struct.field("label")
-            .alias("value")
-        )
-        return _choice_rows(values, n_annotators)
-    if found == "choices":
-        decoded = rows.with_columns(
-            pl.col("value")
-            .str.json_decode(pl.Struct({"labels": pl.List(pl.String)}))
-            .struct.field("labels")
-            .alias("value")
-        )
-        return _choices_rows(decoded)
-    if found == "rating":
-        values = rows.with_columns(
-            pl.col("value")
-            .str.json_decode(pl.Struct({"value": pl.Int64}))
-            .struct.field("value")
-            .alias("value")
-        )
-        figures = [
-            _row("krippendorff_alpha", None, krippendorff_alpha(values, level="ordinal")),
-            _row("percent_agreement", None, percent_agreement(values)),
-        ]
-        return pl.DataFrame(figures, schema=AGREEMENT_SCHEMA, orient="row")
     if found is None:
         return pl.DataFrame(schema=AGREEMENT_SCHEMA)
+    measured = _MEASURED.get(found)
+    if measured is not None:
+        return measured(rows, tasks, n_annotators)
+    if annolab.kinds.find(found) is not None:
+        return _whole_rows(rows, found)
     msg = (
-        f"agreement_frame measures spans, choice, choices and rating payloads, not {found!r}; "
-        "for boxes use annolab.quality.box_agreement"
+        f"agreement_frame measures registered payload kinds ({', '.join(annolab.kinds.names())}), "
+        f"not {found!r}"
     )
     raise QualityError(msg)
+
+
+def _field(rows: pl.DataFrame, key: str, dtype: pl.DataType) -> pl.DataFrame:
+    """The payloads' ``key`` as the value column."""
+    decoded = pl.col("value").str.json_decode(pl.Struct({key: dtype}))
+    return rows.with_columns(decoded.struct.field(key).alias("value"))
+
+
+def _rating_rows(rows: pl.DataFrame, tasks: object | None, n_annotators: int) -> pl.DataFrame:
+    values = _field(rows, "value", pl.Int64())
+    figures = [
+        _row("krippendorff_alpha", None, krippendorff_alpha(values, level="ordinal")),
+        _row("percent_agreement", None, percent_agreement(values)),
+    ]
+    return pl.DataFrame(figures, schema=AGREEMENT_SCHEMA, orient="row")
+
+
+def _box_rows(rows: pl.DataFrame, tasks: object | None, n_annotators: int) -> pl.DataFrame:
+    boxes = _field(
+        rows,
+        "boxes",
+        pl.List(pl.Struct(dict.fromkeys(_BOX, pl.Float64()) | {"label": pl.String()})),
+    )
+    table = box_agreement(boxes)
+    items = rows.group_by("item").len().filter(pl.col("len") >= 2).height
+    return table.select(
+        pl.lit("box_f1").alias("metric"),
+        pl.lit("iou").alias("match"),
+        "label",
+        pl.col("f1").alias("value"),
+        pl.lit(items, pl.Int64).alias("n_items"),
+        pl.lit(n_annotators, pl.Int64).alias("n_annotators"),
+        "reason",
+    )
+
+
+def _whole_rows(rows: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Any other kind, compared as whole answers (its agreement units, scores aside): nominal
+    Krippendorff's alpha and percent agreement."""
+    units = annolab.kinds.get(name).units
+    values = rows.with_columns(
+        pl.col("value")
+        .map_elements(lambda v: repr(sorted(units(json.loads(v)))), return_dtype=pl.String)
+        .alias("value")
+    )
+    figures = [
+        _row("percent_agreement", None, percent_agreement(values)),
+        _row("krippendorff_alpha", None, krippendorff_alpha(values)),
+    ]
+    return pl.DataFrame(figures, schema=AGREEMENT_SCHEMA, orient="row")
 
 
 def _row(
@@ -222,6 +253,14 @@ def _choice_rows(values: pl.DataFrame, n_annotators: int) -> pl.DataFrame:
     return pl.DataFrame(figures, schema=AGREEMENT_SCHEMA, orient="row")
 
 
+def _choice_kind_rows(rows: pl.DataFrame, tasks: object | None, n_annotators: int) -> pl.DataFrame:
+    return _choice_rows(_field(rows, "label", pl.String()), n_annotators)
+
+
+def _choices_kind_rows(rows: pl.DataFrame, tasks: object | None, n_annotators: int) -> pl.DataFrame:
+    return _choices_rows(_field(rows, "labels", pl.List(pl.String())))
+
+
 def _choices_rows(decoded: pl.DataFrame) -> pl.DataFrame:
     labels = sorted(decoded["value"].explode().drop_nulls().unique().to_list())
     figures = []
@@ -229,6 +268,17 @@ def _choices_rows(decoded: pl.DataFrame) -> pl.DataFrame:
         binary = decoded.with_columns(pl.col("value").list.contains(label).alias("value"))
         figures.append(_row("krippendorff_alpha", label, krippendorff_alpha(binary)))
     return pl.DataFrame(figures, schema=AGREEMENT_SCHEMA, orient="row")
+
+
+# The figures each kind is measured by; other registered kinds are compared as whole answers.
+_MEASURED: dict[str, Callable[[pl.DataFrame, object | None, int], pl.DataFrame]] = {
+    "spans": _span_rows,
+    "choice": _choice_kind_rows,
+    "choices": _choices_kind_rows,
+    "rating": _rating_rows,
+    "boxes": _box_rows,
+}
+_BOX = ("x", "y", "width", "height")
 
 
 def quality_report(

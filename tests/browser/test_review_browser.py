@@ -355,7 +355,8 @@ def test_a_clinical_form_is_reviewed_and_revised(notebook: Notebook, db_url: str
     confidence.get_by_role("button", name="high").click()
     expect(confidence.locator(".annolab-form-chosen")).to_have_text(["high"])
     notebook.screenshot("review_form_revised", area)
-    area.locator(".annolab-action-submit").click()
+    # Each part has a Submit of its own, hidden; the layout's one is the button on screen.
+    layout.get_by_role("button", name="Submit").click()
     expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
 
     rows = notebook.value(
