@@ -14,7 +14,7 @@ persona's or model's latest answer to the task is offered as suggestions (``sugg
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -43,13 +43,21 @@ def default_widget(project: Project, item: Item) -> AnnotationWidget:
     if len(layout.questions) == 1:
         question = layout.questions[0]
         labels = layout.labels_for(question.name, project.labels)
-        source = compare.source(layout, item.data, question.name)
-        own = annolab.kinds.get(question.kind).widget(question, source, labels)
+        own = annolab.kinds.get(question.kind).widget(question, item.data, labels)
         if own is not None:
             return own  # type: ignore[no-any-return]
     # Several questions answer as one FormPayload, which only the composed form gives.
     # LayoutWidget keeps AnnotationWidget's contract by duck typing (it is an ipywidgets box).
-    return LayoutWidget(layout, item.data, labels=project.labels)
+    return LayoutWidget(layout, item.data, labels=project.labels, parts=_part)
+
+
+def _part(question: Any, data: Mapping[str, Any], labels: Any) -> AnnotationWidget:
+    """A question's widget inside a LayoutWidget: its registered kind's."""
+    built = annolab.kinds.get(question.kind).widget(question, data, labels)
+    if built is None:
+        rule = "has neither a form control nor a widget of its own"
+        raise AnnolabError(f"questions.{question.name}.kind={question.kind!r} {rule}")
+    return built  # type: ignore[no-any-return]
 
 
 class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types

@@ -21,10 +21,16 @@ from annolab.schema import (
     BoxesPayload,
     ChoicePayload,
     ChoicesPayload,
+    CorrectionPayload,
+    ErrorSpan,
+    ErrorsPayload,
     FormPayload,
     LabelSchema,
+    PairwisePayload,
     Payload,
+    RankingPayload,
     RatingPayload,
+    RubricPayload,
     Span,
     SpansPayload,
     TextPayload,
@@ -66,6 +72,7 @@ def label_names() -> st.SearchStrategy[str]:
 
 
 _SCORES = st.none() | st.floats(min_value=0.0, max_value=1.0)
+_VERDICTS = st.sampled_from(["a", "b", "tie", "both_bad"])
 
 
 @st.composite
@@ -176,6 +183,24 @@ def valid_payloads(
         "boxes": _boxes(image_size, labels),
         "rating": _rating(),
         "text": storable_text(max_size=200).map(lambda t: TextPayload(text=t)),
+        "pairwise": st.builds(
+            PairwisePayload,
+            choice=_VERDICTS,
+            rationale=storable_text(max_size=60),
+            criteria=st.dictionaries(label_names(), _VERDICTS, max_size=3),
+        ),
+        "ranking": st.lists(label_names(), min_size=1, max_size=6, unique=True).map(
+            lambda order: RankingPayload(order=tuple(order))
+        ),
+        "rubric": st.builds(
+            RubricPayload,
+            scores=st.dictionaries(label_names(), st.integers(1, 10), max_size=4),
+            comment=storable_text(max_size=60),
+        ),
+        "errors": _spans(text, labels).map(
+            lambda found: ErrorsPayload(spans=tuple(ErrorSpan(**s.to_dict()) for s in found.spans))
+        ),
+        "correction": storable_text(max_size=200).map(lambda t: CorrectionPayload(text=t)),
     }
     # A form holds one answer per question; labels and text are the layout's to check, so any
     # answer of another kind is a valid member whatever the context.

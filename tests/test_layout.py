@@ -78,12 +78,12 @@ TEXT_Q = [{"kind": "text", "name": "notes"}]
         (
             {"name": "x", "questions": [*TEXT_Q, {"kind": "slider", "name": "q"}]},
             "questions[1].kind='slider' is not a question kind; use one of spans, choice, "
-            "choices, boxes, rating, text",
+            "choices, boxes, rating, text, pairwise, ranking, rubric, errors, correction",
         ),
         (
             {"name": "x", "questions": [{"name": "q"}]},
             "questions[0].kind=<missing> is required; use one of spans, choice, choices, boxes, "
-            "rating, text",
+            "rating, text, pairwise, ranking, rubric, errors, correction",
         ),
         (
             {"name": "x", "questions": TEXT_Q, "script": "alert(1)"},

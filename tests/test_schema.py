@@ -40,7 +40,10 @@ from annolab.schema.fields import (
 )
 
 PER_ORG = LabelSchema.from_names(["PER", "ORG"])
-KINDS = "'spans', 'choice', 'choices', 'boxes', 'rating', 'text', 'form'"
+KINDS = (
+    "'spans', 'choice', 'choices', 'boxes', 'rating', 'text', 'pairwise', 'ranking', 'rubric', "
+    "'errors', 'correction', 'form'"
+)
 
 
 def span(start: object, end: object, label: object = "PER", **extra: Any) -> dict[str, Any]:
@@ -236,7 +239,7 @@ def test_a_model_built_without_validation_is_checked_again() -> None:
         ({"kind": "text", "text": None}, "text=None must be a string"),
         ({"kind": "text"}, "text=<missing> is required"),
         ({"spans": []}, f"kind=<missing> is required; payload kinds are {KINDS}"),
-        ({"kind": "ranking"}, f"kind='ranking' is not a payload kind; kinds are {KINDS}"),
+        ({"kind": "slider"}, f"kind='slider' is not a payload kind; kinds are {KINDS}"),
         ({"kind": ["spans"]}, f"kind=['spans'] is not a payload kind; kinds are {KINDS}"),
         (
             [span(0, 2)],

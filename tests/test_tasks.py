@@ -31,7 +31,12 @@ def test_tasks_from_polars_keep_text_id_and_other_columns(project: al.Project) -
     tasks = project.tasks()
     assert tasks["external_id"].to_list() == ["d1", "d2"]
     assert tasks["text"].to_list() == ["Ada Lovelace lives in London", "東京 👋🏽 café"]
-    assert json.loads(tasks["data"][1]) == {"text": "東京 👋🏽 café", "source": "reddit"}
+    # Every column but the text stays in the data, the id too (a layout may show it).
+    assert json.loads(tasks["data"][1]) == {
+        "text": "東京 👋🏽 café",
+        "doc_id": "d2",
+        "source": "reddit",
+    }
     assert tasks["status"].to_list() == ["pending", "pending"]
 
 

@@ -128,7 +128,8 @@ def prepare_tasks(
         ids = texts.map_elements(_text_id, return_dtype=pl.String).rename("external_id")
     else:
         ids = _id_column(df[id], id)
-    rest = [c for c in df.columns if c not in {text, id}]
+    # The id column stays in the data too: a layout may show it (clinical-ner-v1's header).
+    rest = [c for c in df.columns if c != text]
     for column in rest:
         _check_other_column(df[column])
     data = df.select(pl.struct([texts.alias("text"), *[pl.col(c) for c in rest]]).alias("d"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -53,10 +54,10 @@ class Kind:
     """Everything annolab needs to know about one kind of payload.
 
     - ``payload``: the pydantic model of the payload (``annolab.schema.payloads``).
-    - ``widget(question, source, labels)``: the widget that asks a layout's question of this
-      kind on its own over ``source`` (the task's text or image), or None for a kind asked by
-      a form control (a one-question layout then shows a ``LayoutWidget``). Widgets sit above
-      the kinds, so each is imported on call.
+    - ``widget(question, data, labels)``: the widget that asks a layout's question of this
+      kind over the task's ``data`` (the text, image or outputs the question names), or None
+      for a kind asked by a form control (a one-question layout then shows a
+      ``LayoutWidget``). Widgets sit above the kinds, so each is imported on call.
     - ``persona_schema(labels, question)``: the JSON schema of a model's answer (Ollama's
       ``format=``); ``question`` is the layout's question dict when there is one (a rating's
       scale). ``parse(answer, text)``: that answer (a decoded JSON object) as payload JSON, for
@@ -78,9 +79,9 @@ class Kind:
     - ``disputed(payloads)``: for each answer, the indexes of its parts not in every answer.
     - ``merge(payloads, allow_overlap)``: every answer's parts together, for an adjudicator to
       edit.
-    - ``view(payload, source, labels, disputed)``: a read-only widget drawing the answer over
-      the task's text or image with the disputed parts marked, or None for an answer a line of
-      text shows.
+    - ``view(payload, question, data, labels, disputed)``: a read-only widget drawing the
+      answer over the task's text or image with the disputed parts marked, or None for an
+      answer a line of text shows.
 
     How it is written for other tools (``annolab.io.formats`` uses them):
 
@@ -92,7 +93,7 @@ class Kind:
 
     name: str
     payload: type[SchemaModel]
-    widget: Callable[[Any, Any, LabelSchema], Any]
+    widget: Callable[[Any, Mapping[str, Any], LabelSchema], Any]
     persona_schema: Callable[[LabelSchema, Mapping[str, Any] | None], dict[str, Any]]
     parse: Callable[[Mapping[str, Any], str], PayloadDict]
     as_answer: Callable[[Mapping[str, Any], str], dict[str, Any]]
@@ -105,14 +106,35 @@ class Kind:
     parts: Callable[[Mapping[str, Any], str | None], list[str]]
     disputed: Callable[[Sequence[Mapping[str, Any]]], list[list[int]]]
     merge: Callable[[Sequence[Mapping[str, Any]], bool], PayloadDict]
-    view: Callable[[Mapping[str, Any], Any, LabelSchema, Sequence[int]], Any]
+    view: Callable[[Mapping[str, Any], Any, Mapping[str, Any], LabelSchema, Sequence[int]], Any]
     exports: Mapping[str, Callable[[Mapping[str, Any], Target], Any]]
 
 
 FACETS: tuple[str, ...] = tuple(f.name for f in fields(Kind))
 
-# The kinds shipped with annolab, each a subpackage that registers itself on import.
-BUILTIN: tuple[str, ...] = ("spans", "choice", "choices", "boxes", "rating", "text")
+# The order kinds are listed to users in; a kind not named here comes after, by name.
+_ORDER = (
+    "spans",
+    "choice",
+    "choices",
+    "boxes",
+    "rating",
+    "text",
+    "pairwise",
+    "ranking",
+    "rubric",
+    "errors",
+    "correction",
+)
+
+# The kinds shipped with annolab: each subpackage of this one registers a kind on import, so a
+# new kind is a new folder.
+BUILTIN: tuple[str, ...] = tuple(
+    sorted(
+        (m.name for m in pkgutil.iter_modules(__path__) if m.ispkg),
+        key=lambda name: (_ORDER.index(name) if name in _ORDER else len(_ORDER), name),
+    )
+)
 
 _REGISTRY: dict[str, Kind] = {}
 

@@ -96,14 +96,26 @@ def first_merge(payloads: Sequence[Mapping[str, Any]], allow_overlap: bool) -> d
     return dict(payloads[0])
 
 
+def read_field(question: Any, data: Mapping[str, Any]) -> Any:
+    """What a question is asked over: the task field it names (its text or image); the task's
+    text when it names none or the field is missing (add_tasks keeps the main text as text)."""
+    field = getattr(question, "field", None)
+    found = None if field is None else data.get(field)
+    return data.get("text") if found is None else found
+
+
 def no_view(
-    payload: Mapping[str, Any], source: object, labels: LabelSchema, disputed: Sequence[int]
+    payload: Mapping[str, Any],
+    question: Any,
+    data: Mapping[str, Any],
+    labels: LabelSchema,
+    disputed: Sequence[int],
 ) -> None:
     """No drawing: a line of text shows the answer."""
     return None
 
 
-def no_widget(question: object, source: object, labels: LabelSchema) -> None:
+def no_widget(question: object, data: Mapping[str, Any], labels: LabelSchema) -> None:
     """Asked by a form control: a one-question layout shows it in a ``LayoutWidget``."""
     return None
 

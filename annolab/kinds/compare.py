@@ -19,10 +19,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import annolab.kinds
+from annolab.kinds._common import read_field
 from annolab.schema import LabelSchema
 from annolab.schema.layout import Layout
 
-__all__ = ["answers", "describe", "differs", "disagreements", "merge", "source", "views"]
+__all__ = ["answers", "describe", "differs", "disagreements", "merge", "views"]
 
 Marks = dict[str, list[int]]
 
@@ -34,17 +35,8 @@ def answers(payload: Mapping[str, Any], layout: Layout) -> dict[str, Mapping[str
     return {layout.questions[0].name: payload}
 
 
-def source(layout: Layout, data: Mapping[str, Any], question: str) -> Any:
-    """What a question is asked over: the task field it names (its text or image), if any."""
-    found = getattr(layout.question(question), "field", None)
-    if found is None:
-        return data.get("text")
-    # A boxes layout's image may come as the task's text (add_tasks takes it either way).
-    return data.get(found) if data.get(found) is not None else data.get("text")
-
-
 def _text(layout: Layout, data: Mapping[str, Any], question: str) -> str | None:
-    found = source(layout, data, question)
+    found = read_field(layout.question(question), data)
     return found if isinstance(found, str) else None
 
 
@@ -143,7 +135,7 @@ def views(
         if kind is None:
             continue
         schema: LabelSchema = layout.labels_for(name, labels)
-        view = kind.view(answer, source(layout, data, name), schema, marks.get(name, []))
+        view = kind.view(answer, layout.question(name), data, schema, marks.get(name, []))
         if view is not None:
             drawn.append(view)
     return drawn

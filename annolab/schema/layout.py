@@ -12,7 +12,7 @@ every value is shown as text by a registered component.
 >>> Layout.from_dict({"name": "x", "questions": [{"kind": "slider", "name": "q"}]})
 Traceback (most recent call last):
 annolab.errors.LayoutError: questions[0].kind='slider' is not a question kind; use one of spans, \
-choice, choices, boxes, rating, text
+choice, choices, boxes, rating, text, pairwise, ranking, rubric, errors, correction
 """
 
 from __future__ import annotations
@@ -36,14 +36,10 @@ from annolab.errors import LayoutError, ValidationError, describe
 from annolab.schema.labels import Label, LabelSchema
 from annolab.schema.payloads import (
     BoxesPayload,
-    ChoicePayload,
-    ChoicesPayload,
     FormPayload,
     Payload,
-    RatingPayload,
     SchemaModel,
     SpansPayload,
-    TextPayload,
     annolab_error,
 )
 
@@ -58,8 +54,20 @@ __all__ = [
     "layout_error",
 ]
 
-INPUT_TYPES = ("text", "string", "integer", "number", "boolean", "enum", "image", "url")
-QUESTION_KINDS = ("spans", "choice", "choices", "boxes", "rating", "text")
+INPUT_TYPES = ("text", "string", "integer", "number", "boolean", "enum", "image", "url", "list")
+QUESTION_KINDS = (
+    "spans",
+    "choice",
+    "choices",
+    "boxes",
+    "rating",
+    "text",
+    "pairwise",
+    "ranking",
+    "rubric",
+    "errors",
+    "correction",
+)
 DISPLAY_KINDS = ("header", "text", "image", "guidelines", "suggestions")
 
 Name = Annotated[str, Strict(), Field(min_length=1)]
@@ -119,9 +127,9 @@ class Input(_Part):
     """A field of the task data the layout reads."""
 
     name: Name
-    type: Literal["text", "string", "integer", "number", "boolean", "enum", "image", "url"] = (
-        "string"
-    )
+    type: Literal[
+        "text", "string", "integer", "number", "boolean", "enum", "image", "url", "list"
+    ] = "string"
     required: Bool = False
     values: tuple[str, ...] | None = None
     default: str | int | float | bool | None = None
@@ -240,6 +248,15 @@ class _Question(_Part):
         question drawn by a widget of its own (spans over a text, boxes over an image)."""
         return None
 
+    def reads(self) -> tuple[str, ...]:
+        """The task inputs the question reads (each must be declared)."""
+        field = getattr(self, "field", None)
+        return () if field is None else (field,)
+
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        """The question's own rules for an answer the payload validator accepted (a count, a
+        scale, a length, ids of the task's outputs); raises ``ValidationError`` at ``where``."""
+
     def _base_control(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -330,6 +347,12 @@ class ChoicesQuestion(_Question):
             "max": self.max,
         }
 
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        count = len(answer.labels)
+        if count < self.min or (self.max is not None and count > self.max):
+            rule = f"chooses {count}; choose between {self.min} and {self.max or 'any'}"
+            raise ValidationError(where + "labels", list(answer.labels), rule)
+
 
 class BoxesQuestion(_Question):
     kind: Literal["boxes"] = "boxes"
@@ -365,6 +388,11 @@ class RatingQuestion(_Question):
     def control(self, labels: LabelSchema) -> dict[str, Any] | None:
         return {**self._base_control(), "scale": self.scale}
 
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        if (answer.min, answer.max) != (1, self.scale):
+            rule = f"must be 1..{self.scale}, the scale of question {self.name!r}"
+            raise ValidationError(where + "max", answer.max, rule)
+
 
 class TextQuestion(_Question):
     kind: Literal["text"] = "text"
@@ -380,6 +408,207 @@ class TextQuestion(_Question):
     def control(self, labels: LabelSchema) -> dict[str, Any] | None:
         return {**self._base_control(), "rows": self.rows, "max_chars": self.max_chars}
 
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        _check_length(self, answer.text, where)
+
+
+def _check_length(question: Any, text: str, where: str) -> None:
+    limit = question.max_chars
+    if limit is not None and len(text) > limit:
+        rule = f"is {len(text)} characters; question {question.name!r} takes {limit}"
+        raise ValidationError(where + "text", text, rule)
+
+
+# --- judging model outputs ------------------------------------------------------------------
+# Each reads the model's output (and the prompt it answered) from task inputs; the widget that
+# asks it shows them. Their widgets edit the payload's fields, without the kind.
+
+
+class Criterion(_Part):
+    """One criterion of a rubric or a pairwise comparison, e.g. accuracy or tone."""
+
+    name: Name
+    description: str = ""
+    scale: Int = Field(default=5, ge=2, le=10)
+
+
+def _payload_fields(answer: object, kind: str) -> dict[str, Any] | None:
+    found = _answer_dict(answer)
+    return {k: v for k, v in found.items() if k != "kind"} if found else None
+
+
+class PairwiseQuestion(_Question):
+    """Which of two outputs (inputs ``a`` and ``b``, answering input ``prompt``) is better:
+    ``a``, ``b``, ``tie`` and ``both_bad`` (each of the last two when allowed), a rationale
+    (none, optional or required) and a verdict per criterion (all required when listed)."""
+
+    kind: Literal["pairwise"] = "pairwise"
+    prompt: str | None = None
+    a: str
+    b: str
+    criteria: tuple[Criterion, ...] = ()
+    tie: Bool = True
+    both_bad: Bool = True
+    rationale: Literal["none", "optional", "required"] = "optional"
+
+    def reads(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.prompt, self.a, self.b) if f is not None)
+
+    @property
+    def verdicts(self) -> tuple[str, ...]:
+        """The verdicts this question offers."""
+        return (
+            ("a", "b") + (("tie",) if self.tie else ()) + (("both_bad",) if self.both_bad else ())
+        )
+
+    def value_of(self, answer: object) -> Any:
+        return _payload_fields(answer, self.kind)
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return None if not value else {"kind": "pairwise", **dict(value)}  # type: ignore[call-overload]
+
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        offered = self.verdicts
+        if answer.choice not in offered:
+            rule = f"is not offered by question {self.name!r}; choose one of {', '.join(offered)}"
+            raise ValidationError(where + "choice", answer.choice, rule)
+        if self.rationale == "required" and not answer.rationale.strip():
+            raise ValidationError(where + "rationale", answer.rationale, "is required; say why")
+        if self.rationale == "none" and answer.rationale:
+            rule = f"is not asked by question {self.name!r} (rationale: none)"
+            raise ValidationError(where + "rationale", answer.rationale, rule)
+        names = [c.name for c in self.criteria]
+        for name, verdict in answer.criteria.items():
+            if name not in names:
+                rule = f"is not a criterion of question {self.name!r}; criteria are {names}"
+                raise ValidationError(where + "criteria", name, rule)
+            if verdict not in offered:
+                rule = f"is not offered by question {self.name!r}; use one of {', '.join(offered)}"
+                raise ValidationError(f"{where}criteria.{name}", verdict, rule)
+        for name in names:
+            if name not in answer.criteria:
+                raise ValidationError(f"{where}criteria.{name}", None, "is required; judge it")
+
+
+def output_ids(value: object) -> list[str]:
+    """The ids of a ranking's outputs: ``{"id", "text"}`` items give their ids, plain strings
+    their positions ("0", "1", ...).
+
+    >>> output_ids(["first", "second"]), output_ids([{"id": "m1", "text": "x"}])
+    (['0', '1'], ['m1'])
+    """
+    if not isinstance(value, list | tuple):
+        return []
+    return [
+        str(item.get("id")) if isinstance(item, Mapping) else str(index)
+        for index, item in enumerate(value)
+    ]
+
+
+class RankingQuestion(_Question):
+    """The outputs of input ``field`` (a list of strings, or of ``{"id", "text"}``) ordered
+    best first; every output is ranked, each once."""
+
+    kind: Literal["ranking"] = "ranking"
+    prompt: str | None = None
+    field: str
+
+    def reads(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.prompt, self.field) if f is not None)
+
+    def value_of(self, answer: object) -> Any:
+        return list(_answer_dict(answer).get("order") or [])
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return {"kind": "ranking", "order": list(value)} if value else None  # type: ignore[call-overload]
+
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        if data is None or data.get(self.field) is None:
+            return
+        ids = output_ids(data.get(self.field))
+        if sorted(answer.order) != sorted(ids):
+            rule = f"must rank each output of {self.field!r} once: {ids}"
+            raise ValidationError(where + "order", list(answer.order), rule)
+
+
+class RubricQuestion(_Question):
+    """A score for each criterion (1 to its scale) of the output in input ``field``."""
+
+    kind: Literal["rubric"] = "rubric"
+    prompt: str | None = None
+    field: str
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.prompt, self.field) if f is not None)
+
+    def value_of(self, answer: object) -> Any:
+        return _payload_fields(answer, self.kind)
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return None if not value else {"kind": "rubric", **dict(value)}  # type: ignore[call-overload]
+
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        scales = {c.name: c.scale for c in self.criteria}
+        for name, score in answer.scores.items():
+            if name not in scales:
+                rule = f"is not a criterion of question {self.name!r}; criteria are {list(scales)}"
+                raise ValidationError(where + "scores", name, rule)
+            if not 1 <= score <= scales[name]:
+                rule = f"is off the scale of {name!r}; score it 1 to {scales[name]}"
+                raise ValidationError(f"{where}scores.{name}", score, rule)
+        for name in scales:
+            if name not in answer.scores:
+                raise ValidationError(f"{where}scores.{name}", None, "is required; score it")
+
+
+class ErrorsQuestion(_Question):
+    """The errors in the model output of input ``field``, marked as spans whose labels are the
+    error types (the question's ``labels``: its taxonomy, else the project's), each with an
+    optional comment; ``reference`` names an input holding the expected output, shown beside."""
+
+    kind: Literal["errors"] = "errors"
+    field: str
+    reference: str | None = None
+    labels: LabelList = None
+    allow_overlap: Bool | None = None
+
+    _labels = field_validator("labels", mode="before")(_labels)
+
+    def reads(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.field, self.reference) if f is not None)
+
+    def value_of(self, answer: object) -> Any:
+        return list(_answer_dict(answer).get("spans") or [])
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return {"kind": "errors", "spans": list(value or [])}  # type: ignore[call-overload]
+
+    def suggestions_of(self, answer: object) -> list[dict[str, Any]]:
+        return [dict(s) for s in self.value_of(answer)]
+
+
+class CorrectionQuestion(_Question):
+    """The model output of input ``field``, corrected: the widget starts from the output and
+    shows the difference as it is edited."""
+
+    kind: Literal["correction"] = "correction"
+    prompt: str | None = None
+    field: str
+    max_chars: Int | None = Field(default=None, ge=1)
+
+    def reads(self) -> tuple[str, ...]:
+        return tuple(f for f in (self.prompt, self.field) if f is not None)
+
+    def value_of(self, answer: object) -> Any:
+        return _answer_dict(answer).get("text")
+
+    def answer_of(self, value: object) -> dict[str, Any] | None:
+        return None if value is None else {"kind": "correction", "text": value}
+
+    def check(self, answer: Any, data: Mapping[str, Any] | None, where: str) -> None:
+        _check_length(self, answer.text, where)
+
 
 Question = Annotated[
     SpansQuestion
@@ -387,11 +616,26 @@ Question = Annotated[
     | ChoicesQuestion
     | BoxesQuestion
     | RatingQuestion
-    | TextQuestion,
+    | TextQuestion
+    | PairwiseQuestion
+    | RankingQuestion
+    | RubricQuestion
+    | ErrorsQuestion
+    | CorrectionQuestion,
     Field(discriminator="kind"),
 ]
 AnyQuestion = (
-    SpansQuestion | ChoiceQuestion | ChoicesQuestion | BoxesQuestion | RatingQuestion | TextQuestion
+    SpansQuestion
+    | ChoiceQuestion
+    | ChoicesQuestion
+    | BoxesQuestion
+    | RatingQuestion
+    | TextQuestion
+    | PairwiseQuestion
+    | RankingQuestion
+    | RubricQuestion
+    | ErrorsQuestion
+    | CorrectionQuestion
 )
 
 
@@ -419,6 +663,11 @@ _KIND_MODELS: dict[str, dict[str, type[BaseModel]]] = {
             BoxesQuestion,
             RatingQuestion,
             TextQuestion,
+            PairwiseQuestion,
+            RankingQuestion,
+            RubricQuestion,
+            ErrorsQuestion,
+            CorrectionQuestion,
         )
     },
     "display": {
@@ -714,7 +963,7 @@ class Layout(_Part):
         for name in self.required_questions:
             if name not in checked:
                 raise ValidationError(f"answers.{name}", None, "is required; answer it to submit")
-        values = {name: _value(answer) for name, answer in checked.items()}
+        values = {name: self.question(name).value_of(answer) for name, answer in checked.items()}
         for index, completion in enumerate(self.completion):
             when = completion.when
             if completion.require in checked or not (when is None or _holds(when, values)):
@@ -738,14 +987,14 @@ class Layout(_Part):
 
         text = None
         field = getattr(question, "field", None)
-        if data is not None and question.kind == "spans" and field is not None:
+        if data is not None and question.kind in ("spans", "errors") and field is not None:
             found = data.get(field)
             text = found if isinstance(found, str) else None
+        labelled = hasattr(question, "labels") or hasattr(question, "options")
         schema = (
-            None
-            if question.kind in ("rating", "text")
-            else self.labels_for(question.name, labels)
-            if labels is not None or getattr(question, "labels", None) or _options(question)
+            self.labels_for(question.name, labels)
+            if labelled
+            and (labels is not None or getattr(question, "labels", None) or _options(question))
             else None
         )
         try:
@@ -754,26 +1003,7 @@ class Layout(_Part):
             if not where:
                 raise
             raise ValidationError(where + exc.field, exc.value, exc.rule) from exc
-        if isinstance(question, ChoicesQuestion) and isinstance(checked, ChoicesPayload):
-            count = len(checked.labels)
-            high = question.max
-            if count < question.min or (high is not None and count > high):
-                rule = f"chooses {count}; choose between {question.min} and {high or 'any'}"
-                raise ValidationError(where + "labels", list(checked.labels), rule)
-        if (
-            isinstance(question, RatingQuestion)
-            and isinstance(checked, RatingPayload)
-            and (checked.min, checked.max) != (1, question.scale)
-        ):
-            rule = f"must be 1..{question.scale}, the scale of question {question.name!r}"
-            raise ValidationError(where + "max", checked.max, rule)
-        if isinstance(question, TextQuestion) and isinstance(checked, TextPayload):
-            limit = question.max_chars
-            if limit is not None and len(checked.text) > limit:
-                rule = (
-                    f"is {len(checked.text)} characters; question {question.name!r} takes {limit}"
-                )
-                raise ValidationError(where + "text", checked.text, rule)
+        question.check(checked, data, where)
         return checked
 
     def output(self, payload: object, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -808,7 +1038,7 @@ class Layout(_Part):
             elif isinstance(answer, BoxesPayload):
                 out[question.name] = [b.to_dict() for b in answer.boxes]
             else:
-                out[question.name] = None if answer is None else _value(answer)
+                out[question.name] = None if answer is None else question.value_of(answer)
         return out
 
 
@@ -816,9 +1046,10 @@ class Layout(_Part):
 
 
 def _check_question(question: AnyQuestion, index: int, inputs: list[str]) -> None:
-    field = getattr(question, "field", None)
-    if field is not None and field not in inputs:
-        raise _unknown(("questions", index, "field"), field, "input", inputs)
+    for key in ("field", "prompt", "a", "b", "reference"):
+        field = getattr(question, key, None)
+        if field is not None and field not in inputs:
+            raise _unknown(("questions", index, key), field, "input", inputs)
     for key in ("labels", "options"):
         _check_labels(getattr(question, key, None), ("questions", index, key))
     if (
@@ -883,6 +1114,14 @@ def _type_problem(spec: Input, value: object) -> str | None:  # noqa: PLR0911 (o
     if kind == "enum":
         values = spec.values or ()
         return None if value in values else f"is not one of {', '.join(map(str, values))}"
+    if kind == "list":
+        # The outputs a ranking orders: strings, or {"id", "text"} items with distinct ids.
+        if not isinstance(value, list | tuple) or not value:
+            return "must be a non-empty list of outputs (strings, or {id, text} objects)"
+        ids = output_ids(value)
+        if len(set(ids)) != len(ids):
+            return f"holds the same id twice ({ids}); give each output its own id"
+        return None
     if kind in ("text", "string", "url"):
         return None if isinstance(value, str) else f"must be a string, not {type(value).__name__}"
     if kind == "image":
@@ -896,22 +1135,6 @@ def _type_problem(spec: Input, value: object) -> str | None:  # noqa: PLR0911 (o
     if kind == "number":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return None if ok and math.isfinite(value) else "must be a finite number"  # type: ignore[arg-type]
-    return None
-
-
-def _value(answer: Any) -> Any:  # noqa: PLR0911 (one per kind)
-    if isinstance(answer, ChoicePayload):
-        return answer.label
-    if isinstance(answer, ChoicesPayload):
-        return list(answer.labels)
-    if isinstance(answer, RatingPayload):
-        return answer.value
-    if isinstance(answer, TextPayload):
-        return answer.text
-    if isinstance(answer, SpansPayload):
-        return [s.to_dict() for s in answer.spans]
-    if isinstance(answer, BoxesPayload):
-        return [b.to_dict() for b in answer.boxes]
     return None
 
 

@@ -39,9 +39,15 @@ __all__ = [
     "BoxesPayload",
     "ChoicePayload",
     "ChoicesPayload",
+    "CorrectionPayload",
+    "ErrorSpan",
+    "ErrorsPayload",
     "FormPayload",
+    "PairwisePayload",
     "Payload",
+    "RankingPayload",
     "RatingPayload",
+    "RubricPayload",
     "Span",
     "SpansPayload",
     "TextPayload",
@@ -271,9 +277,102 @@ class TextPayload(SchemaModel):
     text: StorableStr
 
 
+# Judging model outputs. Two outputs ``a`` and ``b`` are compared: one is better, they tie, or
+# both are bad.
+Verdict = Literal["a", "b", "tie", "both_bad"]
+
+
+class PairwisePayload(SchemaModel):
+    """Which of two outputs is better, why, and the verdict on each criterion.
+
+    >>> PairwisePayload(choice="a", rationale="cites its source").to_dict()
+    {'kind': 'pairwise', 'choice': 'a', 'rationale': 'cites its source', 'criteria': {}}
+    """
+
+    kind: Literal["pairwise"] = "pairwise"
+    choice: Verdict
+    rationale: StorableStr = ""
+    criteria: dict[LabelName, Verdict] = Field(default_factory=dict)
+
+
+class RankingPayload(SchemaModel):
+    """Outputs ordered best first, by their ids (each once).
+
+    >>> RankingPayload(order=("2", "0", "1")).order
+    ('2', '0', '1')
+    """
+
+    kind: Literal["ranking"] = "ranking"
+    order: tuple[LabelName, ...] = Field(min_length=1)
+
+    @field_validator("order")
+    @classmethod
+    def _each_once(cls, order: tuple[str, ...]) -> tuple[str, ...]:
+        for index, item in enumerate(order):
+            if item in order[:index]:
+                rule = f"is ranked twice (also at order[{order.index(item)}]); rank each once"
+                raise annolab_error(rule, path=(index,), value=item)
+        return order
+
+
+class RubricPayload(SchemaModel):
+    """A score for each criterion of a rubric (1 up to the criterion's scale) and a comment.
+
+    >>> RubricPayload(scores={"accuracy": 4, "clarity": 5}).to_dict()
+    {'kind': 'rubric', 'scores': {'accuracy': 4, 'clarity': 5}, 'comment': ''}
+    """
+
+    kind: Literal["rubric"] = "rubric"
+    scores: dict[LabelName, Annotated[int, Strict(), Field(ge=1, le=100)]]
+    comment: StorableStr = ""
+
+
+class ErrorSpan(Span):
+    """An error in a model's output: a span whose label is the error type, and a comment."""
+
+    comment: StorableStr = ""
+
+
+class ErrorsPayload(SchemaModel):
+    """The errors found in a model's output (no errors: an empty tuple).
+
+    >>> ErrorsPayload(spans=(ErrorSpan(start=0, end=4, label="missing_entity"),)).kind
+    'errors'
+    """
+
+    kind: Literal["errors"] = "errors"
+    spans: tuple[ErrorSpan, ...] = ()
+
+    @field_validator("spans")
+    @classmethod
+    def _sort(cls, spans: tuple[ErrorSpan, ...], info: ValidationInfo) -> tuple[ErrorSpan, ...]:
+        return _sorted_unique(spans, lambda s: (s.start, s.end, s.label), "error span", info)
+
+
+class CorrectionPayload(SchemaModel):
+    """A model's output as corrected by a person: the whole corrected text.
+
+    >>> CorrectionPayload(text="Paris is the capital of France.").to_dict()
+    {'kind': 'correction', 'text': 'Paris is the capital of France.'}
+    """
+
+    kind: Literal["correction"] = "correction"
+    text: StorableStr
+
+
 # One answer inside a form: any payload but another form (forms do not nest).
 Answer = Annotated[
-    SpansPayload | ChoicePayload | ChoicesPayload | BoxesPayload | RatingPayload | TextPayload,
+    SpansPayload
+    | ChoicePayload
+    | ChoicesPayload
+    | BoxesPayload
+    | RatingPayload
+    | TextPayload
+    | PairwisePayload
+    | RankingPayload
+    | RubricPayload
+    | ErrorsPayload
+    | CorrectionPayload,
     Field(discriminator="kind"),
 ]
 
@@ -299,6 +398,11 @@ PAYLOAD_TYPES: tuple[type[SchemaModel], ...] = (
     BoxesPayload,
     RatingPayload,
     TextPayload,
+    PairwisePayload,
+    RankingPayload,
+    RubricPayload,
+    ErrorsPayload,
+    CorrectionPayload,
     FormPayload,
 )
 
@@ -309,6 +413,11 @@ Payload = Annotated[
     | BoxesPayload
     | RatingPayload
     | TextPayload
+    | PairwisePayload
+    | RankingPayload
+    | RubricPayload
+    | ErrorsPayload
+    | CorrectionPayload
     | FormPayload,
     Field(discriminator="kind"),
 ]

@@ -24,6 +24,7 @@ from annolab.schema.payloads import (
     BoxesPayload,
     ChoicePayload,
     ChoicesPayload,
+    ErrorsPayload,
     FormPayload,
     Payload,
     SchemaModel,
@@ -237,7 +238,8 @@ def _validate_payload(
 
     if schema is not None:
         _check_labels(payload, schema)
-    if isinstance(payload, SpansPayload):
+    if isinstance(payload, SpansPayload | ErrorsPayload):
+        # Errors are spans of a model's output whose labels are error types.
         if text is not None:
             _check_spans_in_text(payload.spans, text)
         if schema is not None and not schema.allow_overlap:
@@ -263,7 +265,7 @@ def _check_image_size(image_size: object) -> tuple[float, float]:
 def _check_labels(payload: SchemaModel, schema: LabelSchema) -> None:
     known = set(schema.names)
     named: list[tuple[str, str]] = []
-    if isinstance(payload, SpansPayload):
+    if isinstance(payload, SpansPayload | ErrorsPayload):
         named = [(f"spans[{i}].label", s.label) for i, s in enumerate(payload.spans)]
     elif isinstance(payload, BoxesPayload):
         named = [(f"boxes[{i}].label", b.label) for i, b in enumerate(payload.boxes)]
@@ -276,14 +278,14 @@ def _check_labels(payload: SchemaModel, schema: LabelSchema) -> None:
             raise not_a_label(field, name, schema)
 
 
-def _check_spans_in_text(spans: tuple[Span, ...], text: str) -> None:
+def _check_spans_in_text(spans: Sequence[Span], text: str) -> None:
     for index, span in enumerate(spans):
         if span.end > len(text):
             rule = f"is past the end of the text ({len(text)} code points)"
             raise _error(f"spans[{index}].end", span.end, rule)
 
 
-def _check_no_overlap(spans: tuple[Span, ...]) -> None:
+def _check_no_overlap(spans: Sequence[Span]) -> None:
     """One sweep in start order; reports the later-sent span of the first overlapping pair."""
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
     reach, reach_index = -1, -1  # furthest end seen so far, and whose

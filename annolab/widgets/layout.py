@@ -10,7 +10,7 @@ reason shown, while ``layout.check_answer`` refuses it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
@@ -28,6 +28,10 @@ __all__ = ["LayoutWidget"]
 
 _NONCES = ("submit_count", "skip_count", "draft_count")
 
+# Builds the widget of a question kind LayoutWidget does not draw itself:
+# ``(question, task data, labels) -> widget`` (``annolab.kinds``' widget facet).
+PartFactory = Callable[[Any, Mapping[str, Any], Any], AnnotationWidget]
+
 
 class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types
     """Every question of a layout over one task, answered and submitted together.
@@ -37,6 +41,8 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
     questions that name none. ``suggestions`` maps a question name to a payload (or, for a
     spans question, a list of spans) offered to accept; the suggestions block shows only when
     one exists. ``value`` is a payload to start from (a ``FormPayload`` or its dict).
+    ``parts`` builds the widgets of question kinds other than the form controls, spans and
+    boxes (pairwise, ranking, …); ``project.annotate()`` passes the registered kinds' own.
 
     It keeps the contract of ``AnnotationWidget`` (``on_submit``, ``on_skip``, ``on_draft``,
     ``submit()``, ``skip()``, ``error``, ``show_draft``, ``payload``), so ``project.annotate()``
@@ -66,9 +72,11 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
         labels: object = None,
         suggestions: Mapping[str, Any] | None = None,
         value: object = None,
+        parts: PartFactory | None = None,
     ) -> None:
         from annolab.schema.layout import Layout
 
+        self._make_part = parts
         given: object = Layout.load(layout) if isinstance(layout, str) else layout
         if not isinstance(given, Layout):
             rule = "must be an annolab.Layout or the name of a layout"
@@ -182,18 +190,19 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
                 blocks.append(shown)
         for question in self.form_layout.questions:
             control = self._control(question)
-            if control is not None or not isinstance(question, (SpansQuestion, BoxesQuestion)):
-                # Asked by a form control; a question kind without one is refused by the Form.
-                questions.append(control or {"name": question.name, "kind": question.kind})
+            if control is not None:
+                questions.append(control)
                 continue
             flush()
             schema = self.form_layout.labels_for(question.name, self._labels)
-            source = self.data.get(question.field)
+            source = self.data.get(str(getattr(question, "field", "")))
             suggested = self._suggested(question)
             answer = self._start.get(question.name)
             given = None if answer is None else question.value_of(answer)
             part: AnnotationWidget
-            if isinstance(question, SpansQuestion):
+            if not isinstance(question, (SpansQuestion, BoxesQuestion)):
+                part = self._other_part(question, schema, given, suggested)
+            elif isinstance(question, SpansQuestion):
                 part = NER(
                     source if isinstance(source, str) else "",
                     labels=schema,
@@ -221,6 +230,24 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             children.append(last)
         last.show_submit = True
         return children
+
+    def _other_part(
+        self, question: Any, schema: Any, given: Any, suggested: list[dict[str, Any]]
+    ) -> AnnotationWidget:
+        """The widget of a question kind this module does not draw itself, from ``parts``."""
+        if self._make_part is None:
+            rule = (
+                "has no widget here; pass parts= (project.annotate() passes the registered "
+                "kinds' widgets)"
+            )
+            raise WidgetTraitError(f"questions.{question.name}.kind", question.kind, rule)
+        part = self._make_part(question, self.data, schema)
+        part.show_submit = False
+        if given is not None:
+            part.value = given
+        if suggested and hasattr(part, "suggestions"):
+            part.suggestions = suggested
+        return part
 
     def _block(self, block: Any) -> dict[str, Any] | None:
         if block.kind == "header":

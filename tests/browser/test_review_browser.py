@@ -393,12 +393,6 @@ def test_a_clinical_form_is_reviewed_and_revised(notebook: Notebook, db_url: str
     assert notebook.page_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="add_tasks(id='document_id') keeps the id column out of the task data "
-    "(annolab/io/frames.py prepare_tasks: rest excludes {text, id}), so the clinical-ner-v1 "
-    "header, which shows document_id, is empty in the loop",
-)
 def test_the_loop_shows_the_document_id_in_the_clinical_header(
     notebook: Notebook, db_url: str
 ) -> None:

@@ -19,6 +19,7 @@ from annolab.kinds._common import (
     label_schema,
     label_studio_region,
     no_label_units,
+    read_field,
 )
 from annolab.schema import BoxesPayload, LabelSchema
 
@@ -26,10 +27,10 @@ _FIELDS = ("x", "y", "width", "height", "label")
 MATCH = 0.5  # the IoU at which two boxes of one label are the same box
 
 
-def widget(question: object, source: Any, labels: LabelSchema) -> Any:
+def widget(question: Any, data: Mapping[str, Any], labels: LabelSchema) -> Any:
     from annolab.widgets.bbox import BBox
 
-    return BBox(source or "", labels=labels)
+    return BBox(read_field(question, data) or "", labels=labels)
 
 
 def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
@@ -90,10 +91,15 @@ def to_prodigy(payload: Mapping[str, Any], target: Target) -> dict[str, Any]:
 
 
 def view(
-    payload: Mapping[str, Any], source: Any, labels: LabelSchema, disputed: Sequence[int]
+    payload: Mapping[str, Any],
+    question: Any,
+    data: Mapping[str, Any],
+    labels: LabelSchema,
+    disputed: Sequence[int],
 ) -> Any:
     from annolab.widgets.bbox import BBox
 
+    source = read_field(question, data)
     if not source:
         return None
     boxes = payload.get("boxes") or []

@@ -17,6 +17,7 @@ from annolab.kinds._common import (
     label_schema,
     label_studio_whole,
     no_view,
+    read_field,
     whole_consensus,
     whole_disputed,
     whole_units,
@@ -24,10 +25,10 @@ from annolab.kinds._common import (
 from annolab.schema import ChoicePayload, LabelSchema
 
 
-def widget(question: object, source: object, labels: LabelSchema) -> Any:
+def widget(question: Any, data: Mapping[str, Any], labels: LabelSchema) -> Any:
     from annolab.widgets.classify import Classify
 
-    return Classify(source, labels=labels)
+    return Classify(read_field(question, data), labels=labels)
 
 
 def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:

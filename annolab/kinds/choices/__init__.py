@@ -16,16 +16,17 @@ from annolab.kinds._common import (
     label_schema,
     label_studio_whole,
     no_view,
+    read_field,
     shared_disputed,
     votes,
 )
 from annolab.schema import ChoicesPayload, LabelSchema
 
 
-def widget(question: object, source: object, labels: LabelSchema) -> Any:
+def widget(question: Any, data: Mapping[str, Any], labels: LabelSchema) -> Any:
     from annolab.widgets.classify import Classify
 
-    return Classify(source, labels=labels, multi=True)
+    return Classify(read_field(question, data), labels=labels, multi=True)
 
 
 def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:

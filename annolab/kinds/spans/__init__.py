@@ -21,6 +21,7 @@ from annolab.kinds._common import (
     json_object,
     label_schema,
     label_studio_region,
+    read_field,
     shared_disputed,
     votes,
 )
@@ -29,9 +30,10 @@ from annolab.schema import LabelSchema, SpansPayload
 _FIELDS = ("start", "end", "label")
 
 
-def widget(question: Any, source: object, labels: LabelSchema) -> Any:
+def widget(question: Any, data: Mapping[str, Any], labels: LabelSchema) -> Any:
     from annolab.widgets.ner import NER
 
+    source = read_field(question, data)
     return NER(
         source if isinstance(source, str) else "",
         labels=labels,
@@ -95,10 +97,15 @@ def to_prodigy(payload: Mapping[str, Any], target: Target) -> dict[str, Any]:
 
 
 def view(
-    payload: Mapping[str, Any], source: object, labels: LabelSchema, disputed: Sequence[int]
+    payload: Mapping[str, Any],
+    question: Any,
+    data: Mapping[str, Any],
+    labels: LabelSchema,
+    disputed: Sequence[int],
 ) -> Any:
     from annolab.widgets.preview import Preview
 
+    source = read_field(question, data)
     if not isinstance(source, str):
         return None
     return Preview(source, spans=payload["spans"], labels=labels, disputed=list(disputed))
