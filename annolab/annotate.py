@@ -159,11 +159,23 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         ]
 
     def _review(self, item: Item) -> None:
-        panel = ReviewPanel(
-            self._shown(item, adjudicating=False),
-            item.shown_by,
-            blind=self.project.workflow.blind,
-        )
+        work = self._shown(item, adjudicating=False)
+        model = self.session.suggestion() if item.shown else None
+        against = None
+        if model is not None:
+            # Expert review: the person's work against the model's answer, what differs marked.
+            layout, data, labels = self.project.layout, item.data, self.project.labels
+            before, after = compare.disagreements([model, item.shown[0]], layout)
+            against = Shown(
+                compare.describe(model, layout, data),
+                compare.views(model, before, layout, data, labels),
+            )
+            work[0] = Shown(
+                work[0].line,
+                compare.views(item.shown[0], after, layout, data, labels),
+                compare.changes(model, item.shown[0], layout, data),
+            )
+        panel = ReviewPanel(work, item.shown_by, blind=self.project.workflow.blind, against=against)
         panel.bar.on_press(lambda name: self._decide(panel, item, name))
         self._show(None, "", panel)
 

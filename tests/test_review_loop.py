@@ -497,3 +497,50 @@ def test_box_answers_are_drawn_read_only_with_the_disputed_ones_marked(
         "Agrees with every other answer.",
         "⚠ Not in every answer: dog at (20, 5) 8 by 8",
     ]
+
+
+def _persona_answer(workspace: al.Workspace, proj: al.Project, payload: dict[str, object]) -> None:
+    with workspace.engine.begin() as conn:
+        task_id = conn.execute(
+            sa.text("SELECT id FROM tasks WHERE project_id = :p"), {"p": proj.id}
+        ).scalar_one()
+        bot = ensure_user(conn, f"{proj.name}-persona", kind=UserKind.PERSONA)
+        new = NewAnnotation(
+            id=uuid.uuid4(),
+            task_id=task_id,
+            user_id=bot,
+            kind=AnnotationKind.PERSONA,
+            status=AnnotationStatus.SUBMITTED,
+            payload=payload,
+        )
+        upsert_annotations(conn, [new], actor="test", project_id=proj.id)
+
+
+def test_expert_review_shows_the_person_s_correction_against_the_model(
+    workspace: al.Workspace,
+) -> None:
+    proj = workspace.create_project(
+        f"ex-{uuid.uuid4().hex[:8]}",
+        labels=["person", "location"],
+        workflow=al.workflows.review(fraction=1.0),
+    )
+    proj.add_tasks(
+        pl.DataFrame({"id": ["t1"], "text": ["Ada Lovelace met Grace in Paris"]}), id="id"
+    )
+    workspace.set_roles(f"{proj.name}-rev", ["reviewer"])
+    ada = {"start": 0, "end": 3, "label": "person"}
+    paris = {"start": 25, "end": 30, "label": "location"}
+    _persona_answer(workspace, proj, {"kind": "spans", "spans": [ada, paris]})
+    worker = proj.session(f"{proj.name}-lab", clock=frozen)
+    assert worker.next() is not None
+    ada_lovelace = {"start": 0, "end": 12, "label": "person"}
+    worker.submit({"kind": "spans", "spans": [ada_lovelace, paris]})
+
+    panel = proj.annotate(f"{proj.name}-rev").panel
+    assert isinstance(panel, ReviewPanel)
+    assert panel.changes.value == "Changed: − 'Ada' person; + 'Ada Lovelace' person"
+    model_view = panel.model.children[1]
+    assert isinstance(model_view, Preview)
+    assert [model_view.spans[i]["end"] for i in model_view.disputed] == [3]  # removed
+    work_view = panel.views[0]
+    assert [work_view.spans[i]["end"] for i in work_view.disputed] == [12]  # added

@@ -23,7 +23,7 @@ from annolab.kinds._common import read_field
 from annolab.schema import LabelSchema
 from annolab.schema.layout import Layout
 
-__all__ = ["answers", "describe", "differs", "disagreements", "merge", "views"]
+__all__ = ["answers", "changes", "describe", "differs", "disagreements", "merge", "views"]
 
 Marks = dict[str, list[int]]
 
@@ -98,6 +98,29 @@ def differs(
     if not shown:
         return "Agrees with every other answer."
     return "⚠ Not in every answer: " + "; ".join(shown)
+
+
+def changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], layout: Layout, data: Mapping[str, Any]
+) -> str:
+    """What ``after`` (a person's answer) changed from ``before`` (a model's): the parts it
+    removed (−) and added (+), in words.
+
+    >>> from annolab.schema.layout import Layout
+    >>> model = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "PER"}]}
+    >>> person = {"kind": "spans", "spans": [{"start": 0, "end": 12, "label": "PER"}]}
+    >>> changes(model, person, Layout.load("ner"), {"text": "Ada Lovelace wrote"})
+    "Changed: − 'Ada' PER; + 'Ada Lovelace' PER"
+    """
+    removed, added = disagreements([before, after], layout)
+    shown = []
+    for name, answer in answers(before, layout).items():
+        parts = _parts(answer, _text(layout, data, name))
+        shown += ["− " + parts[i] for i in removed.get(name, []) if i < len(parts)]
+    for name, answer in answers(after, layout).items():
+        parts = _parts(answer, _text(layout, data, name))
+        shown += ["+ " + parts[i] for i in added.get(name, []) if i < len(parts)]
+    return "Changed: " + "; ".join(shown) if shown else "No change."
 
 
 def merge(

@@ -123,9 +123,21 @@ class Shown:
 
 
 class ReviewPanel(ipywidgets.VBox):  # type: ignore[misc]
-    """The work under review, read-only, and Approve / Reject (with a reason) / Revise."""
+    """The work under review, read-only, and Approve / Reject (with a reason) / Revise.
 
-    def __init__(self, work: Sequence[Shown], authors: Sequence[str], *, blind: bool) -> None:
+    ``against`` is a model's or persona's answer to the same task: shown beside the work, each
+    with what differs from the other marked, and the work's ``note`` saying what the person
+    changed.
+    """
+
+    def __init__(
+        self,
+        work: Sequence[Shown],
+        authors: Sequence[str],
+        *,
+        blind: bool,
+        against: Shown | None = None,
+    ) -> None:
         self.heading = ipywidgets.Label()
         who = ", ".join(a for a in authors if a)
         # Blind: the reviewer judges the work, not the person; the name stays hidden.
@@ -136,11 +148,27 @@ class ReviewPanel(ipywidgets.VBox):  # type: ignore[misc]
         )
         self.summary = ipywidgets.Label(" | ".join(shown.line for shown in work))
         self.views = [view for shown in work for view in shown.views]
+        self.changes = ipywidgets.Label(" | ".join(s.note for s in work if s.note))
         self.bar = ActionBar(
             [("approve", "Approve", "A"), ("reject", "Reject", "R"), ("revise", "Revise", "E")],
             with_reason=True,
         )
-        super().__init__([self.heading, *self.views, self.summary, self.bar])
+        shown: list[ipywidgets.Widget] = [*self.views, self.summary]
+        if against is not None:
+            column = {"flex": "1 1 0", "border": "1px solid #ccc", "padding": "4px"}
+            self.model = ipywidgets.VBox(
+                [
+                    ipywidgets.Label("Model's answer"),
+                    *against.views,
+                    ipywidgets.Label(against.line),
+                ],
+                layout=column,
+            )
+            person = ipywidgets.VBox(
+                [ipywidgets.Label("The work"), *shown, self.changes], layout=column
+            )
+            shown = [ipywidgets.HBox([self.model, person])]
+        super().__init__([self.heading, *shown, self.bar])
 
 
 class AdjudicationPanel(ipywidgets.VBox):  # type: ignore[misc]
