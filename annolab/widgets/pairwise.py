@@ -124,7 +124,7 @@ class Pairwise(AnnotationWidget):
             **kwargs,
         )
         # After the options: the value is checked against them.
-        self.value = None if value is None else dict(value)
+        self.value = value
 
     # -- what is shown -------------------------------------------------------------------------
 

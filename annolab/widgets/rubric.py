@@ -79,7 +79,7 @@ class Rubric(AnnotationWidget):
             criteria=[c.model_dump() for c in self._criteria],
             **kwargs,
         )
-        self.value = None if value is None else dict(value)
+        self.value = value
 
     @property
     def prompt(self) -> str:
