@@ -57,6 +57,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from annolab.annotate import AnnotationLoop
+    from annolab.io.preferences import PreferenceReport
     from annolab.personas.embedders import Embedder
     from annolab.personas.embeddings import EmbedReport
     from annolab.session import Session
@@ -554,6 +555,121 @@ class Project:
         chosen = export_format(target, format)
         with self.workspace.engine.begin() as conn:
             return write_batches(iter_export_batches(conn, self.id), target, chosen)
+
+    def preferences(
+        self,
+        *,
+        which: str = "consensus",
+        ties: str = "drop",
+        both_bad: str = "drop",
+        ranking: str = "adjacent",
+        conversational: bool = False,
+        reference: str | None = None,
+        question: str | None = None,
+        kind: str | Sequence[str] = "human",
+    ) -> pl.DataFrame:
+        """Chosen/rejected pairs from the project's pairwise or ranking answers, in the shape
+        TRL's DPO trainer reads.
+
+        Columns: ``prompt``, ``chosen``, ``rejected`` (strings; with ``conversational=True``
+        lists of ``{"role", "content"}`` messages: the prompt as the user's, each output as the
+        assistant's), then ``task_id`` (the task's external id), ``annotator`` (null for a
+        consensus), ``source`` (``pairwise`` or ``ranking``) and ``rationale`` (for a
+        consensus, the rationales of those who gave the verdict, one a line). The prompt and
+        outputs are the task inputs the question names (``prompt``, ``a``, ``b``; ranking:
+        ``field``); a question without a prompt, or a prompt added as the task's text, takes
+        the task's text.
+
+        ==================  ==============  ====================================================
+        option              value           pairs
+        ==================  ==============  ====================================================
+        ``which``           ``consensus``   one verdict per task: the adjudicator's, else the
+                                            majority's; a task with no majority gives none (it
+                                            is logged, and counted in ``export_preferences``'
+                                            report)
+        ..                  ``all``         every submitted or approved answer, with its
+                                            annotator; a reviewer's revision replaces the work
+                                            it corrects
+        ``ties``            ``drop``        a tie gives no pair
+        ..                  ``both``        a over b and b over a. Under DPO the two pull
+                                            against each other, moving the margin between the
+                                            outputs toward zero, which is what a tie says;
+                                            rarely wanted, as it doubles the rows and teaches
+                                            no direction
+        ``both_bad``        ``drop``        a both-bad verdict gives no pair
+        ..                  ``reject_both`` the task input named by ``reference`` (a good
+                                            answer) over a, and over b; refused without
+                                            ``reference``: two bad outputs make no pair
+        ``ranking``         ``adjacent``    each output over the next (n - 1 pairs)
+        ..                  ``all_pairs``   every output over every worse one (n(n-1)/2 pairs)
+        ..                  ``best_vs_rest`` the best output over each of the others
+        ``conversational``  ``False``       ``prompt``, ``chosen``, ``rejected`` as strings
+        ..                  ``True``        as chat messages, TRL's conversational format
+        ``reference``       an input name   the good answer ``both_bad="reject_both"`` uses
+        ``question``        a name          the question to read, when the layout has several
+                                            pairwise or ranking questions
+        ``kind``            ``human``       the annotation kinds read (add ``persona`` to train
+                                            on AI feedback too)
+        ==================  ==============  ====================================================
+
+        The first value of each option is its default.
+
+        A layout with no pairwise or ranking question is refused (``LayoutError``).
+
+        >>> pairs = proj.preferences(which="all", ties="both")  # doctest: +SKIP
+        """
+        from annolab.io.preferences import collect
+
+        frame, _ = collect(
+            self,
+            which=which,
+            ties=ties,
+            both_bad=both_bad,
+            ranking=ranking,
+            conversational=conversational,
+            reference=reference,
+            question=question,
+            kind=kind,
+        )
+        return frame
+
+    def export_preferences(
+        self, path: str | Path, *, format: str | None = None, **options: Any
+    ) -> PreferenceReport:
+        """Write ``preferences(**options)`` to ``path`` as JSON Lines (``jsonl``), ``parquet``,
+        or a Hugging Face dataset saved with ``save_to_disk`` (``hf``: a folder, read back with
+        ``datasets.load_from_disk``). The format defaults to the file's suffix. The file (or
+        folder) appears only when complete, replacing an earlier export.
+
+        Returns a report: rows written, answers read, tasks without consensus, ties and
+        both-bad verdicts dropped.
+
+        >>> proj.export_preferences("dpo.jsonl", which="all")  # doctest: +SKIP
+        <PreferenceReport 120 pairs from 80 tasks to dpo.jsonl; 3 without consensus, ...>
+        """
+        from annolab.io.preferences import collect, preference_format, write_preferences
+
+        target = _path(path)
+        chosen = preference_format(target, format)
+        frame, report = collect(self, **options)
+        write_preferences(frame, target, chosen)
+        return replace(report, path=target)
+
+    def preferences_dataset(self, **options: Any) -> Any:
+        """``preferences(**options)`` as a ``datasets.Dataset``, ready for TRL's
+        ``DPOTrainer(train_dataset=...)``; needs ``pip install "annolab[hf]"``.
+
+        Features: ``prompt``, ``chosen``, ``rejected`` (``Value("string")``, or lists of
+        ``{"role", "content"}`` with ``conversational=True``) and the string columns
+        ``task_id``, ``annotator``, ``source``, ``rationale``, which TRL leaves alone.
+
+        >>> ds = proj.preferences_dataset(conversational=True)  # doctest: +SKIP
+        >>> ds.select_columns(["prompt", "chosen", "rejected"])  # doctest: +SKIP
+        """
+        from annolab.io.preferences import collect, to_dataset
+
+        frame, _ = collect(self, **options)
+        return to_dataset(frame)
 
     def set_status(self, status: ProjectStatus | str) -> None:
         """Move the project to ``status`` (draft, active, paused, completed, archived)."""
