@@ -57,6 +57,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from annolab.annotate import AnnotationLoop
+    from annolab.gold import Gold
     from annolab.io.preferences import PreferenceReport
     from annolab.personas.embedders import Embedder
     from annolab.personas.embeddings import EmbedReport
@@ -361,6 +362,17 @@ class Project:
         return quality_report(self.annotations(), gold=gold)
 
     @property
+    def gold(self) -> Gold:
+        """The project's golden dataset: promote answers, resolve conflicts, freeze versions,
+        export and score against a named version (``annolab.gold``).
+
+        >>> proj.gold.promote("t1", category="true_positive")  # doctest: +SKIP
+        """
+        from annolab.gold import Gold  # gold reads personas and quality: import when used
+
+        return Gold(self)
+
+    @property
     def rules(self) -> list[Rule]:
         rules = self._parse(
             "rules", lambda: RULES.validate_python(self._row.settings.get("rules", []))
@@ -584,9 +596,11 @@ class Project:
         option              value           pairs
         ==================  ==============  ====================================================
         ``which``           ``consensus``   one verdict per task: the adjudicator's, else the
-                                            majority's; a task with no majority gives none (it
-                                            is logged, and counted in ``export_preferences``'
-                                            report)
+                                            answers' majority consensus as their kind merges
+                                            them (pairwise: the choice more than half gave;
+                                            criteria and rationales do not vote). A task with
+                                            none gives no pair (it is logged, and counted in
+                                            ``export_preferences``' report)
         ..                  ``all``         every submitted or approved answer, with its
                                             annotator; a reviewer's revision replaces the work
                                             it corrects

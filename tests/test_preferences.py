@@ -6,6 +6,7 @@ Nichols, van Erp, Limsopatham, 2017; CC-BY 4.0): /work/shared/data/wnut17/wnut17
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import uuid
@@ -17,6 +18,7 @@ import pytest
 
 import annolab as al
 from annolab.errors import LayoutError, ValidationError
+from annolab.workflow.consensus import consensus
 
 pytestmark = pytest.mark.db
 
@@ -45,9 +47,11 @@ B = {
 }
 GOLD = {"t1": "", "t2": "", "t3": "VMA (creative-work).", "t4": ""}
 
+# Non-ASCII on purpose: exports keep it as UTF-8 text.
+WHY = "ESB is the building\u2019s nickname \N{CITYSCAPE}"
 # Three annotators; t4 splits three ways, so it has no majority.
 VERDICTS = {
-    "t1": {"ann": ("a", "ESB is the building's nickname"), "bea": ("a", ""), "cal": ("b", "")},
+    "t1": {"ann": ("a", WHY), "bea": ("a", ""), "cal": ("b", "")},
     "t2": {"ann": ("tie", "both right"), "bea": ("tie", ""), "cal": ("a", "")},
     "t3": {"ann": ("both_bad", "VMA is an award show"), "bea": ("both_bad", ""), "cal": ("b", "")},
     "t4": {"ann": ("a", ""), "bea": ("b", "a handle is a person"), "cal": ("tie", "")},
@@ -66,9 +70,8 @@ def _answer_all(proj: al.Project, users: list[str], answer: Any) -> None:
             session.submit(answer(item.external_id, user))
 
 
-@pytest.fixture
-def compared(workspace: al.Workspace) -> al.Project:
-    layout = al.Layout.from_dict(
+def _pairwise_layout(*more: dict[str, Any]) -> al.Layout:
+    return al.Layout.from_dict(
         {
             "name": _name("compare"),
             "inputs": [
@@ -78,27 +81,33 @@ def compared(workspace: al.Workspace) -> al.Project:
                 {"name": "gold", "type": "text", "required": False},
             ],
             "questions": [
-                {"kind": "pairwise", "name": "better", "prompt": "prompt", "a": "a", "b": "b"}
+                {"kind": "pairwise", "name": "better", "prompt": "prompt", "a": "a", "b": "b"},
+                *more,
             ],
         }
     )
+
+
+def _pairwise_tasks(ids: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "id": ids,
+            "text": [ASK + TWEETS[t] for t in ids],
+            "prompt": [ASK + TWEETS[t] for t in ids],
+            "a": [A[t] for t in ids],
+            "b": [B[t] for t in ids],
+            "gold": [GOLD[t] for t in ids],
+        }
+    )
+
+
+@pytest.fixture
+def compared(workspace: al.Workspace) -> al.Project:
+    layout = _pairwise_layout()
     # Three blind answers per task; whatever they say, the task then leaves the queue.
     spec = al.workflows.vote(annotators=3, threshold=0.0, on_disagreement="escalate")
     proj = workspace.create_project(_name("prefs"), labels=[], layout=layout, workflow=spec)
-    ids = list(TWEETS)
-    proj.add_tasks(
-        pl.DataFrame(
-            {
-                "id": ids,
-                "text": [ASK + TWEETS[t] for t in ids],
-                "prompt": [ASK + TWEETS[t] for t in ids],
-                "a": [A[t] for t in ids],
-                "b": [B[t] for t in ids],
-                "gold": [GOLD[t] for t in ids],
-            }
-        ),
-        id="id",
-    )
+    proj.add_tasks(_pairwise_tasks(list(TWEETS)), id="id")
 
     def answer(task: str, user: str) -> dict[str, Any]:
         choice, why = VERDICTS[task][user]
@@ -129,9 +138,7 @@ def test_consensus_gives_one_pair_per_task_with_a_majority(compared: al.Project)
     ]
     # t1: a by two of three. t2 (tie) and t3 (both bad) are dropped by default; t4 has no
     # majority. The rationale is that of the annotators who gave the verdict.
-    assert _rows(frame) == [
-        (_p("t1"), A["t1"], B["t1"], "t1", None, "pairwise", "ESB is the building's nickname")
-    ]
+    assert _rows(frame) == [(_p("t1"), A["t1"], B["t1"], "t1", None, "pairwise", WHY)]
 
 
 def test_all_answers_give_one_pair_per_decisive_verdict(compared: al.Project) -> None:
@@ -145,7 +152,7 @@ def test_all_answers_give_one_pair_per_decisive_verdict(compared: al.Project) ->
             "t1",
             f"{name}-ann",
             "pairwise",
-            "ESB is the building's nickname",
+            WHY,
         ),
         (_p("t1"), A["t1"], B["t1"], "t1", f"{name}-bea", "pairwise", None),
         (_p("t1"), B["t1"], A["t1"], "t1", f"{name}-cal", "pairwise", None),
@@ -169,7 +176,7 @@ def test_reject_both_prefers_the_reference_over_each_bad_output(compared: al.Pro
     frame = compared.preferences(both_bad="reject_both", reference="gold")
     rows = _rows(frame.select("chosen", "rejected", "task_id", "rationale"))
     assert rows == [
-        (A["t1"], B["t1"], "t1", "ESB is the building's nickname"),
+        (A["t1"], B["t1"], "t1", WHY),
         (GOLD["t3"], A["t3"], "t3", "VMA is an award show"),
         (GOLD["t3"], B["t3"], "t3", "VMA is an award show"),
     ]
@@ -187,6 +194,8 @@ def test_an_unknown_option_or_value_is_refused(compared: al.Project) -> None:
         compared.preferences(ties="half")
     with pytest.raises(ValidationError, match=r"^tie=.both. is not an option; use which, "):
         compared.export_preferences("x.jsonl", tie="both")
+    with pytest.raises(ValidationError, match=r"^kind\[0\]='humans' is not one of 'human', "):
+        compared.preferences(kind="humans")
 
 
 def test_persona_answers_are_read_only_when_asked(compared: al.Project) -> None:
@@ -209,7 +218,7 @@ def test_jsonl_export_is_one_json_object_a_line(compared: al.Project, tmp_path: 
     assert report.path == path
     lines = [
         {"prompt": _p("t1"), "chosen": A["t1"], "rejected": B["t1"], "task_id": "t1",
-         "annotator": None, "source": "pairwise", "rationale": "ESB is the building's nickname"},
+         "annotator": None, "source": "pairwise", "rationale": WHY},
         {"prompt": _p("t2"), "chosen": A["t2"], "rejected": B["t2"], "task_id": "t2",
          "annotator": None, "source": "pairwise", "rationale": "both right"},
         {"prompt": _p("t2"), "chosen": B["t2"], "rejected": A["t2"], "task_id": "t2",
@@ -269,13 +278,18 @@ def test_conversational_rows_are_chat_messages(compared: al.Project) -> None:
         {"m": [{"role": datasets.Value("string"), "content": datasets.Value("string")}]}
     )["m"]
     assert [ds.features[c] for c in ("prompt", "chosen", "rejected")] == [message] * 3
-    example = ds[0]
-    assert example["chosen"] == [{"role": "assistant", "content": A["t1"]}]
-    try:
-        import trl  # type: ignore[import-not-found]
-    except ImportError:
-        return  # trl is not a requirement of annolab; its own checks run only where installed
-    assert trl.is_conversational(example)
+    assert ds[0]["chosen"] == [{"role": "assistant", "content": A["t1"]}]
+
+
+def test_trl_reads_the_rows_in_the_formats_it_documents(compared: al.Project) -> None:
+    # trl is no requirement of annolab: where it is not installed this test says so (skipped).
+    trl = pytest.importorskip("trl")
+    conversational = compared.preferences_dataset(conversational=True)[0]
+    standard = compared.preferences_dataset()[0]
+    assert trl.is_conversational(conversational)
+    assert not trl.is_conversational(standard)
+    # A standard row needs no chat template: TRL passes it through as it is.
+    assert trl.maybe_apply_chat_template(standard, tokenizer=None) == standard
 
 
 def test_the_hf_format_saves_a_dataset_folder(compared: al.Project, tmp_path: Path) -> None:
@@ -309,6 +323,67 @@ def test_a_layout_without_a_preference_question_is_refused(workspace: al.Workspa
     proj = workspace.create_project(_name("plain"), labels=["pos", "neg"], layout="classify")
     with pytest.raises(LayoutError, match=r"has no pairwise or ranking question"):
         proj.preferences()
+
+
+def test_an_adjudicated_verdict_is_the_consensus(workspace: al.Workspace) -> None:
+    spec = al.workflows.vote(annotators=2, on_disagreement="adjudicate")
+    proj = workspace.create_project(
+        _name("adj"), labels=[], layout=_pairwise_layout(), workflow=spec
+    )
+    proj.add_tasks(_pairwise_tasks(["t1", "t4"]), id="id")
+    workspace.set_roles(f"{proj.name}-judge", ["adjudicator"])
+    picks = {("t1", "ann"): "a", ("t1", "bea"): "a", ("t4", "ann"): "a", ("t4", "bea"): "b"}
+    _answer_all(proj, ["ann", "bea"], lambda t, u: {"kind": "pairwise", "choice": picks[t, u]})
+    judge = proj.session(f"{proj.name}-judge")
+    item = judge.next()
+    assert item is not None and item.external_id == "t4" and item.step == "adjudicate"
+    judge.adjudicate(
+        {"kind": "pairwise", "choice": "b", "rationale": "the handle is a person"},
+        chosen=item.shown_ids[1],
+    )
+    # t1 agreed; t4's two answers split, and the adjudicator decided it.
+    assert _rows(proj.preferences().select("chosen", "rejected", "task_id", "rationale")) == [
+        (A["t1"], B["t1"], "t1", None),
+        (B["t4"], A["t4"], "t4", "the handle is a person"),
+    ]
+
+
+def test_a_reviewers_revision_replaces_the_work_it_corrects(workspace: al.Workspace) -> None:
+    spec = al.workflows.review(fraction=1.0)
+    proj = workspace.create_project(
+        _name("rev"), labels=[], layout=_pairwise_layout(), workflow=spec
+    )
+    proj.add_tasks(_pairwise_tasks(["t3"]), id="id")
+    workspace.set_roles(f"{proj.name}-rev", ["reviewer"])
+    _answer_all(proj, ["ann"], lambda t, u: {"kind": "pairwise", "choice": "a"})
+    reviewer = proj.session(f"{proj.name}-rev")
+    assert reviewer.next() is not None
+    reviewer.revise({"kind": "pairwise", "choice": "b", "rationale": "VMA is no person"})
+    assert _rows(proj.preferences(which="all").select("chosen", "task_id", "annotator")) == [
+        (B["t3"], "t3", f"{proj.name}-rev")
+    ]
+
+
+def test_a_form_is_read_by_its_pairwise_question(workspace: al.Workspace) -> None:
+    notes = {"kind": "text", "name": "notes", "required": False}
+    proj = workspace.create_project(_name("form"), labels=[], layout=_pairwise_layout(notes))
+    proj.add_tasks(_pairwise_tasks(["t2"]), id="id")
+    _answer_all(
+        proj,
+        ["ann"],
+        lambda t, u: {
+            "kind": "form",
+            "answers": {
+                "better": {"kind": "pairwise", "choice": "b", "rationale": "Sage Award too"},
+                "notes": {"kind": "text", "text": "b is complete"},
+            },
+        },
+    )
+    assert _rows(proj.preferences(question="better")) == [
+        (_p("t2"), B["t2"], A["t2"], "t2", None, "pairwise", "Sage Award too")
+    ]
+    with pytest.raises(LayoutError, match=r"^question='notes' is a text question"):
+        proj.preferences(question="notes")
 
 
 # --- ranking ------------------------------------------------------------------------------------
@@ -368,11 +443,22 @@ def ranked(workspace: al.Workspace) -> al.Project:
 def test_adjacent_pairs_of_the_consensus_ranking(ranked: al.Project) -> None:
     frame = ranked.preferences()
     m1, m2, m3 = (o["text"] for o in RANKED)
-    # r2's two rankings differ: with two annotators neither is a majority.
-    assert _rows(frame) == [
+    assert _rows(frame.filter(pl.col("task_id") == "r1")) == [
         (ASK + TWEET5, m1, m2, "r1", None, "ranking", None),
         (ASK + TWEET5, m2, m3, "r1", None, "ranking", None),
     ]
+    # r2's two rankings differ: its pairs are those of the ranking kind's consensus, if any.
+    merged = consensus(
+        [
+            {"kind": "ranking", "order": ["1", "0", "2"]},
+            {"kind": "ranking", "order": ["0", "1", "2"]},
+        ],
+        "majority",
+    )
+    order = [] if merged is None else [PLAIN[int(i)] for i in merged["order"]]
+    assert _rows(frame.filter(pl.col("task_id") == "r2").select("chosen", "rejected")) == list(
+        itertools.pairwise(order)
+    )
 
 
 def test_all_pairs_and_best_vs_rest_of_every_ranking(ranked: al.Project) -> None:

@@ -34,6 +34,8 @@ from typing import Any, Protocol
 import polars as pl
 
 from annolab.errors import DataError, ValidationError
+from annolab.schema.enums import AnnotationKind
+from annolab.schema.fields import check_members
 from annolab.schema.layout import Layout, PairwiseQuestion, RankingQuestion, layout_error
 from annolab.workflow.consensus import consensus
 
@@ -108,15 +110,15 @@ def preference_options(**options: Any) -> PreferenceOptions:
             raise ValidationError(name, options[name], rule)
     if not isinstance(options.get("conversational", False), bool):
         raise ValidationError("conversational", options["conversational"], "must be True or False")
-    for name in ("reference", "question"):
+    for name, what in (("reference", "a task input"), ("question", "a question")):
         value = options.get(name)
         if value is not None and (not isinstance(value, str) or not value):
-            raise ValidationError(name, value, "must name an input (a non-empty string) or be None")
+            raise ValidationError(name, value, f"must name {what} (a non-empty string) or be None")
     kind = options.get("kind", "human")
-    kinds = (kind,) if isinstance(kind, str) else kind
-    if not isinstance(kinds, Sequence) or not kinds or not all(isinstance(k, str) for k in kinds):
-        raise ValidationError("kind", kind, "must be an annotation kind or a list of them")
-    chosen = PreferenceOptions(**{**options, "kind": tuple(kinds)})
+    kinds = check_members(AnnotationKind, [kind] if isinstance(kind, str) else kind, "kind")
+    if not kinds:
+        raise ValidationError("kind", kind, "must name at least one annotation kind")
+    chosen = PreferenceOptions(**{**options, "kind": tuple(k.value for k in kinds)})
     if chosen.both_bad == "reject_both" and chosen.reference is None:
         rule = (
             "needs reference=<input>: a both_bad verdict says neither output is good, so a pair "
@@ -246,8 +248,8 @@ def _answers(
 
 
 def _verdict(answer: Mapping[str, Any]) -> dict[str, Any]:
-    # What people vote on: the choice or the order; rationales and criteria differ between
-    # people who agree, so they are left out of the vote.
+    # What people vote on: the choice or the order. A preference pair says only which output
+    # is better overall, so per-criterion verdicts and rationales are left out of the vote.
     if answer["kind"] == "pairwise":
         return {"kind": "pairwise", "choice": answer["choice"], "rationale": "", "criteria": {}}
     return {"kind": "ranking", "order": list(answer["order"])}
@@ -256,7 +258,8 @@ def _verdict(answer: Mapping[str, Any]) -> dict[str, Any]:
 def _consensus(
     answers: list[_Answer], adjudicate: set[str]
 ) -> tuple[list[_Answer], tuple[str, ...]]:
-    """One answer per task: the adjudicator's when there is one, else the majority's."""
+    """One answer per task: the adjudicator's when there is one, else the majority consensus
+    of the answers as their kind merges them."""
     by_task: dict[str, list[_Answer]] = {}
     for answer in answers:
         by_task.setdefault(answer.task, []).append(answer)
@@ -266,7 +269,7 @@ def _consensus(
         if decided:
             agreed.append(_Answer(task, None, decided[-1].step, decided[-1].answer))
             continue
-        votes = [a for a in group if a.step not in adjudicate]
+        votes = group
         merged = consensus([_verdict(a.answer) for a in votes], "majority")
         if merged is None:
             missing.append(task)
