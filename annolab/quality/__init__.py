@@ -28,6 +28,13 @@ from annolab.quality.gold import gold_accuracy
 from annolab.quality.items import item_agreement
 from annolab.quality.krippendorff import LEVELS, krippendorff_alpha
 from annolab.quality.profiles import annotator_profiles
+from annolab.quality.ranking import (
+    kendall_tau,
+    pairwise_agreement,
+    ranking_agreement,
+    ranking_alpha,
+    rubric_agreement,
+)
 from annolab.quality.spans import MATCHES, span_agreement
 
 __all__ = [
@@ -41,7 +48,12 @@ __all__ = [
     "fleiss_kappa",
     "gold_accuracy",
     "item_agreement",
+    "kendall_tau",
     "krippendorff_alpha",
+    "pairwise_agreement",
     "percent_agreement",
+    "ranking_agreement",
+    "ranking_alpha",
+    "rubric_agreement",
     "span_agreement",
 ]

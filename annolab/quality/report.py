@@ -21,6 +21,7 @@ from annolab.quality.boxes import box_agreement
 from annolab.quality.categorical import cohen_kappa, fleiss_kappa, percent_agreement
 from annolab.quality.krippendorff import krippendorff_alpha
 from annolab.quality.profiles import annotator_profiles
+from annolab.quality.ranking import pairwise_agreement, ranking_agreement, rubric_agreement
 from annolab.quality.spans import span_agreement
 
 __all__ = ["agreement_frame", "quality_report"]
@@ -122,6 +123,14 @@ def agreement_frame(
     - ratings: ``krippendorff_alpha`` (ordinal) and ``percent_agreement``;
     - boxes: ``box_f1`` rows from ``box_agreement`` (boxes of a label matched at IoU >= 0.5),
       overall and per label;
+    - rankings: ``kendall_tau`` (mean tau-b of pairs of annotators), ``krippendorff_alpha``
+      (ordinal, over the rank of each output of each item), ``percent_agreement`` of whole
+      orders, and per output id ranked on two or more items its ordinal alpha
+      (``ranking_agreement``);
+    - pairwise preferences: ``percent_agreement`` and ``krippendorff_alpha`` (nominal) of the
+      verdict, and per criterion the nominal alpha of its verdict (``pairwise_agreement``);
+    - rubrics: per criterion ``krippendorff_alpha`` (ordinal) of its scores
+      (``rubric_agreement``);
     - any other registered kind (text, a kind added later): its answers compared whole,
       ``percent_agreement`` and ``krippendorff_alpha`` (nominal).
 
@@ -270,6 +279,22 @@ def _choices_rows(decoded: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(figures, schema=AGREEMENT_SCHEMA, orient="row")
 
 
+def _judged_rows(
+    figures: Callable[..., pl.DataFrame],
+) -> Callable[[pl.DataFrame, object | None, int], pl.DataFrame]:
+    """The rows of a kind measured by ``annolab.quality.ranking`` (which reads the payloads
+    itself), in AGREEMENT_SCHEMA."""
+
+    def rows_of(rows: pl.DataFrame, tasks: object | None, n_annotators: int) -> pl.DataFrame:
+        table = figures(rows.select("item", "annotator", "value"))
+        # FIGURES_SCHEMA's columns and types, with AGREEMENT_SCHEMA's match (none: whole answers).
+        return table.with_columns(pl.lit(None, pl.String).alias("match")).select(
+            list(AGREEMENT_SCHEMA)
+        )
+
+    return rows_of
+
+
 # The figures each kind is measured by; other registered kinds are compared as whole answers.
 _MEASURED: dict[str, Callable[[pl.DataFrame, object | None, int], pl.DataFrame]] = {
     "spans": _span_rows,
@@ -277,6 +302,9 @@ _MEASURED: dict[str, Callable[[pl.DataFrame, object | None, int], pl.DataFrame]]
     "choices": _choices_kind_rows,
     "rating": _rating_rows,
     "boxes": _box_rows,
+    "ranking": _judged_rows(ranking_agreement),
+    "pairwise": _judged_rows(pairwise_agreement),
+    "rubric": _judged_rows(rubric_agreement),
 }
 _BOX = ("x", "y", "width", "height")
 
