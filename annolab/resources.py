@@ -45,6 +45,11 @@ def find_resource(kind: str, filename: str) -> Path:
     raise LayoutError(msg)
 
 
+def layout_exists(name: str) -> bool:
+    """Whether ``layouts/<name>.yaml`` is on the search path."""
+    return any((folder / f"{name}.yaml").is_file() for folder in search_path("layouts"))
+
+
 def load_layout(name: str) -> dict[str, object]:
     """A layout from ``layouts/<name>.yaml`` as a dict."""
     import yaml

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from annolab.errors import ValidationError
 from annolab.personas import Personas
 from annolab.project import Project
-from annolab.resources import load_layout
+from annolab.resources import layout_exists, load_layout
 from annolab.schema import LabelSchema, validate_labels
 from annolab.schema.enums import Proficiency, Role
 from annolab.schema.fields import check_int, check_member, check_members, check_name
@@ -48,14 +48,17 @@ _PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 def _layout(layout: str | dict[str, Any]) -> dict[str, Any]:
     """A named layout from ``layouts/``, or one given inline, checked as a ``Layout``.
 
-    An inline dict with ``extends`` is laid over its base by name; one without is laid over the
-    layout it names (``ner`` if none), key by key, as before layouts were typed.
+    An inline dict with ``extends`` is laid over its base by name; one that names a shipped or
+    saved layout is laid over it key by key, as before layouts were typed; any other dict with
+    ``questions`` is a layout of its own.
     """
     if isinstance(layout, str):
         return Layout.load(layout).to_dict()
     if "extends" in layout:
         return Layout.from_dict(layout).to_dict()
     base = str(layout.get("name", "ner"))
+    if "questions" in layout and not layout_exists(base):
+        return Layout.from_stored(layout).to_dict()
     return Layout.from_stored({**load_layout(base), **layout, "name": base}).to_dict()
 
 

@@ -146,3 +146,18 @@ def test_a_project_made_with_the_old_dict_layout_still_works(workspace: al.Works
     proj.add_annotation("t", {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "PER"}]})
     payload = json.loads(proj.annotations()["payload"][0])
     assert payload["spans"] == [{"start": 0, "end": 3, "label": "PER"}]
+
+
+def test_a_layout_dict_of_its_own_makes_a_project(workspace: al.Workspace) -> None:
+    judge = {
+        "name": _name("judge"),
+        "inputs": [
+            {"name": "text", "type": "text"},
+            {"name": "a", "type": "text"},
+            {"name": "b", "type": "text"},
+        ],
+        "questions": [{"name": "better", "kind": "pairwise", "prompt": "text", "a": "a", "b": "b"}],
+    }
+    proj = workspace.create_project(_name("pw"), layout=judge, labels=["x"])
+    assert proj.layout.answer_kinds == ("pairwise",)
+    assert proj.layout.question("better").verdicts == ("a", "b", "tie", "both_bad")
