@@ -57,6 +57,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from annolab.annotate import AnnotationLoop
+    from annolab.gold import Gold
     from annolab.io.preferences import PreferenceReport
     from annolab.personas.embedders import Embedder
     from annolab.personas.embeddings import EmbedReport
@@ -359,6 +360,17 @@ class Project:
         from annolab.quality.report import quality_report
 
         return quality_report(self.annotations(), gold=gold)
+
+    @property
+    def gold(self) -> Gold:
+        """The project's golden dataset: promote answers, resolve conflicts, freeze versions,
+        export and score against a named version (``annolab.gold``).
+
+        >>> proj.gold.promote("t1", category="true_positive")  # doctest: +SKIP
+        """
+        from annolab.gold import Gold  # gold reads personas and quality: import when used
+
+        return Gold(self)
 
     @property
     def rules(self) -> list[Rule]:

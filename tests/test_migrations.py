@@ -32,6 +32,10 @@ TABLES = {
     "embedding_models",
     "embeddings",
     "layouts",
+    "gold_sets",
+    "gold_versions",
+    "gold_entries",
+    "gold_conflicts",
     "alembic_version",
 }
 
@@ -139,9 +143,9 @@ def test_events_are_append_only(engine: sa.Engine) -> None:
         assert conn.execute(sa.text("SELECT actor FROM events")).scalars().all() == ["a"]
 
 
-def test_head_is_the_layout_versions_revision(engine: sa.Engine) -> None:
-    assert migrate.head_revision() == "0009"
-    migrate.upgrade(engine, "0008")
-    assert "layouts" not in sa.inspect(engine).get_table_names()
+def test_head_is_the_gold_sets_revision(engine: sa.Engine) -> None:
+    assert migrate.head_revision() == "0010"
+    migrate.upgrade(engine, "0009")
+    assert "gold_sets" not in sa.inspect(engine).get_table_names()
     migrate.upgrade(engine)
-    assert "layouts" in sa.inspect(engine).get_table_names()
+    assert "gold_sets" in sa.inspect(engine).get_table_names()

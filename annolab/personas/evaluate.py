@@ -38,10 +38,19 @@ EVALUATION_SCHEMA: dict[str, Any] = {
 def gold_answers(project: Project, gold: Any) -> pl.DataFrame:
     """``external_id, text, value`` (canonical payload JSON) of the gold items.
 
-    ``gold`` is None (the project's annotations of kind 'gold'), or a frame with ``id`` or
-    ``external_id`` and a ``payload`` (dict or JSON) or ``spans`` column.
+    ``gold`` is None (the project's annotations of kind 'gold'), a named gold version
+    ``(set, version)`` of ``project.gold`` (``version`` None: the set's working version), or a
+    frame with ``id`` or ``external_id`` and a ``payload`` (dict or JSON) or ``spans`` column.
     """
     tasks = project.tasks().select("external_id", "text")
+    if isinstance(gold, tuple):
+        if len(gold) != 2:
+            rule = "must be a (set, version) pair, e.g. ('default', 2), or a frame"
+            raise ValidationError("gold", gold, rule)
+        named = gold
+        gold = project.gold.answers(named[0], named[1])
+        if gold.height == 0:
+            raise ValidationError("gold", named, "names a gold version with no entries")
     if gold is None:
         rows = (
             project.annotations()
@@ -91,6 +100,10 @@ def evaluate(
     versions: Sequence[Persona], project: Project, *, gold: Any = None, **annotate: Any
 ) -> pl.DataFrame:
     """Score each persona version on the gold items, best first.
+
+    ``gold``: a named gold version ``(set, version)``, e.g. ``("default", 2)``, scores
+    against ``project.gold``'s entries of that version; None reads the project's annotations
+    of kind 'gold'; a frame gives the answers directly (see ``gold_answers``).
 
     ``items``: gold items; ``answered``: those the version answered; ``exact``: answers equal to
     gold; ``accuracy`` = exact / items; ``score``: mean credit over all gold items (overlap F1

@@ -118,3 +118,19 @@ class ReviewDecision(StrEnum):
 class TeamRole(StrEnum):
     MEMBER = "member"
     LEAD = "lead"
+
+
+class GoldCategory(StrEnum):
+    """What a gold entry tests: a clear positive, a clear negative, a hard case, or an input
+    made to trip annotators up."""
+
+    TRUE_POSITIVE = "true_positive"
+    TRUE_NEGATIVE = "true_negative"
+    EDGE_CASE = "edge_case"
+    ADVERSARIAL = "adversarial"
+
+
+class GoldConflictStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"

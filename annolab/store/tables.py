@@ -48,6 +48,8 @@ assignment_status = pg_enum(enums.AssignmentStatus, "assignment_status")
 annotation_kind = pg_enum(enums.AnnotationKind, "annotation_kind")
 annotation_status = pg_enum(enums.AnnotationStatus, "annotation_status")
 review_decision = pg_enum(enums.ReviewDecision, "review_decision")
+gold_category = pg_enum(enums.GoldCategory, "gold_category")
+gold_conflict_status = pg_enum(enums.GoldConflictStatus, "gold_conflict_status")
 
 ENUM_TYPES = (
     user_kind,
@@ -61,6 +63,8 @@ ENUM_TYPES = (
     annotation_kind,
     annotation_status,
     review_decision,
+    gold_category,
+    gold_conflict_status,
 )
 
 
@@ -456,3 +460,114 @@ for _dim in HNSW_DIMENSIONS:
         postgresql_where=sa.text(f"dimension = {_dim}"),
         postgresql_with={"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION},
     )
+
+# The golden dataset (migration 0010). A set has numbered versions; at most one of them is open
+# (not frozen) and takes changes; a frozen version never changes again (a trigger refuses it,
+# for every role). An answer that disagrees with the open version's waits in gold_conflicts
+# until a curator accepts or rejects it.
+gold_sets = sa.Table(
+    "gold_sets",
+    metadata,
+    _id(),
+    sa.Column(
+        "project_id",
+        sa.BigInteger,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    _created_at(),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    sa.UniqueConstraint("project_id", "name"),
+)
+
+gold_versions = sa.Table(
+    "gold_versions",
+    metadata,
+    _id(),
+    sa.Column(
+        "gold_set_id",
+        sa.BigInteger,
+        sa.ForeignKey("gold_sets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    _created_at(),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("frozen", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("frozen_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("gold_set_id", "version"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+    # One working version per set: two processes can not both open one.
+    sa.Index(
+        "ix_gold_versions_open",
+        "gold_set_id",
+        unique=True,
+        postgresql_where=sa.text("NOT frozen"),
+    ),
+)
+
+gold_entries = sa.Table(
+    "gold_entries",
+    metadata,
+    _id(),
+    sa.Column(
+        "gold_version_id",
+        sa.BigInteger,
+        sa.ForeignKey("gold_versions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("payload", pg.JSONB, nullable=False),
+    sa.Column("category", gold_category, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # consensus, reviewed or annotation
+    sa.Column("source_annotation_id", pg.UUID(as_uuid=True), nullable=True),
+    sa.Column("reviewer", sa.Text, nullable=True),
+    sa.Column("agreement", sa.Float, nullable=True),
+    _created_at(),
+    sa.UniqueConstraint("gold_version_id", "task_id"),
+    sa.CheckConstraint("agreement IS NULL OR agreement BETWEEN 0 AND 1", name="agreement_0_to_1"),
+)
+
+gold_conflicts = sa.Table(
+    "gold_conflicts",
+    metadata,
+    _id(),
+    sa.Column(
+        "gold_set_id",
+        sa.BigInteger,
+        sa.ForeignKey("gold_sets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("proposed", pg.JSONB, nullable=False),
+    sa.Column(
+        "existing_entry_id",
+        sa.BigInteger,
+        sa.ForeignKey("gold_entries.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("proposed_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_annotation_id", pg.UUID(as_uuid=True), nullable=True),
+    sa.Column("category", gold_category, nullable=False),
+    sa.Column("reviewer", sa.Text, nullable=True),
+    sa.Column("agreement", sa.Float, nullable=True),
+    sa.Column(
+        "status",
+        gold_conflict_status,
+        nullable=False,
+        server_default=enums.GoldConflictStatus.OPEN.value,
+    ),
+    _created_at(),
+    sa.Column("resolved_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Index("ix_gold_conflicts_gold_set_id_status", "gold_set_id", "status"),
+    sa.CheckConstraint("agreement IS NULL OR agreement BETWEEN 0 AND 1", name="agreement_0_to_1"),
+)
