@@ -308,16 +308,25 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
 
         Raises ``ValidationError`` naming the question that is missing or wrong.
         """
-        return self.form_layout.check_answer(self._collect(), self._labels, data=self.data)
+        collected = self._collect(strict=True)
+        return self.form_layout.check_answer(collected, self._labels, data=self.data)
 
-    def _collect(self) -> dict[str, Any]:
+    def _collect(self, *, strict: bool = False) -> dict[str, Any]:
+        """Every part's answer; a part that cannot give one yet (a pairwise not chosen) is
+        unanswered, or, when ``strict``, the reason, named after its question."""
         answers: dict[str, Any] = {}
         for question in self.form_layout.questions:
             part = self._parts[question.name]
             if isinstance(part, Form):
                 answer = question.answer_of(part.value.get(question.name))
             else:
-                answer = part.payload.to_dict()
+                try:
+                    answer = part.payload.to_dict()
+                except ValidationError as exc:
+                    if strict:
+                        field = f"answers.{question.name}.{exc.field}"
+                        raise ValidationError(field, exc.value, exc.rule) from exc
+                    answer = None
             if answer is not None:
                 answers[question.name] = answer
         if len(self.form_layout.questions) == 1:
