@@ -234,3 +234,41 @@ def test_boxes_questions_get_a_bbox() -> None:
     png_url = "https://example.org/x.png"
     w = LayoutWidget(bbox, {question.field: png_url}, labels=["car"])
     assert isinstance(w.part(question.name), BBox)
+
+
+def test_a_judging_question_composes_with_a_form_through_parts() -> None:
+    from annolab.annotate import _part
+    from annolab.widgets.pairwise import Pairwise
+
+    judge = al.Layout.from_dict(
+        {
+            "name": "judge",
+            "inputs": [
+                {"name": "text", "type": "text"},
+                {"name": "a", "type": "text"},
+                {"name": "b", "type": "text"},
+            ],
+            "questions": [
+                {"name": "better", "kind": "pairwise", "prompt": "text", "a": "a", "b": "b"},
+                {"name": "confidence", "kind": "choice", "options": ["high", "low"]},
+            ],
+        }
+    )
+    data = {"text": "Where is the Empire State Building?", "a": "New York", "b": "Paris"}
+    with pytest.raises(WidgetTraitError, match="has no widget here; pass parts="):
+        LayoutWidget(judge, data)
+    w = LayoutWidget(judge, data, parts=_part)
+    pair = w.part("better")
+    assert isinstance(pair, Pairwise) and pair.show_submit is False
+    with pytest.raises(ValidationError) as info:
+        w.payload  # noqa: B018
+    assert str(info.value).startswith("answers.better.")
+    pair.value = {"choice": "a", "rationale": "", "criteria": {}}
+    w.part("confidence").value = {"confidence": "high"}
+    assert w.payload.to_dict() == {
+        "kind": "form",
+        "answers": {
+            "better": {"kind": "pairwise", "choice": "a", "rationale": "", "criteria": {}},
+            "confidence": {"kind": "choice", "label": "high"},
+        },
+    }
