@@ -24,6 +24,7 @@ import {
   isLong,
   moveBy,
   rankForKey,
+  ranksOnDrop,
   readTexts,
   sameValue,
   takeShownOrder,
@@ -348,7 +349,7 @@ export class Editor {
     if (card.element.hasPointerCapture?.(drag.pointer)) card.element.releasePointerCapture(drag.pointer);
   }
 
-  /** Where a drop at `y` lands: how many other cards are above it, and whether it is above the line. */
+  /** Where a drop at `y` lands: how many other cards are above it, and whether it ranks the card. */
   private dropSpot(id: string, y: number): { slot: number; aboveLine: boolean } {
     let slot = 0;
     for (const other of displayOrder(this.ids, this.value)) {
@@ -356,11 +357,9 @@ export class Editor {
       const box = this.cards.get(other)?.element.getBoundingClientRect();
       if (box !== undefined && y > box.top + box.height / 2) slot += 1;
     }
-    const complete = this.value.length >= this.ids.length;
-    if (complete && !this.value.includes(id)) return { slot, aboveLine: true };
-    const line = this.line.getBoundingClientRect();
-    const aboveLine = this.line.hidden || y < line.top + line.height / 2;
-    return { slot, aboveLine };
+    const rankedOthers = this.value.filter((other) => other !== id).length;
+    const movedUp = this.drag !== null && y < this.drag.startY;
+    return { slot, aboveLine: ranksOnDrop(slot, rankedOthers, this.value.includes(id), movedUp) };
   }
 
   /** A bar where the card would go: before the `slot`-th other card, or just above the line. */

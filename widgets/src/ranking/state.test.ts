@@ -11,6 +11,7 @@ import {
   isLong,
   moveBy,
   place,
+  ranksOnDrop,
   rankForKey,
   readTexts,
   takeShownOrder,
@@ -75,4 +76,12 @@ test("the ranking reads in words; long texts are clamped; texts decode by positi
   assert.equal(isLong("1\n2\n3\n4\n5\n6\n7"), true);
   assert.deepEqual(readTexts('["one", "two"]', 3), ["one", "two", ""]);
   assert.deepEqual(readTexts("not json", 1), [""]);
+});
+
+test("a drop ranks a card among the ranked ones, or last when an unranked card is dragged up", () => {
+  assert.equal(ranksOnDrop(0, 0, false, true), true); // nothing ranked: dragged up, it is first
+  assert.equal(ranksOnDrop(0, 0, false, false), false); // nudged down: still not ranked
+  assert.equal(ranksOnDrop(1, 2, false, false), true);
+  assert.equal(ranksOnDrop(2, 2, true, false), true); // the last ranked card stays ranked
+  assert.equal(ranksOnDrop(3, 2, true, false), false); // below the first unranked one
 });

@@ -60,6 +60,17 @@ export function dropPatch(value: RankingValue, id: string, slot: number, aboveLi
   return sameValue(applyPatch(value, patch), value) ? null : patch;
 }
 
+/**
+ * Whether a drop ranks the card: `slot` counts the other cards above the pointer and
+ * `rankedOthers` the other ranked ones. Before the last of those, it does; right after them
+ * (the top of the cards not ranked yet), a ranked card stays ranked and an unranked one is
+ * ranked last if it was dragged up; further down, it is not ranked.
+ */
+export function ranksOnDrop(slot: number, rankedOthers: number, wasRanked: boolean, movedUp: boolean): boolean {
+  if (slot < rankedOthers) return true;
+  return slot === rankedOthers && (wasRanked || movedUp);
+}
+
 /** The rank (0 for the best) a number key gives: "1".."9", else undefined. */
 export function rankForKey(key: string): number | undefined {
   return /^[1-9]$/.test(key) ? Number(key) - 1 : undefined;
