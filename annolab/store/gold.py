@@ -1,6 +1,6 @@
 """Gold sets, their versions, entries and conflicts: the SQL behind ``project.gold``.
 
-Every write runs after ``lock_set``, which holds the set's row for the transaction: two
+Every write runs after ``lock_set``, which holds the set for the transaction: two
 processes promoting into one set take turns, so the second sees what the first wrote (and
 ``UNIQUE (gold_version_id, task_id)`` makes a duplicate entry impossible regardless).
 """
@@ -71,17 +71,24 @@ def lock_set(conn: sa.Connection, project_id: int, name: str, *, actor_id: int) 
         .values(project_id=project_id, name=name, created_by=actor_id)
         .on_conflict_do_nothing(index_elements=["project_id", "name"])
     )
-    return int(
+    set_id = int(
         conn.execute(
-            sa.select(gold_sets.c.id)
-            .where(gold_sets.c.project_id == project_id, gold_sets.c.name == name)
-            .with_for_update()
+            sa.select(gold_sets.c.id).where(
+                gold_sets.c.project_id == project_id, gold_sets.c.name == name
+            )
         ).scalar_one()
     )
+    lock_set_by_id(conn, set_id)
+    return set_id
 
 
 def lock_set_by_id(conn: sa.Connection, set_id: int) -> None:
-    conn.execute(sa.select(gold_sets.c.id).where(gold_sets.c.id == set_id).with_for_update())
+    """Hold the set until the transaction ends. An advisory lock, not ``FOR UPDATE``: that
+    would need UPDATE on gold_sets, which curators on a team server do not get."""
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended('annolab:gold_set:' || :s, 0))"),
+        {"s": str(set_id)},
+    )
 
 
 def current_version(conn: sa.Connection, set_id: int) -> VersionRow | None:

@@ -20,6 +20,10 @@ annolab client (``docs/team-server.md`` has the table of who may do what):
   records (a claim, a submit, a step decision, a score of their own), or as ``annolab`` what
   the queue and quality rules record inside a claim or submit: never a role change, a lifted
   restriction, a new project.
+- Gold (``gold_*`` tables and ``gold.*`` events) is the answer key: only curators read or write
+  it, that is leads and members of the project whose annolab roles include reviewer,
+  adjudicator, team lead or project admin, under their own name. Triggers (migration 0010)
+  keep frozen versions and decided conflicts unchanged for everyone.
 - ``users.roles``, skills, teams, projects, personas, the LLM cache, embeddings and the
   migration version are written by leads or the owner only; nobody deletes or truncates.
 - SECURITY DEFINER functions pin ``search_path = pg_catalog, public, pg_temp`` and qualify every
@@ -63,6 +67,20 @@ USER_ACTIONS = (
     "review.revise",
     "quality.scored",
 )
+# What a gold curator (a reviewer, adjudicator, team lead or project admin, by their annolab
+# roles) records under their own name while promoting, resolving and freezing gold.
+GOLD_ACTIONS = (
+    "gold.version_opened",
+    "gold.promoted",
+    "gold.conflict_queued",
+    "gold.conflict_accepted",
+    "gold.conflict_rejected",
+    "gold.frozen",
+)
+GOLD_TABLES = ("gold_sets", "gold_versions", "gold_entries", "gold_conflicts")
+# The annolab roles that make an annotator's login a gold curator in their projects. Only leads
+# write ``users.roles``, so an annotator can not grant it to themselves.
+GOLD_CURATOR_ROLES = ("reviewer", "adjudicator", "team_lead", "project_admin")
 # What the queue and the quality rules record as ``annolab`` from inside a submit or a claim.
 # Lifting a restriction (``quality.unrestricted``) is not among them: only a lead lifts one.
 SYSTEM_ACTIONS = (
@@ -121,6 +139,8 @@ _RLS_TABLES = (
     "reviews",
     "feedback",
     "events",
+    # Gold is the answer key: only curators read or write it (annolab_gold_curator).
+    *GOLD_TABLES,
 )
 
 _SETUP = f"""
@@ -153,6 +173,13 @@ GRANT INSERT (annotation_id, reviewer_id, decision, comment) ON reviews TO {ANNO
 GRANT INSERT (annotation_id, user_id, rating, comment, error_spans) ON feedback TO {ANNOTATOR};
 GRANT INSERT (actor, action, entity, entity_id, project_id, before, after) ON events
       TO {ANNOTATOR};
+-- Gold: the policies let only curators see or write a row; nobody deletes (triggers keep frozen
+-- versions and decided conflicts as they are, for everyone).
+GRANT SELECT, INSERT ON {", ".join(GOLD_TABLES)} TO {ANNOTATOR};
+GRANT UPDATE (frozen, note) ON gold_versions TO {ANNOTATOR};
+GRANT UPDATE (payload, category, source, source_annotation_id, reviewer, agreement, created_at)
+      ON gold_entries TO {ANNOTATOR};
+GRANT UPDATE (status, resolved_by, resolved_at, reason) ON gold_conflicts TO {ANNOTATOR};
 
 -- Leads: everything an admin operation writes. Still no DELETE (but of memberships), no
 -- TRUNCATE, no rewriting of events, no migrations.
@@ -226,6 +253,30 @@ CREATE OR REPLACE FUNCTION public.annolab_annotation_mine(p_id uuid) RETURNS boo
 LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
     SELECT EXISTS (SELECT 1 FROM public.annotations an
                    WHERE an.id = p_id AND an.user_id = public.annolab_user_id())
+$f$;
+
+-- A gold curator of the project: a lead, or a member whose annolab roles (which only leads
+-- write) include reviewer, adjudicator, team lead or project admin.
+CREATE OR REPLACE FUNCTION public.annolab_gold_curator(p_project bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT public.annolab_is_lead() OR (
+        public.annolab_project_visible(p_project) AND EXISTS (
+            SELECT 1 FROM public.users u WHERE u.name = session_user AND u.status = 'active'
+              AND u.roles OPERATOR(pg_catalog.&&)
+                  ARRAY[{_texts(GOLD_CURATOR_ROLES)}]::public.user_role[]))
+$f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_gold_set_curator(p_set bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT COALESCE((SELECT public.annolab_gold_curator(s.project_id)
+                     FROM public.gold_sets s WHERE s.id = p_set), false)
+$f$;
+
+CREATE OR REPLACE FUNCTION public.annolab_gold_version_curator(p_version bigint)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+    SELECT COALESCE((SELECT public.annolab_gold_set_curator(v.gold_set_id)
+                     FROM public.gold_versions v WHERE v.id = p_version), false)
 $f$;
 
 -- Triggers: the moves the workflow makes, and nothing else, for restricted sessions.
@@ -413,7 +464,9 @@ def _policies() -> str:
                 "FOR SELECT",
                 "USING ((project_id IS NULL OR public.annolab_project_visible(project_id)) "
                 "AND (action NOT LIKE 'annotation.%' OR actor = session_user "
-                "OR public.annolab_annotation_visible(entity_id)))",
+                "OR public.annolab_annotation_visible(entity_id)) "
+                # Gold events carry the answers: the answer key stays with curators.
+                "AND (action NOT LIKE 'gold.%' OR public.annolab_gold_curator(project_id)))",
             ),
             (
                 "FOR INSERT",
@@ -423,7 +476,49 @@ def _policies() -> str:
                 f"AND ((actor = session_user AND action IN ({_texts(USER_ACTIONS)})) "
                 f"OR (actor = 'annolab' AND action IN ({_texts(SYSTEM_ACTIONS)})) "
                 f"OR (actor = '{CONSENSUS_USER}' AND action = 'user.created' "
-                f"AND after ->> 'name' = '{CONSENSUS_USER}')))",
+                f"AND after ->> 'name' = '{CONSENSUS_USER}') "
+                f"OR (actor = session_user AND action IN ({_texts(GOLD_ACTIONS)}) "
+                "AND public.annolab_gold_curator(project_id))))",
+            ),
+        ],
+        "gold_sets": [
+            ("FOR SELECT", "USING (public.annolab_gold_curator(project_id))"),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (created_by = {me} AND public.annolab_gold_curator(project_id))",
+            ),
+        ],
+        "gold_versions": [
+            ("FOR SELECT", "USING (public.annolab_gold_set_curator(gold_set_id))"),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (created_by = {me} AND public.annolab_gold_set_curator(gold_set_id))",
+            ),
+            (
+                "FOR UPDATE",
+                "USING (public.annolab_gold_set_curator(gold_set_id)) "
+                "WITH CHECK (public.annolab_gold_set_curator(gold_set_id))",
+            ),
+        ],
+        "gold_entries": [
+            ("FOR SELECT", "USING (public.annolab_gold_version_curator(gold_version_id))"),
+            ("FOR INSERT", "WITH CHECK (public.annolab_gold_version_curator(gold_version_id))"),
+            (
+                "FOR UPDATE",
+                "USING (public.annolab_gold_version_curator(gold_version_id)) "
+                "WITH CHECK (public.annolab_gold_version_curator(gold_version_id))",
+            ),
+        ],
+        "gold_conflicts": [
+            ("FOR SELECT", "USING (public.annolab_gold_set_curator(gold_set_id))"),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (proposed_by = {me} AND public.annolab_gold_set_curator(gold_set_id))",
+            ),
+            (
+                "FOR UPDATE",
+                "USING (public.annolab_gold_set_curator(gold_set_id)) "
+                f"WITH CHECK (resolved_by = {me} AND public.annolab_gold_set_curator(gold_set_id))",
             ),
         ],
     }

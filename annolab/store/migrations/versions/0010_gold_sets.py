@@ -6,8 +6,9 @@ Create Date: 2026-12-05
 
 A set (per project, by name) has versions 1, 2, ...; at most one is open (a partial unique
 index) and takes promotions; freezing it makes it immutable. Triggers refuse, for every role
-the owner included, any change to a frozen version or to an entry of one, and any change to a
-conflict once it was accepted or rejected. Rows go only with their project (a cascade, which the
+the owner included, any change to a frozen version or to an entry of one, any change to a
+conflict once it was accepted or rejected, and an entry or conflict naming another project's
+task. Rows go only with their project (a cascade, which the
 triggers let through): nobody deletes gold by hand.
 """
 
@@ -171,10 +172,19 @@ def upgrade() -> None:
     op.create_index(
         "ix_gold_conflicts_gold_set_id_status", "gold_conflicts", ["gold_set_id", "status"]
     )
+    # SECURITY DEFINER where a trigger reads other gold rows: what it checks (frozen, same project)
+    # must not depend on what row-level security lets the writer see.
     # pg_trigger_depth() > 1: the row goes (or loses its entry) in a cascade from its project,
     # the one way gold leaves the database.
     op.execute(
         f"""
+        CREATE FUNCTION public.annolab_gold_same_project(p_set bigint, p_task bigint)
+        RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER {_PATH} AS $f$
+            SELECT EXISTS (SELECT 1 FROM public.gold_sets s JOIN public.tasks t
+                           ON t.project_id = s.project_id
+                           WHERE s.id = p_set AND t.id = p_task)
+        $f$;
+
         CREATE FUNCTION public.annolab_gold_version_immutable() RETURNS trigger
         LANGUAGE plpgsql {_PATH} AS $f$
         BEGIN
@@ -204,7 +214,7 @@ def upgrade() -> None:
             FOR EACH ROW EXECUTE FUNCTION public.annolab_gold_version_immutable();
 
         CREATE FUNCTION public.annolab_gold_entry_immutable() RETURNS trigger
-        LANGUAGE plpgsql {_PATH} AS $f$
+        LANGUAGE plpgsql SECURITY DEFINER {_PATH} AS $f$
         DECLARE
             was_frozen boolean;
             now_frozen boolean;
@@ -219,6 +229,12 @@ def upgrade() -> None:
             END IF;
             SELECT v.frozen INTO now_frozen FROM public.gold_versions v
                 WHERE v.id = NEW.gold_version_id;
+            IF TG_OP = 'INSERT' AND NOT public.annolab_gold_same_project(
+                (SELECT v.gold_set_id FROM public.gold_versions v
+                 WHERE v.id = NEW.gold_version_id), NEW.task_id) THEN
+                RAISE EXCEPTION 'task % is not a task of the gold set''s project', NEW.task_id
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
             IF TG_OP = 'UPDATE' THEN
                 SELECT v.frozen INTO was_frozen FROM public.gold_versions v
                     WHERE v.id = OLD.gold_version_id;
@@ -242,6 +258,17 @@ def upgrade() -> None:
         CREATE FUNCTION public.annolab_gold_conflict_final() RETURNS trigger
         LANGUAGE plpgsql {_PATH} AS $f$
         BEGIN
+            IF TG_OP = 'INSERT' THEN
+                IF NOT public.annolab_gold_same_project(NEW.gold_set_id, NEW.task_id) THEN
+                    RAISE EXCEPTION 'task % is not a task of the gold set''s project',
+                        NEW.task_id USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                IF NEW.status <> 'open' THEN
+                    RAISE EXCEPTION 'a gold conflict starts open'
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                RETURN NEW;
+            END IF;
             IF pg_catalog.pg_trigger_depth() > 1 THEN
                 RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
             END IF;
@@ -261,7 +288,8 @@ def upgrade() -> None:
             END IF;
             RETURN NEW;
         END $f$;
-        CREATE TRIGGER gold_conflicts_final BEFORE UPDATE OR DELETE ON public.gold_conflicts
+        CREATE TRIGGER gold_conflicts_final
+            BEFORE INSERT OR UPDATE OR DELETE ON public.gold_conflicts
             FOR EACH ROW EXECUTE FUNCTION public.annolab_gold_conflict_final();
         """
     )
@@ -275,5 +303,6 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS public.annolab_gold_conflict_final()")
     op.execute("DROP FUNCTION IF EXISTS public.annolab_gold_entry_immutable()")
     op.execute("DROP FUNCTION IF EXISTS public.annolab_gold_version_immutable()")
+    op.execute("DROP FUNCTION IF EXISTS public.annolab_gold_same_project(bigint, bigint)")
     CONFLICT_STATUS.drop(op.get_bind())
     CATEGORY.drop(op.get_bind())
