@@ -57,7 +57,8 @@ class Correction(AnnotationWidget):
 
     _prompt_utf8 = traitlets.Bytes(b"").tag(sync=True)
     _original_utf8 = traitlets.Bytes(b"").tag(sync=True)
-    value = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    # Any, so the validator below (not the trait's own type check) says what is wrong.
+    value = traitlets.Any(None).tag(sync=True)
     max_chars = traitlets.Int(None, allow_none=True).tag(sync=True)
     monospace = traitlets.Bool(False).tag(sync=True)
     read_only = traitlets.Bool(False).tag(sync=True)

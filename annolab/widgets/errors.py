@@ -146,15 +146,16 @@ class Errors(NER):
             **kwargs,
         )
         if value is not None:
-            self.value = value
+            self.value = list(value)
 
     @property
     def output(self) -> str:
         """The model output under review (NER's ``text``)."""
         return self.text
 
+    # An Errors answer is an ErrorsPayload, not NER's SpansPayload; nothing in NER reads it.
     @property
-    def payload(self) -> ErrorsPayload:
+    def payload(self) -> ErrorsPayload:  # type: ignore[override]
         """``value`` as a validated ``ErrorsPayload``."""
         payload = validate_payload(
             {"kind": "errors", "spans": self.value}, labels=self._rules(), text=self.text
@@ -186,7 +187,7 @@ class Errors(NER):
         self._trusting, trusting = True, self._trusting
         try:
             # NER's checks of the text and the suggestions; the value was checked above.
-            return NER._validate_text(self, proposal)  # type: ignore[no-any-return]
+            return NER._validate_text(self, proposal)
         finally:
             self._trusting = trusting
 
@@ -232,7 +233,7 @@ class Errors(NER):
         'no Bob here'
         """
         if not isinstance(comment, str):
-            raise WidgetTraitError("comment", comment, "must be a str (\"\" for none)")
+            raise WidgetTraitError("comment", comment, 'must be a str ("" for none)')
         value = self._edit_value()
         old = value.remove(span)
         value.add({**old, "comment": comment})
@@ -243,8 +244,14 @@ class Errors(NER):
         old = value.remove(raw)
         # The comment says what is wrong with these words, whatever the error is called; the
         # model's score no longer describes a label a person chose.
-        value.add({"start": old["start"], "end": old["end"], "label": label,
-                   "comment": old.get("comment") or ""})
+        value.add(
+            {
+                "start": old["start"],
+                "end": old["end"],
+                "label": label,
+                "comment": old.get("comment") or "",
+            }
+        )
         self._commit(value=value.spans)
 
     def _replace(self, patch: Mapping[str, Any]) -> None:
@@ -255,7 +262,7 @@ class Errors(NER):
         ]
         suggestions = _apply_diff(self.suggestions, patch.get("suggestions"), "suggestions")
         with self.hold_trait_notifications():
-            self.value = value
+            self.value = list(value)
             self.suggestions = suggestions
 
     def __repr__(self) -> str:

@@ -65,13 +65,13 @@ def as_answer(payload: Mapping[str, Any], text: str) -> dict[str, Any]:
 
 def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
     """The corrected text (cut to 80 characters), with how much it changed when the original
-    (the task's text) is known: ``+6 −5 characters: 'Paris is…'``."""
+    (the task's text) is known: ``+6 -5 characters: 'Paris is…'``."""
     corrected = str(payload.get("text") or "")
     shown = corrected if len(corrected) <= _SHOWN_CHARS else f"{corrected[: _SHOWN_CHARS - 1]}…"
     if text is None:
         return [repr(shown)]
     inserted, deleted = diff_counts(text, corrected)
-    return [f"+{inserted} −{deleted} characters: {shown!r}"]
+    return [f"+{inserted} -{deleted} characters: {shown!r}"]
 
 
 def view(

@@ -21,7 +21,6 @@ from annolab.kinds._common import (
     Unit,
     json_object,
     label_schema,
-    label_studio_region,
     read_field,
     shared_disputed,
     votes,
@@ -63,9 +62,9 @@ def parse(answer: Mapping[str, Any], text: str) -> dict[str, Any]:
     placed = spans_kind.offsets(raw, text)
     if isinstance(raw, list) and isinstance(placed, list):
         for quote, span in zip(raw, placed, strict=True):
-            if isinstance(quote, dict) and isinstance(span, dict) and "start" in span:
-                if quote.get("comment") is not None:
-                    span["comment"] = quote["comment"]
+            placed_ok = isinstance(span, dict) and "start" in span
+            if placed_ok and isinstance(quote, dict) and quote.get("comment") is not None:
+                span["comment"] = quote["comment"]
     return {"kind": "errors", "spans": placed}
 
 

@@ -278,7 +278,7 @@ class CorrectionView {
     });
     this.diff.replaceChildren(...nodes);
     const { inserted, deleted } = diffStats(parts);
-    this.summary.textContent = inserted + deleted === 0 ? "No changes" : `+${inserted} −${deleted} characters`;
+    this.summary.textContent = inserted + deleted === 0 ? "No changes" : `+${inserted} -${deleted} characters`;
     this.root.dataset.diffMs = (performance.now() - started).toFixed(1);
     this.updateCounter();
   }
