@@ -119,8 +119,14 @@ class Gold:
         annotation id of the task. ``category``: true_positive, true_negative, edge_case or
         adversarial. ``reviewer``: the expert who vouches for it (you, unless told).
 
-        The same answer as the set's already is changes nothing and returns that entry; a
-        different one returns a ``Conflict`` and changes nothing until ``resolve``.
+        The same answer as the set's already is changes nothing (its category and reviewer
+        included) and returns that entry; a different one returns a ``Conflict`` and changes
+        nothing until ``resolve``. Answers are compared as exact agreement compares them:
+        span order and confidence scores aside.
+
+        ``agreement`` on the entry is the share of the task's annotators (each person's or
+        persona's newest submitted or approved answer) whose answer equals the promoted one,
+        so 2/3 when two of three gave it; None when nobody answered the task.
 
         >>> proj.gold.promote("t1", from_="reviewed", category="edge_case")  # doctest: +SKIP
         """

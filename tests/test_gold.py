@@ -406,11 +406,17 @@ def test_persona_evaluation_on_a_named_gold_version(
         workspace.personas.evaluate([persona], project, gold=("default",))
 
 
+@pytest.mark.parametrize("state", ["new set", "open version", "frozen version"])
 @pytest.mark.parametrize("payloads", ["same", "different"])
 def test_concurrent_promotes_of_one_task_make_one_entry(
-    db_url: str, proj: al.Project, payloads: str
+    db_url: str, proj: al.Project, payloads: str, state: str
 ) -> None:
     pos, _, neg = _answer(proj, "t1", "pos", "pos", "neg")
+    if state != "new set":
+        _answer(proj, "t2", "neg", "neg")
+        proj.gold.promote("t2", category="true_negative")
+    if state == "frozen version":
+        proj.gold.freeze()  # both promotes would open version 2
     sources: list[uuid.UUID] = [pos, pos] if payloads == "same" else [pos, neg]
     barrier = threading.Barrier(len(sources))
     results: list[object] = []
@@ -432,7 +438,8 @@ def test_concurrent_promotes_of_one_task_make_one_entry(
     for thread in threads:
         thread.join(60)
     assert errors == []
-    assert proj.gold.entries().height == 1
+    assert proj.gold.entries().filter(pl.col("external_id") == "t1").height == 1
+    assert proj.gold.versions()["frozen"].to_list()[-1] is False
     kinds = sorted(type(r).__name__ for r in results)
     if payloads == "same":
         assert kinds == ["GoldEntry", "GoldEntry"]
