@@ -136,6 +136,8 @@ class CorrectionView {
     on("change:monospace", () => this.readFlags());
     on("change:read_only", () => this.readFlags());
     this.listen<InputEvent>(this.editor, "input", () => this.onInput());
+    // Leaving the text box sends what was typed at once (a notebook cell may read it next).
+    this.listen<FocusEvent>(this.editor, "blur", () => this.flush());
     this.listen<KeyboardEvent>(this.root, "keydown", (e) => this.onKeyDown(e));
     this.listen<MouseEvent>(this.reset, "click", () => this.resetToOriginal());
   }

@@ -198,20 +198,26 @@ class ErrorsView {
   private sync(fromModel = false): void {
     const focus = (this.editor as unknown as { focus: Focus | null }).focus;
     const span = focus?.kind === "span" ? focus.span : null;
-    const same = span !== null && this.span !== null && keyOf(span) === keyOf(this.span);
+    const key = span === null ? null : keyOf(span);
+    const same = key === (this.span === null ? null : keyOf(this.span));
+    // The observer calls this for every change in the editor, this field's own included: an
+    // unchanged focus must change nothing, or the calls would never end.
     if (same && !fromModel) return;
     const typing = this.root.ownerDocument.activeElement === this.comment;
     if (!same && typing) this.save();
     this.span = span;
     this.comment.disabled = span === null;
-    if (span === null) {
-      this.commentCaption.textContent = NO_SPAN;
-      this.comment.value = "";
-      return;
+    let shown = NO_SPAN;
+    if (span !== null) {
+      const text = this.editorText();
+      shown = caption(text.text, span, (cp) => text.index.toUtf16(cp));
     }
-    const text = this.editorText();
-    this.commentCaption.textContent = caption(text.text, span, (cp) => text.index.toUtf16(cp));
-    if (!(same && typing)) this.comment.value = this.stored();
+    if (this.commentCaption.textContent !== shown) this.commentCaption.textContent = shown;
+    // While typing, the field keeps what is typed (Python's echo of an earlier save may land).
+    if (!(same && typing)) {
+      const value = this.stored();
+      if (this.comment.value !== value) this.comment.value = value;
+    }
   }
 
   private cachedText: { bytes: unknown; text: string; index: OffsetIndex } | null = null;
