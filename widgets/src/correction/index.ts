@@ -66,7 +66,7 @@ class CorrectionView {
     });
     this.counter = h("span", { className: "annolab-correction-counter", attrs: { "aria-live": "polite" } });
     this.reset = h("button", {
-      className: "annolab-correction-reset",
+      className: "annolab-button annolab-correction-reset",
       text: "Reset to original",
       title: "Reset to original (Alt+R)",
       attrs: { type: "button", "aria-keyshortcuts": "Alt+R" },
@@ -156,11 +156,12 @@ class CorrectionView {
   private readFlags(): void {
     const readOnly = this.model.get("read_only");
     this.editor.readOnly = readOnly;
-    this.reset.hidden = readOnly;
+    this.reset.style.display = readOnly ? "none" : "";
     this.root.classList.toggle("annolab-correction-mono", this.model.get("monospace"));
     this.root.classList.toggle("annolab-correction-read-only", readOnly);
     const bar = this.root.querySelector<HTMLElement>(".annolab-actions");
-    if (bar !== null) bar.hidden = readOnly;
+    // The bar's own CSS sets its display, which would win over the hidden attribute.
+    if (bar !== null) bar.style.display = readOnly ? "none" : "";
   }
 
   /** A change from Python (not the echo of what we sent) replaces the text. */
@@ -247,8 +248,9 @@ class CorrectionView {
       return this.handled(e, () => bumpNonce(this.model, "skip_count"));
     }
     if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyR") return this.handled(e, () => this.resetToOriginal());
-    // The text box undoes its own typing; outside it, the keys reach it too.
-    if (!inEditor && (isUndo(e) || isRedo(e))) return this.handled(e, () => this.nativeHistory(isUndo(e) ? "undo" : "redo"));
+    // The text box's own undo history, run here so that a host's binding of Ctrl+Z (which may
+    // cancel the browser's default) cannot take it; from elsewhere in the widget too.
+    if (isUndo(e) || isRedo(e)) return this.handled(e, () => this.nativeHistory(isUndo(e) ? "undo" : "redo"));
   }
 
   private handled(e: KeyboardEvent, run: () => void): void {
