@@ -280,3 +280,16 @@ def test_property_joining_the_runs_gives_back_both_texts(a: str, b: str) -> None
 @given(TEXTS)
 def test_property_a_text_against_itself_is_all_kept(a: str) -> None:
     assert char_diff(a, a) == ([("=", a)] if a else [])
+
+
+def test_review_describes_a_correction_by_what_it_changed() -> None:
+    from annolab.kinds import compare
+
+    layout = Layout.from_dict(LAYOUT)
+    assert compare.describe(answer(CORRECTED), layout, DATA) == (
+        f"Correction: +9 -0 characters: {CORRECTED!r}"
+    )
+    # compare marks what was removed with a minus sign (U+2212), as the review panel shows it.
+    assert compare.changes(answer(ORIGINAL), answer(CORRECTED), layout, DATA) == (
+        f"Changed: − +0 -0 characters: {ORIGINAL!r}; + +9 -0 characters: {CORRECTED!r}"  # noqa: RUF001
+    )

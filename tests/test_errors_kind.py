@@ -363,3 +363,39 @@ def test_a_layout_refuses_errors_its_question_does_not_take(
     with pytest.raises(ValidationError) as info:
         Layout.from_dict(LAYOUT).check_answer(payload, data=DATA)
     assert str(info.value).startswith(message)
+
+
+def test_review_describes_a_persons_errors_against_a_models() -> None:
+    from annolab.kinds import compare
+
+    layout = Layout.from_dict(LAYOUT)
+    assert compare.describe(answer(MISLABEL), layout, DATA) == (
+        "Errors: 'PERSON' mislabeling: a building is a location"
+    )
+    assert compare.changes(answer(MISLABEL), answer(MISLABEL, MADE_UP), layout, DATA) == (
+        "Changed: + 'EVENT: bad storm' hallucination: no EVENT type"
+    )
+
+
+def test_errors_and_a_correction_compose_in_one_form() -> None:
+    from annolab.annotate import _part
+    from annolab.widgets.correction import Correction
+    from annolab.widgets.layout import LayoutWidget
+
+    form = {
+        **LAYOUT,
+        "questions": [*LAYOUT["questions"], {"kind": "correction", "name": "fix", "field": "text"}],
+    }
+    w = LayoutWidget(Layout.from_dict(form), DATA, labels=None, parts=_part)
+    given = {
+        "kind": "form",
+        "answers": {
+            "errors": answer(MISLABEL),
+            "fix": {"kind": "correction", "text": REFERENCE},
+        },
+    }
+    w.value = given
+    assert w.payload.to_dict() == given
+    parts = w._parts
+    assert isinstance(parts["errors"], Errors) and isinstance(parts["fix"], Correction)
+    assert (parts["errors"].value, parts["fix"].value) == ([MISLABEL], REFERENCE)
