@@ -190,3 +190,53 @@ def test_errors_marked_in_the_annotation_loop_and_stored(notebook: Notebook, db_
         ("t1", {"kind": "errors", "spans": [second]}),
     ]
     assert notebook.page_errors == []
+
+
+LONG_OUTPUT = """
+from annolab.widgets.errors import Errors
+lines = [f"PERSON: Empire State Building {i}" for i in range(3000)]
+text = "\\n".join(lines)
+starts, at = [], 0
+for line in lines:
+    starts.append(at)
+    at += len(line) + 1
+value = [{"start": s, "end": s + 6, "label": "mislabeling", "comment": f"row {i}"}
+         for i, s in enumerate(starts[:-1])]
+w = Errors(text, labels=TAXONOMY, value=value)
+print(len(text), len(w.value))
+"""
+
+
+def test_a_long_output_draws_only_what_is_near_and_edits_at_the_end(notebook: Notebook) -> None:
+    out = notebook.run(SETUP + LONG_OUTPUT.strip(), timeout=120)
+    assert out.text.split()[1] == "2999"
+    widget = notebook.run("w").widget()
+    marks = widget.locator("mark.annolab-ner-mark")
+    expect(marks.first).to_be_visible()
+    # The NER view draws only the blocks near the viewport.
+    assert marks.count() < 500
+    render_ms = float(widget.locator(".annolab-ner").get_attribute("data-render-ms") or "nan")
+    print(f"\nfirst render of 2,999 errors over {out.text.split()[0]} characters: {render_ms} ms")
+    assert render_ms > 0
+    # The last line has no error yet: mark its type, then comment on it, by keyboard.
+    text = widget.locator(".annolab-ner-text")
+    text.focus()
+    keys = notebook.page.keyboard
+    keys.press("Control+End")
+    keys.press("Home")
+    keys.press("Shift+End")
+    keys.press("4")
+    keys.press("c")
+    keys.type("last line made up")
+    keys.press("Enter")
+    long_text = "\n".join(f"PERSON: Empire State Building {i}" for i in range(3000))
+    last = long_text.rindex("\n") + 1
+    assert notebook.value("[len(w.value), w.value[-1]]") == [
+        3000,
+        {
+            "start": last,
+            "end": len(long_text),
+            "label": "hallucination",
+            "comment": "last line made up",
+        },
+    ]

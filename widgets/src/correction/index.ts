@@ -8,7 +8,7 @@ import "../common/theme.css";
 import "./correction.css";
 
 import { actionBar, type ActionBar, errorBanner } from "../common/chrome";
-import { h } from "../common/dom";
+import { h, replaceChildren } from "../common/dom";
 import { bumpNonce, guardShortcuts, isRedo, isSaveDraft, isSkip, isSubmit, isUndo } from "../common/keys";
 import { PatchChannel } from "../common/patches";
 import { diffChars, diffStats } from "./diff";
@@ -280,7 +280,7 @@ class CorrectionView {
       const tag = part.op === "+" ? "ins" : "del";
       return h(tag, { className: `annolab-correction-${tag}`, text: part.text });
     });
-    this.diff.replaceChildren(...nodes);
+    replaceChildren(this.diff, nodes); // a long diff has more runs than arguments may be
     const { inserted, deleted } = diffStats(parts);
     this.summary.textContent = inserted + deleted === 0 ? "No changes" : `+${inserted} -${deleted} characters`;
     this.root.dataset.diffMs = (performance.now() - started).toFixed(1);
