@@ -31,7 +31,18 @@ if TYPE_CHECKING:
     from annolab.project import AddedTasks, Project
     from annolab.schema import Label, LabelSchema, validate_payload
     from annolab.schema.layout import Layout
-    from annolab.widgets import NER, BBox, Classify, LayoutWidget, Preview
+    from annolab.widgets import (
+        NER,
+        BBox,
+        Classify,
+        Correction,
+        Errors,
+        LayoutWidget,
+        Pairwise,
+        Preview,
+        Ranking,
+        Rubric,
+    )
     from annolab.workflow.spec import Workflow
     from annolab.workspace import Workspace, connect
 
@@ -55,6 +66,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Classify": ("annolab.widgets", "Classify"),
     "Preview": ("annolab.widgets", "Preview"),
     "LayoutWidget": ("annolab.widgets", "LayoutWidget"),
+    "Pairwise": ("annolab.widgets", "Pairwise"),
+    "Ranking": ("annolab.widgets", "Ranking"),
+    "Rubric": ("annolab.widgets", "Rubric"),
+    "Errors": ("annolab.widgets", "Errors"),
+    "Correction": ("annolab.widgets", "Correction"),
     "Workflow": ("annolab.workflow.spec", "Workflow"),
     "Workspace": ("annolab.workspace", "Workspace"),
     "connect": ("annolab.workspace", "connect"),
@@ -88,15 +104,20 @@ __all__ = [
     "BBox",
     "Classify",
     "ConnectError",
+    "Correction",
     "DataError",
+    "Errors",
     "Label",
     "LabelSchema",
     "Layout",
     "LayoutError",
     "LayoutWidget",
+    "Pairwise",
     "PersonaError",
     "Preview",
     "Project",
+    "Ranking",
+    "Rubric",
     "StoreError",
     "ValidationError",
     "Workflow",

@@ -42,8 +42,8 @@ def _answers(payload: Mapping[str, Any], layout: Layout) -> dict[str, Mapping[st
 def _target(layout: Layout, data: Mapping[str, Any], name: str) -> Target:
     question = layout.question(name)
     # Label Studio names the objects a control labels: a pairwise comparison both outputs.
-    pair = getattr(question, "a", None), getattr(question, "b", None)
-    field = getattr(question, "field", None) or (",".join(pair) if all(pair) else "text")
+    pair = [str(getattr(question, side)) for side in ("a", "b") if hasattr(question, side)]
+    field = getattr(question, "field", None) or (",".join(pair) if pair else "text")
     source = data.get(field, data.get("text"))
     width, height = data.get("width"), data.get("height")
     if question.kind == "boxes" and not (width and height):

@@ -196,7 +196,7 @@ class ErrorsView {
 
   /** The comment field follows the editor's focused span. */
   private sync(fromModel = false): void {
-    const focus = (this.editor as unknown as { focus: Focus | null }).focus;
+    const focus = this.editor.focused;
     const span = focus?.kind === "span" ? focus.span : null;
     const key = span === null ? null : keyOf(span);
     const same = key === (this.span === null ? null : keyOf(this.span));

@@ -370,6 +370,11 @@ export class Editor {
     this.edit({ op: "remove", span: focus.span }, `Deleted ${focus.span.label}`);
   }
 
+  /** The span or suggestion that has the keyboard, if any (the errors widget reads it). */
+  get focused(): Focus | null {
+    return this.focus;
+  }
+
   private setFocus(focus: Focus | null): void {
     this.focus = focus;
     if (focus !== null) {
