@@ -58,9 +58,9 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from annolab.annotate import AnnotationLoop
     from annolab.gold import Gold
-    from annolab.io.preferences import PreferenceReport
     from annolab.personas.embedders import Embedder
     from annolab.personas.embeddings import EmbedReport
+    from annolab.preferences import PreferenceReport
     from annolab.session import Session
     from annolab.workspace import Workspace
 
@@ -632,7 +632,7 @@ class Project:
 
         >>> pairs = proj.preferences(which="all", ties="both")  # doctest: +SKIP
         """
-        from annolab.io.preferences import collect
+        from annolab.preferences import collect
 
         frame, _ = collect(
             self,
@@ -661,7 +661,7 @@ class Project:
         >>> proj.export_preferences("dpo.jsonl", which="all")  # doctest: +SKIP
         <PreferenceReport 120 pairs from 80 tasks to dpo.jsonl; 3 without consensus, ...>
         """
-        from annolab.io.preferences import collect, preference_format, write_preferences
+        from annolab.preferences import collect, preference_format, write_preferences
 
         target = _path(path)
         chosen = preference_format(target, format)
@@ -680,7 +680,7 @@ class Project:
         >>> ds = proj.preferences_dataset(conversational=True)  # doctest: +SKIP
         >>> ds.select_columns(["prompt", "chosen", "rejected"])  # doctest: +SKIP
         """
-        from annolab.io.preferences import collect, to_dataset
+        from annolab.preferences import collect, to_dataset
 
         frame, _ = collect(self, **options)
         return to_dataset(frame)
