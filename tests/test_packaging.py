@@ -40,6 +40,7 @@ SHIPPED = [
     "annolab/notebooks/01_getting_started.ipynb",
     "annolab/notebooks/05_persona_experiments.ipynb",
     "annolab/notebooks/06_layouts_and_review.ipynb",
+    "annolab/notebooks/07_preferences_and_gold.ipynb",
     "annolab/testing/ollama.py",
     "annolab/store/migrations/env.py",
     "annolab/store/migrations/versions/0001_identity_projects_tasks_events.py",
