@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import annolab.kinds
+from annolab.kinds._common import whole_units
 
 
 def _loaded(payload: str | dict[str, Any]) -> dict[str, Any]:
@@ -27,8 +28,24 @@ def comparable(payload: str | dict[str, Any]) -> str:
     '{"kind": "choices", "labels": ["a", "b"]}'
     >>> comparable('{"kind": "choice", "label": "pos", "score": 0.3}')
     '{"kind": "choice", "label": "pos"}'
+
+    An answer with free text beside its verdict (a pairwise rationale, a rubric comment) is its
+    kind's agreement units, which leave the text out:
+
+    >>> comparable({"kind": "rubric", "scores": {"clarity": 3}, "comment": "terse"})
+    '{"kind": "rubric", "units": [["clarity", 3]]}'
+    >>> with_why = {"kind": "pairwise", "choice": "a", "criteria": {}, "rationale": "clearer"}
+    >>> comparable(with_why) == comparable({"kind": "pairwise", "choice": "a", "criteria": {}})
+    True
     """
     data = _unscored(_loaded(payload))
+    kind = annolab.kinds.find(data.get("kind"))
+    # A rationale or a comment explains a verdict but is not part of it: such answers are
+    # compared by their kind's agreement units, which leave the free text out.
+    fields = set() if kind is None else set(kind.payload.model_fields)
+    if kind is not None and fields & {"rationale", "comment"} and kind.units is not whole_units:
+        units = sorted(list(unit) for unit in kind.units(data))
+        return json.dumps({"kind": kind.name, "units": units}, sort_keys=True)
     for part in ("spans", "boxes"):
         if isinstance(data.get(part), list):
             data[part] = [_unscored(x) if isinstance(x, dict) else x for x in data[part]]
