@@ -538,7 +538,7 @@ def test_expert_review_shows_the_person_s_correction_against_the_model(
 
     panel = proj.annotate(f"{proj.name}-rev").panel
     assert isinstance(panel, ReviewPanel)
-    assert panel.changes.value == "Changed: − 'Ada' person; + 'Ada Lovelace' person"
+    assert panel.changes.value == "Changed: - 'Ada' person; + 'Ada Lovelace' person"
     model_view = panel.model.children[1]
     assert isinstance(model_view, Preview)
     assert [model_view.spans[i]["end"] for i in model_view.disputed] == [3]  # removed

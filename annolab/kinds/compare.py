@@ -104,23 +104,50 @@ def changes(
     before: Mapping[str, Any], after: Mapping[str, Any], layout: Layout, data: Mapping[str, Any]
 ) -> str:
     """What ``after`` (a person's answer) changed from ``before`` (a model's): the parts it
-    removed (−) and added (+), in words.
+    removed (-) and added (+), in words.
 
     >>> from annolab.schema.layout import Layout
     >>> model = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "PER"}]}
     >>> person = {"kind": "spans", "spans": [{"start": 0, "end": 12, "label": "PER"}]}
     >>> changes(model, person, Layout.load("ner"), {"text": "Ada Lovelace wrote"})
-    "Changed: − 'Ada' PER; + 'Ada Lovelace' PER"
+    "Changed: - 'Ada' PER; + 'Ada Lovelace' PER"
+    >>> fixed = Layout.from_dict({"name": "fix", "questions": [{"name": "t", "kind": "text"}]})
+    >>> changes({"kind": "text", "text": "capital of Spain."},
+    ...         {"kind": "text", "text": "capital of France."}, fixed, {})
+    "Changed: - 'Spain'; + 'France'"
     """
     removed, added = disagreements([before, after], layout)
-    shown = []
+    shown = _text_edits(before, after, layout)
+    texts = {n for n, a in answers(before, layout).items() if isinstance(a.get("text"), str)}
     for name, answer in answers(before, layout).items():
         parts = _parts(answer, _text(layout, data, name))
-        shown += ["− " + parts[i] for i in removed.get(name, []) if i < len(parts)]
+        shown += [
+            "- " + parts[i] for i in removed.get(name, []) if i < len(parts) and name not in texts
+        ]
     for name, answer in answers(after, layout).items():
         parts = _parts(answer, _text(layout, data, name))
-        shown += ["+ " + parts[i] for i in added.get(name, []) if i < len(parts)]
+        shown += [
+            "+ " + parts[i] for i in added.get(name, []) if i < len(parts) and name not in texts
+        ]
     return "Changed: " + "; ".join(shown) if shown else "No change."
+
+
+def _text_edits(before: Mapping[str, Any], after: Mapping[str, Any], layout: Layout) -> list[str]:
+    """Free text (a correction, a text answer) changed: its character edits, not the whole
+    texts side by side; the question is then left out of the part-by-part comparison."""
+    from annolab.kinds.correction.diff import char_diff
+
+    edits = []
+    theirs = answers(after, layout)
+    for name, answer in answers(before, layout).items():
+        other = theirs.get(name)
+        old, new = answer.get("text"), (other or {}).get("text")
+        if not (isinstance(old, str) and isinstance(new, str)) or old == new:
+            continue
+        for op, text in char_diff(old, new):
+            if op != "=":
+                edits.append(("- " if op == "-" else "+ ") + repr(text))
+    return edits
 
 
 def merge(
