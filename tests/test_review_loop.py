@@ -529,7 +529,7 @@ def test_expert_review_shows_the_person_s_correction_against_the_model(
     )
     workspace.set_roles(f"{proj.name}-rev", ["reviewer"])
     ada = {"start": 0, "end": 3, "label": "person"}
-    paris = {"start": 25, "end": 30, "label": "location"}
+    paris = {"start": 26, "end": 31, "label": "location"}
     _persona_answer(workspace, proj, {"kind": "spans", "spans": [ada, paris]})
     worker = proj.session(f"{proj.name}-lab", clock=frozen)
     assert worker.next() is not None

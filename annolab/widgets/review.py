@@ -55,6 +55,7 @@ function render({ model, el }) {
       const r = document.createElement("input");
       r.placeholder = "Reason (required to reject)";
       r.className = "annolab-reason";
+      r.size = 32;  // room for the placeholder and a short reason
       r.value = model.get("reason");
       r.addEventListener("input", () => { model.set("reason", r.value); model.save_changes(); });
       root.appendChild(r);

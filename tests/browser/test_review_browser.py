@@ -409,3 +409,43 @@ def test_the_loop_shows_the_document_id_in_the_clinical_header(
     layout = area.locator(".annolab-layout")
     expect(layout.locator(".annolab-form-badge")).to_have_text(["High"])
     expect(layout.locator(".annolab-form-field-value")).to_have_text(["n1"], timeout=3000)
+
+
+def test_expert_review_shows_the_correction_beside_the_model(
+    notebook: Notebook, db_url: str
+) -> None:
+    name = f"xr-{uuid.uuid4().hex[:8]}"
+    output = notebook.run(
+        "import annolab as al, polars as pl\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=['person', 'location'],\n"
+        "    workflow=al.workflows.review(fraction=1.0))\n"
+        "proj.add_tasks(pl.DataFrame({'id': ['t1'],\n"
+        "    'text': ['Ada Lovelace met Grace in Paris']}), id='id')\n"
+        "ada, paris = (0, 3, 'person'), (26, 31, 'location')\n"
+        "spans = lambda *xs: {'kind': 'spans', 'spans': [dict(zip(('start', 'end', 'label'), x))"
+        " for x in xs]}\n"
+        "proj.add_annotation('t1', spans(ada, paris), user='tagger', kind='model')\n"
+        f"worker = proj.session({name + '-lab'!r})\n"
+        "worker.next()\n"
+        "worker.submit(spans((0, 12, 'person'), paris))\n"
+        f"ws.set_roles({name + '-rev'!r}, ['reviewer'])\n"
+        f"rev = proj.annotate({name + '-rev'!r})\n"
+        "rev"
+    )
+    area = output.locator
+    expect(area.get_by_text("Model's answer")).to_be_visible()
+    expect(area.get_by_text("Changed: - 'Ada' person; + 'Ada Lovelace' person")).to_be_visible()
+    # Each side marks what the other lacks: the model's "Ada", the person's "Ada Lovelace".
+    flagged = area.locator(".annolab-tag-disputed")
+    expect(flagged).to_have_count(2)
+    notebook.screenshot("expert_review", area)
+    area.locator(".annolab-actions .annolab-keys").click()
+    notebook.page.keyboard.press("a")
+    expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+    assert (
+        notebook.value(
+            "proj.annotations().filter(pl.col('kind') == 'human').select('status').item()"
+        )
+        == "approved"
+    )
