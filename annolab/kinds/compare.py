@@ -20,6 +20,7 @@ from typing import Any
 
 import annolab.kinds
 from annolab.kinds._common import read_field
+from annolab.kinds.correction.diff import char_diff
 from annolab.schema import LabelSchema
 from annolab.schema.layout import Layout
 
@@ -135,8 +136,6 @@ def changes(
 def _text_edits(before: Mapping[str, Any], after: Mapping[str, Any], layout: Layout) -> list[str]:
     """Free text (a correction, a text answer) changed: its character edits, not the whole
     texts side by side; the question is then left out of the part-by-part comparison."""
-    from annolab.kinds.correction.diff import char_diff
-
     edits = []
     theirs = answers(after, layout)
     for name, answer in answers(before, layout).items():
