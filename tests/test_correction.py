@@ -20,6 +20,7 @@ from annolab.schema import CorrectionPayload, LabelSchema, validate_payload
 from annolab.schema.layout import Layout
 from annolab.widgets._base import STATIC_DIR, AnnotationWidget, WidgetTraitError
 from annolab.widgets.correction import Correction
+from tests.conftest import not_installed
 
 # A WNUT 2017 tweet (dev set; CC-BY 4.0, Derczynski et al. 2017, "Results of the WNUT2017
 # Shared Task on Novel and Emerging Entity Recognition") and a model's answer that leaves out a
@@ -131,7 +132,7 @@ def test_repr_is_short() -> None:
 def test_bundle_is_built() -> None:
     bundle = STATIC_DIR / "correction.js"
     if not bundle.is_file():
-        pytest.skip("front end not built (npm --prefix widgets run build)")
+        not_installed("front end not built (npm --prefix widgets run build)")
     assert "render" in bundle.read_text()
     assert (STATIC_DIR / "correction.css").is_file()
 

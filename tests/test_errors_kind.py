@@ -18,6 +18,7 @@ from annolab.schema.layout import Layout
 from annolab.widgets._base import STATIC_DIR, AnnotationWidget, WidgetTraitError
 from annolab.widgets.errors import Errors, decode_errors, encode_errors
 from annolab.widgets.preview import Preview
+from tests.conftest import not_installed
 
 # A WNUT 2017 tweet (train set; CC-BY 4.0, Derczynski et al. 2017, "Results of the WNUT2017
 # Shared Task on Novel and Emerging Entity Recognition") and a plausible model NER output for
@@ -170,7 +171,7 @@ def test_repr_is_short() -> None:
 def test_bundle_is_built() -> None:
     bundle = STATIC_DIR / "errors.js"
     if not bundle.is_file():
-        pytest.skip("front end not built (npm --prefix widgets run build)")
+        not_installed("front end not built (npm --prefix widgets run build)")
     assert "render" in bundle.read_text()
     assert (STATIC_DIR / "errors.css").is_file()
 

@@ -16,6 +16,7 @@ from annolab.schema import LabelSchema, PairwisePayload, validate_payload
 from annolab.schema.layout import Layout
 from annolab.widgets._base import STATIC_DIR, AnnotationWidget, WidgetTraitError
 from annolab.widgets.pairwise import Pairwise
+from tests.conftest import not_installed
 
 # A WNUT 2017 tweet (dev set) and two model answers about it: A names every place and its kind,
 # B misses the street and calls Redondo Beach a city in a tweet that names the boulevard.
@@ -251,7 +252,7 @@ def test_repr_is_short() -> None:
 def test_bundle_is_built_and_exports_render() -> None:
     bundle = STATIC_DIR / "pairwise.js"
     if not bundle.is_file():
-        pytest.skip("front end not built (npm --prefix widgets run build)")
+        not_installed("front end not built (npm --prefix widgets run build)")
     assert "render" in bundle.read_text()
     assert (STATIC_DIR / "pairwise.css").is_file()
 

@@ -16,6 +16,7 @@ from annolab.schema import LabelSchema, RubricPayload, validate_payload
 from annolab.schema.layout import Criterion, Layout
 from annolab.widgets._base import STATIC_DIR, AnnotationWidget, WidgetTraitError
 from annolab.widgets.rubric import Rubric
+from tests.conftest import not_installed
 
 # A WNUT 2017 tweet (dev set) and a model's answer about it that misses one of the places.
 TWEET = (
@@ -196,7 +197,7 @@ def test_repr_is_short() -> None:
 def test_bundle_is_built_and_exports_render() -> None:
     bundle = STATIC_DIR / "rubric.js"
     if not bundle.is_file():
-        pytest.skip("front end not built (npm --prefix widgets run build)")
+        not_installed("front end not built (npm --prefix widgets run build)")
     assert "render" in bundle.read_text()
     assert (STATIC_DIR / "rubric.css").is_file()
 
