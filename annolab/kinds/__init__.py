@@ -20,7 +20,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import polars as pl
@@ -89,6 +89,13 @@ class Kind:
       shape for the question and task described by ``target`` (an ``Target``). Every kind
       writes ``label-studio`` (the result regions of a Label Studio annotation); ``prodigy``
       (the fields of a Prodigy task line) where Prodigy has an interface for the kind.
+    - ``imports``: format name -> ``read(found, target)``, the reverse of ``exports``: the
+      payload an answer written in that format stands for (raising ``ValidationError`` for what
+      it cannot read). For ``label-studio``, ``found`` is the list of the result regions of one
+      question (``from_name`` the question's name, or ``<question>.<part>``); a bad region is
+      named ``regions[i]`` in the error's field. For ``prodigy``, ``found`` is the whole task
+      line, and ``read`` returns None when the line holds no answer to the question. A kind
+      without an entry cannot be imported from that format (empty by default).
     """
 
     name: str
@@ -108,6 +115,7 @@ class Kind:
     merge: Callable[[Sequence[Mapping[str, Any]], bool], PayloadDict]
     view: Callable[[Mapping[str, Any], Any, Mapping[str, Any], LabelSchema, Sequence[int]], Any]
     exports: Mapping[str, Callable[[Mapping[str, Any], Target], Any]]
+    imports: Mapping[str, Callable[[Any, Target], PayloadDict | None]] = field(default_factory=dict)
 
 
 FACETS: tuple[str, ...] = tuple(f.name for f in fields(Kind))
@@ -146,12 +154,22 @@ def register(kind: Kind) -> Kind:
         value = getattr(kind, facet, None)
         if value is None:
             raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "every facet is required")
-        wanted_callable = facet not in {"name", "payload", "measure", "media", "title", "exports"}
+        wanted_callable = facet not in {
+            "name",
+            "payload",
+            "measure",
+            "media",
+            "title",
+            "exports",
+            "imports",
+        }
         if wanted_callable and not callable(value):
             raise ValidationError(f"kinds[{kind.name!r}].{facet}", value, "must be callable")
-    if not isinstance(kind.exports, Mapping) or not all(map(callable, kind.exports.values())):
-        rule = "must map format names to functions"
-        raise ValidationError(f"kinds[{kind.name!r}].exports", kind.exports, rule)
+    for facet in ("exports", "imports"):
+        mapping = getattr(kind, facet)
+        if not isinstance(mapping, Mapping) or not all(map(callable, mapping.values())):
+            rule = "must map format names to functions"
+            raise ValidationError(f"kinds[{kind.name!r}].{facet}", mapping, rule)
     if kind.measure not in ("spans", "boxes", "category"):
         rule = "is not a measure; use spans, boxes or category"
         raise ValidationError(f"kinds[{kind.name!r}].measure", kind.measure, rule)

@@ -21,6 +21,7 @@ from annolab.kinds._common import (
     no_label_units,
     read_field,
 )
+from annolab.kinds._imports import region_value, score_of, single_label
 from annolab.schema import BoxesPayload, LabelSchema
 
 _FIELDS = ("x", "y", "width", "height", "label")
@@ -214,6 +215,85 @@ def _mean(group: dict[int, Unit], weights: Sequence[float]) -> Unit:
     return (*coords, label)
 
 
+def _number(value: object, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(field, value, "must be a number")
+    return value
+
+
+def _pixels(value: float) -> float:
+    # Percent and back is not exact: 100 * 4 / 40 * 40 / 100 may be 4.000000000000001.
+    rounded = round(value, 6)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """``rectanglelabels`` regions (percent of ``original_width`` and ``original_height``) as
+    boxes in natural pixels; a region without the image's size, or rotated, is refused."""
+    boxes = []
+    for i, region in enumerate(regions):
+        value = region_value(regions, i)
+        width, height = region.get("original_width"), region.get("original_height")
+        if not (isinstance(width, (int, float)) and width > 0) or not (
+            isinstance(height, (int, float)) and height > 0
+        ):
+            rule = "is needed to place a box in pixels: the region gives no image size"
+            raise ValidationError(f"regions[{i}].original_width", width, rule)
+        if value.get("rotation") not in (None, 0, 0.0):
+            rule = "must be 0: annolab's boxes are not rotated"
+            raise ValidationError(f"regions[{i}].value.rotation", value.get("rotation"), rule)
+        at = f"regions[{i}].value"
+        x, y = _number(value.get("x"), f"{at}.x"), _number(value.get("y"), f"{at}.y")
+        w, h = (
+            _number(value.get("width"), f"{at}.width"),
+            _number(value.get("height"), f"{at}.height"),
+        )
+        label = single_label(value.get("rectanglelabels"), f"{at}.rectanglelabels")
+        box = {
+            "x": _pixels(x * width / 100),
+            "y": _pixels(y * height / 100),
+            "width": _pixels(w * width / 100),
+            "height": _pixels(h * height / 100),
+            "label": label,
+        }
+        boxes.append({**box, **score_of(region)})
+    return {"kind": "boxes", "boxes": boxes}
+
+
+def from_prodigy(line: Mapping[str, Any], target: Target) -> dict[str, Any] | None:
+    """``image_manual`` spans as boxes in pixels: ``x``/``y``/``width``/``height`` when given,
+    else the rectangle of the four ``points`` of a ``rect``. None without ``spans``."""
+    found = line.get("spans")
+    if found is None:
+        return None
+    if not isinstance(found, list):
+        raise ValidationError("spans", found, "must be a list")
+    boxes = []
+    for i, span in enumerate(found):
+        if not isinstance(span, Mapping):
+            raise ValidationError(f"spans[{i}]", span, "must be an object")
+        label = span.get("label")
+        if not isinstance(label, str):
+            raise ValidationError(f"spans[{i}].label", label, "must be a label name")
+        if all(k in span for k in ("x", "y", "width", "height")):
+            x, y = _number(span["x"], f"spans[{i}].x"), _number(span["y"], f"spans[{i}].y")
+            w = _number(span["width"], f"spans[{i}].width")
+            h = _number(span["height"], f"spans[{i}].height")
+        else:
+            points = span.get("points")
+            corners: list[Any] = points if isinstance(points, list) and len(points) == 4 else []
+            if not all(isinstance(p, list) and len(p) == 2 for p in corners):
+                corners = []
+            xs = sorted({_number(p[0], f"spans[{i}].points") for p in corners})
+            ys = sorted({_number(p[1], f"spans[{i}].points") for p in corners})
+            if len(xs) != 2 or len(ys) != 2 or span.get("type", "rect") != "rect":
+                rule = "must be the four corners of a rectangle (a polygon is not a box)"
+                raise ValidationError(f"spans[{i}].points", points, rule)
+            x, y, w, h = xs[0], ys[0], xs[1] - xs[0], ys[1] - ys[0]
+        boxes.append({"x": x, "y": y, "width": w, "height": h, "label": label})
+    return {"kind": "boxes", "boxes": boxes}
+
+
 KIND = register(
     Kind(
         name="boxes",
@@ -233,5 +313,6 @@ KIND = register(
         merge=distinct_merge("boxes"),
         view=view,
         exports={"label-studio": to_label_studio, "prodigy": to_prodigy},
+        imports={"label-studio": from_label_studio, "prodigy": from_prodigy},
     )
 )

@@ -7,7 +7,8 @@ from typing import Any
 
 import polars as pl
 
-from annolab.kinds import Kind, register
+from annolab.errors import ValidationError
+from annolab.kinds import Kind, Target, register
 from annolab.kinds._common import (
     NO_OFFSETS,
     Unit,
@@ -20,6 +21,7 @@ from annolab.kinds._common import (
     shared_disputed,
     votes,
 )
+from annolab.kinds._imports import label_list, region_value
 from annolab.schema import ChoicesPayload, LabelSchema
 
 
@@ -74,6 +76,26 @@ def label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """The labels of every ``choices`` region of the question (none: no label chosen)."""
+    labels: list[str] = []
+    for i in range(len(regions)):
+        found = region_value(regions, i).get("choices")
+        labels += label_list(found, f"regions[{i}].value.choices")
+    return {"kind": "choices", "labels": labels}
+
+
+def from_prodigy(line: Mapping[str, Any], target: Target) -> dict[str, Any] | None:
+    """A ``choice`` line's accepted options (``choice_style: multiple``)."""
+    from annolab.kinds.choice import accepted
+
+    if "accept" not in line:
+        return None
+    if not isinstance(line.get("accept"), list):
+        raise ValidationError("accept", line.get("accept"), "must be a list of option ids")
+    return {"kind": "choices", "labels": accepted(line)}
+
+
 KIND = register(
     Kind(
         name="choices",
@@ -96,5 +118,6 @@ KIND = register(
             "label-studio": label_studio_whole("choices", "labels"),
             "prodigy": lambda payload, target: {"accept": list(payload.get("labels") or [])},
         },
+        imports={"label-studio": from_label_studio, "prodigy": from_prodigy},
     )
 )

@@ -21,6 +21,7 @@ from annolab.kinds._common import (
     whole_disputed,
     whole_units,
 )
+from annolab.kinds._imports import label_studio_text
 from annolab.kinds.correction.diff import char_diff, diff_counts
 from annolab.schema import CorrectionPayload, LabelSchema
 
@@ -117,5 +118,6 @@ KIND = register(
         merge=first_merge,
         view=view,
         exports={"label-studio": label_studio},
+        imports={"label-studio": label_studio_text("correction")},
     )
 )

@@ -159,6 +159,27 @@ def to_prodigy(payload: Mapping[str, Any], target: Target) -> dict[str, Any]:
     return spans_kind.to_prodigy(payload, target)
 
 
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """``labels`` regions as errors, each comment read back from the region's ``meta`` text."""
+    spans = []
+    for i, region in enumerate(regions):
+        span = spans_kind.span_from_region(regions, i, target)
+        meta = region.get("meta") if isinstance(region, Mapping) else None
+        comment = meta.get("text") if isinstance(meta, Mapping) else None
+        if isinstance(comment, list):
+            comment = "\n".join(str(x) for x in comment)
+        if comment:
+            span["comment"] = str(comment)
+        spans.append(span)
+    return {"kind": "errors", "spans": spans}
+
+
+def from_prodigy(line: Mapping[str, Any], target: Target) -> dict[str, Any] | None:
+    """Prodigy's ``spans`` as errors (without comments: Prodigy has none)."""
+    found = spans_kind.from_prodigy(line, target)
+    return None if found is None else {**found, "kind": "errors"}
+
+
 KIND = register(
     Kind(
         name="errors",
@@ -178,5 +199,6 @@ KIND = register(
         merge=merge,
         view=view,
         exports={"label-studio": to_label_studio, "prodigy": to_prodigy},
+        imports={"label-studio": from_label_studio, "prodigy": from_prodigy},
     )
 )

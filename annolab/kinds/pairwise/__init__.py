@@ -18,6 +18,7 @@ from annolab.kinds._common import (
     whole_disputed,
     whole_units,
 )
+from annolab.kinds._imports import one_region
 from annolab.schema import LabelSchema, PairwisePayload
 
 VERDICTS = ("a", "b", "tie", "both_bad")
@@ -146,6 +147,25 @@ def label_studio(payload: Mapping[str, Any], target: Target) -> list[dict[str, A
     return [label_studio_region(target, "pairwise", {"selected": _SIDES[str(choice)]})]
 
 
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """A ``pairwise`` region: ``left`` is output a, ``right`` output b."""
+    selected = one_region(regions, target).get("selected")
+    sides = {side: choice for choice, side in _SIDES.items()}
+    if selected not in sides:
+        raise ValidationError("regions[0].value.selected", selected, "must be left or right")
+    return {"kind": "pairwise", "choice": sides[str(selected)]}
+
+
+def from_prodigy(line: Mapping[str, Any], target: Target) -> dict[str, Any] | None:
+    """The one accepted option of a ``choice`` line: a, b, tie or both_bad."""
+    found = line.get("accept")
+    if found is None:
+        return None
+    if not isinstance(found, list) or len(found) != 1:
+        raise ValidationError("accept", found, "must hold exactly one verdict")
+    return {"kind": "pairwise", "choice": found[0]}
+
+
 KIND = register(
     Kind(
         name="pairwise",
@@ -168,5 +188,6 @@ KIND = register(
             "label-studio": label_studio,
             "prodigy": lambda payload, target: {"accept": [payload.get("choice")]},
         },
+        imports={"label-studio": from_label_studio, "prodigy": from_prodigy},
     )
 )

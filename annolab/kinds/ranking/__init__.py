@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from annolab.errors import ValidationError
 from annolab.kinds import Kind, Target, register
 from annolab.kinds._common import (
     answer_without_kind,
@@ -22,6 +23,7 @@ from annolab.kinds._common import (
     no_label_units,
     no_view,
 )
+from annolab.kinds._imports import one_region
 from annolab.schema import LabelSchema, RankingPayload
 
 
@@ -112,6 +114,18 @@ def label_studio(payload: Mapping[str, Any], target: Target) -> list[dict[str, A
     return [label_studio_region(target, "ranker", {"ranker": {target.name: _order(payload)}})]
 
 
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """A ``ranker`` region: the ids under the question's name (or its only list), best first."""
+    ranker = one_region(regions, target).get("ranker")
+    if not isinstance(ranker, Mapping) or not ranker:
+        raise ValidationError("regions[0].value.ranker", ranker, "must map a list to its ids")
+    order = ranker.get(target.name, next(iter(ranker.values())) if len(ranker) == 1 else None)
+    if not isinstance(order, list):
+        rule = f"must hold the ranked ids under {target.name!r}"
+        raise ValidationError("regions[0].value.ranker", ranker, rule)
+    return {"kind": "ranking", "order": [str(i) for i in order]}
+
+
 KIND = register(
     Kind(
         name="ranking",
@@ -131,5 +145,6 @@ KIND = register(
         merge=first_merge,
         view=no_view,
         exports={"label-studio": label_studio},
+        imports={"label-studio": from_label_studio},
     )
 )

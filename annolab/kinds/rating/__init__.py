@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from annolab.kinds import Kind, register
+from annolab.kinds import Kind, Target, register
 from annolab.kinds._common import (
     answer_without_kind,
     first_merge,
@@ -18,6 +18,7 @@ from annolab.kinds._common import (
     whole_disputed,
     whole_units,
 )
+from annolab.kinds._imports import one_region, whole_number
 from annolab.schema import LabelSchema, RatingPayload
 
 
@@ -42,6 +43,12 @@ def parts(payload: Mapping[str, Any], text: str | None) -> list[str]:
     return [str(payload.get("value"))]
 
 
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """A ``rating`` region's stars (the scale is the question's, set by the reader)."""
+    value = whole_number(one_region(regions, target).get("rating"), "regions[0].value.rating")
+    return {"kind": "rating", "value": value}
+
+
 KIND = register(
     Kind(
         name="rating",
@@ -61,5 +68,6 @@ KIND = register(
         merge=first_merge,
         view=no_view,
         exports={"label-studio": label_studio_whole("rating", "value")},
+        imports={"label-studio": from_label_studio},
     )
 )

@@ -21,6 +21,7 @@ from annolab.kinds._common import (
     no_label_units,
     votes,
 )
+from annolab.kinds._imports import region_value, whole_number
 from annolab.schema import LabelSchema, RubricPayload
 
 # The payload's own bound on a scale, for a persona asked without the layout's question.
@@ -141,6 +142,22 @@ def label_studio(payload: Mapping[str, Any], target: Target) -> list[dict[str, A
     return regions
 
 
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """``<question>.<criterion>`` rating regions as scores, ``<question>.comment`` as the
+    comment."""
+    scores: dict[str, int] = {}
+    comment = ""
+    for i, region in enumerate(regions):
+        value = region_value(regions, i)
+        part = str(region.get("from_name", "")).removeprefix(f"{target.name}.")
+        if part == "comment" and region.get("type") == "textarea":
+            text = value.get("text")
+            comment = "\n".join(text) if isinstance(text, list) else str(text or "")
+        else:
+            scores[part] = whole_number(value.get("rating"), f"regions[{i}].value.rating")
+    return {"kind": "rubric", "scores": scores, "comment": comment}
+
+
 KIND = register(
     Kind(
         name="rubric",
@@ -160,5 +177,6 @@ KIND = register(
         merge=first_merge,
         view=view,
         exports={"label-studio": label_studio},
+        imports={"label-studio": from_label_studio},
     )
 )

@@ -25,6 +25,7 @@ from annolab.kinds._common import (
     shared_disputed,
     votes,
 )
+from annolab.kinds._imports import region_value, score_of, single_label, whole_number
 from annolab.schema import LabelSchema, SpansPayload
 
 _FIELDS = ("start", "end", "label")
@@ -94,6 +95,66 @@ def to_prodigy(payload: Mapping[str, Any], target: Target) -> dict[str, Any]:
             for s in payload.get("spans") or []
         ]
     }
+
+
+def _offsets(found: Mapping[str, Any], at: str, target: Target) -> tuple[int, int]:
+    """A span's ``start`` and ``end``, checked against the words the file quotes for it."""
+    start = whole_number(found.get("start"), f"{at}.start")
+    end = whole_number(found.get("end"), f"{at}.end")
+    text = target.text
+    if not 0 <= start < end or (text is not None and end > len(text)):
+        size = "" if text is None else f" within the text's {len(text)} characters"
+        raise ValidationError(f"{at}.end", (start, end), f"must end after it starts{size}")
+    quoted = found.get("text")
+    if quoted is not None and text is not None and text[start:end] != quoted:
+        rule = f"is not the task's text at {start}:{end} ({text[start:end]!r})"
+        raise ValidationError(f"{at}.text", quoted, rule)
+    return start, end
+
+
+def span_from_region(regions: Sequence[Any], i: int, target: Target) -> dict[str, Any]:
+    """Region ``i`` (a ``labels`` region) as a span."""
+    value = region_value(regions, i)
+    start, end = _offsets(value, f"regions[{i}].value", target)
+    label = single_label(value.get("labels"), f"regions[{i}].value.labels")
+    return {"start": start, "end": end, "label": label, **score_of(regions[i])}
+
+
+def from_label_studio(regions: Sequence[Any], target: Target) -> dict[str, Any]:
+    """``labels`` regions as spans (an empty list: no entities)."""
+    return {
+        "kind": "spans",
+        "spans": [span_from_region(regions, i, target) for i in range(len(regions))],
+    }
+
+
+def from_prodigy(line: Mapping[str, Any], target: Target) -> dict[str, Any] | None:
+    """Prodigy's ``spans`` (character offsets); a span's ``token_start``/``token_end`` must
+    fall on the line's ``tokens`` at its offsets. None when the line has no ``spans``."""
+    found = line.get("spans")
+    if found is None:
+        return None
+    if not isinstance(found, list):
+        raise ValidationError("spans", found, "must be a list")
+    given = line.get("tokens")
+    tokens: list[Any] = given if isinstance(given, list) else []
+    spans = []
+    for i, span in enumerate(found):
+        if not isinstance(span, Mapping):
+            raise ValidationError(f"spans[{i}]", span, "must be an object")
+        start, end = _offsets(span, f"spans[{i}]", target)
+        label = span.get("label")
+        if not isinstance(label, str):
+            raise ValidationError(f"spans[{i}].label", label, "must be a label name")
+        for key, offset, side in (("token_start", start, "start"), ("token_end", end, "end")):
+            index = span.get(key)
+            if isinstance(index, int) and 0 <= index < len(tokens):
+                token = tokens[index]
+                if isinstance(token, Mapping) and token.get(side) != offset:
+                    rule = f"names token {index}, whose {side} is {token.get(side)}, not {offset}"
+                    raise ValidationError(f"spans[{i}].{key}", index, rule)
+        spans.append({"start": start, "end": end, "label": label, **score_of(span)})
+    return {"kind": "spans", "spans": spans}
 
 
 def view(
@@ -260,5 +321,6 @@ KIND = register(
         merge=merge,
         view=view,
         exports={"label-studio": to_label_studio, "prodigy": to_prodigy},
+        imports={"label-studio": from_label_studio, "prodigy": from_prodigy},
     )
 )

@@ -18,6 +18,7 @@ from annolab.kinds._common import (
     whole_disputed,
     whole_units,
 )
+from annolab.kinds._imports import label_studio_text
 from annolab.schema import LabelSchema, TextPayload
 
 
@@ -58,5 +59,6 @@ KIND = register(
         merge=first_merge,
         view=no_view,
         exports={"label-studio": label_studio_whole("textarea", "text", field="text", wrap=True)},
+        imports={"label-studio": label_studio_text("text")},
     )
 )
