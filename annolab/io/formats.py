@@ -5,6 +5,9 @@
 answers become one region list (Label Studio) or one line's fields (Prodigy) together, each
 question under its own name.
 
+The reverse, ``label_studio_payload`` and ``prodigy_payload``, reads an annotation's regions or a
+Prodigy line back into a payload through each kind's ``imports``.
+
 >>> from annolab.schema.layout import Layout
 >>> spans = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "PER"}]}
 >>> label_studio_result(spans, Layout.load("ner"), {"text": "Ada met Grace"})
@@ -14,6 +17,7 @@ question under its own name.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,9 +29,13 @@ from annolab.kinds import Target
 from annolab.schema.images import image_info
 from annolab.schema.layout import Layout
 
-__all__ = ["FORMATS", "label_studio_result", "label_studio_task", "prodigy_task"]
-
-FORMATS = ("label-studio", "prodigy")
+__all__ = [
+    "label_studio_payload",
+    "label_studio_result",
+    "label_studio_task",
+    "prodigy_payload",
+    "prodigy_task",
+]
 
 # Enough of any image file for its header (PNG, GIF, WebP, and JPEG with modest metadata).
 _HEADER_BYTES = 1 << 16
@@ -136,3 +144,108 @@ def prodigy_task(
     if annotator is not None:
         line["_annotator_id"] = annotator
     return line
+
+
+# Reading answers back.
+
+
+def _import_target(layout: Layout, data: Mapping[str, Any], name: str) -> Target:
+    question = layout.question(name)
+    field = getattr(question, "field", None) or "text"
+    found = data.get(field)
+    text = found if isinstance(found, str) else data.get("text")
+    width, height = data.get("width"), data.get("height")
+    return Target(
+        name=name,
+        field=field,
+        text=text if isinstance(text, str) else None,
+        width=width if isinstance(width, int) else None,
+        height=height if isinstance(height, int) else None,
+    )
+
+
+def _import(fmt: str, name: str, found: Any, layout: Layout, data: Mapping[str, Any]) -> Any:
+    question = layout.question(name)
+    kind = annolab.kinds.get(question.kind)
+    read = kind.imports.get(fmt)
+    if read is None:
+        read_by = [n for n in annolab.kinds.names() if fmt in annolab.kinds.get(n).imports]
+        rule = f"cannot be read from {fmt}; {fmt} gives {', '.join(read_by)}"
+        raise ValidationError(f"questions.{name}.kind", kind.name, rule)
+    payload = read(found, _import_target(layout, data, name))
+    scale = getattr(question, "scale", None)
+    if payload is not None and payload.get("kind") == "rating" and isinstance(scale, int):
+        payload = {**payload, "min": 1, "max": scale}  # the question's scale, not the default
+    return payload
+
+
+def _whole(layout: Layout, answers: Mapping[str, Any]) -> dict[str, Any] | None:
+    if len(layout.questions) == 1:
+        only = answers.get(layout.questions[0].name)
+        return None if only is None else dict(only)
+    found = {name: answer for name, answer in answers.items() if answer is not None}
+    return {"kind": "form", "answers": found} if found else None
+
+
+_REGION = re.compile(r"^regions\[(\d+)\]")
+
+
+def label_studio_payload(
+    result: Sequence[Any], layout: Layout, data: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The payload a Label Studio annotation's ``result`` regions stand for, read by each
+    question's kind (its ``imports``); a layout of several questions gives a form.
+
+    A region belongs to the question its ``from_name`` names (or ``<question>.<part>``, a
+    rubric's criteria); in a one-question layout every region is that question's, whatever
+    the Label Studio project called its control. A bad region raises ``ValidationError``
+    naming it ``result[k]``.
+
+    >>> from annolab.schema.layout import Layout
+    >>> region = {"from_name": "label", "to_name": "text", "type": "choices",
+    ...           "value": {"choices": ["pos"]}}
+    >>> label_studio_payload([region], Layout.load("classify"), {"text": "great"})
+    {'kind': 'choice', 'label': 'pos'}
+    """
+    names = [q.name for q in layout.questions]
+    grouped: dict[str, list[tuple[int, Any]]] = {}
+    for k, region in enumerate(result):
+        from_name = region.get("from_name") if isinstance(region, Mapping) else None
+        if not isinstance(from_name, str):
+            raise ValidationError(f"result[{k}].from_name", from_name, "must be a control name")
+        if len(names) == 1:
+            name: str | None = names[0]
+        else:
+            name = from_name if from_name in names else from_name.partition(".")[0]
+        if name not in names:
+            rule = f"is not a question of layout {layout.name!r}; use one of {', '.join(names)}"
+            raise ValidationError(f"result[{k}].from_name", from_name, rule)
+        grouped.setdefault(str(name), []).append((k, region))
+    if len(names) == 1:
+        grouped.setdefault(names[0], [])
+    answers = {}
+    for name, found in grouped.items():
+        places = [k for k, _ in found]
+        try:
+            answers[name] = _import("label-studio", name, [r for _, r in found], layout, data)
+        except ValidationError as exc:
+            at = _REGION.match(exc.field)
+            field = f"result[{places[int(at.group(1))]}]{exc.field[at.end() :]}" if at else None
+            raise ValidationError(field or f"{name}.{exc.field}", exc.value, exc.rule) from exc
+    return _whole(layout, answers)
+
+
+def prodigy_payload(
+    line: Mapping[str, Any], layout: Layout, data: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The payload a Prodigy task line holds, read by each question's kind (its ``imports``):
+    a form's answers each from the fields of its kind's interface; None when the line holds no
+    answer (a task still to annotate).
+
+    >>> from annolab.schema.layout import Layout
+    >>> line = {"text": "Ada", "spans": [{"start": 0, "end": 3, "label": "PER"}]}
+    >>> prodigy_payload(line, Layout.load("ner"), line)
+    {'kind': 'spans', 'spans': [{'start': 0, 'end': 3, 'label': 'PER'}]}
+    """
+    answers = {q.name: _import("prodigy", q.name, line, layout, data) for q in layout.questions}
+    return _whole(layout, answers)
