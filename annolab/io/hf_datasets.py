@@ -23,7 +23,9 @@ columns, by the question's kind:
 - ``choice``: ``id``, ``text``, ``label`` (``ClassLabel`` of the labels); ``choices``:
   ``id``, ``text``, ``labels`` (``List(ClassLabel)``).
 - ``boxes`` (the shape of ``cppe-5``): ``id``, ``image`` (the task's image path or URL as a
-  string; with option ``images="embed"``, ``datasets.Image()`` holding the file's bytes),
+  string; with option ``images="embed"``, ``datasets.Image()`` holding the file's bytes, and
+  None, noted, for an image that is not a local file: ``save_to_disk`` would fetch it; an
+  embedded image reads back as its file name, all ``datasets`` keeps of its path),
   ``width``, ``height`` (``int64``, None when the task has none), ``objects``: ``{"bbox":
   List(List(float64, length=4)), "category": List(ClassLabel)}``, each bbox ``[x, y, width,
   height]`` in natural pixels (COCO's order; float64 so coordinates come back exactly).
@@ -31,21 +33,25 @@ columns, by the question's kind:
   (string: ``human``, ``persona``, ``model``, ``consensus``, ``gold``, or ``none``).
 
 A task exported without an answer (``source == "none"``) has every tag ``O`` and no spans,
-``label`` None, ``labels`` ``[]``, or no objects. A missing ``label`` is stored as null:
+``label`` None, ``labels`` ``[]``, or no objects (the shapes trainers take), and reads back
+without an answer when that is all it holds; a question of a form left unanswered reads back as
+an empty answer. A missing ``label`` is stored as null:
 ``ClassLabel`` accepts None (Arrow null) as well as -1 (the GLUE test splits' convention); we
 write None and read both as "no label".
 
 Reading accepts a saved folder (``load_from_disk``; a ``DatasetDict``'s splits are read in
 order, as ``{split} row n``), a ``.parquet`` file (its Hugging Face features are read from the
 file's metadata) or a ``.jsonl`` file of rows with those columns. Each row is an item: the task
-is the ``id`` column, else ``row-{n:05d}`` (``n`` counts rows from 0, as ``dataset[n]`` does);
+is the ``id`` column, else ``row-{n:05d}`` (``{split}-{n:05d}`` in a split; ``n`` counts rows
+from 0, as ``dataset[n]`` does);
 the data is ``text`` (the tokens joined by spaces when there is no text column, as in
 ``wnut_17``) and ``tokens`` when present, or ``image``, ``width`` and ``height``; the answer is
 built from ``spans`` when the row has that column, else from ``ner_tags`` over the tokens
 (BILOU when the tags have ``L-`` or ``U-``), or from ``label``, ``labels`` or ``objects``. Tags,
 labels and categories stored as ``ClassLabel`` ints are decoded with the feature's names (in a
 ``.jsonl`` file, which carries no features, with the names this writer would give); strings are
-taken as they are. A row whose ``source`` is ``none`` is a task without an answer. The question
+taken as they are. A row whose ``source`` is ``none`` and that holds no label is a task
+without an answer. The question
 read is the one ``question`` names, else the layout's first one whose columns the dataset has.
 A row that cannot be read is a refusal at ``row n``.
 """
@@ -301,8 +307,9 @@ class _RowWriter:
             return source
         local = Path(source)
         if "://" in source or not local.is_file():
-            self._note(record, f"image {source!r} is not a local file; its path is written")
-            return {"path": source, "bytes": None}
+            # Not even its path: save_to_disk would fetch the file to size it.
+            self._note(record, f"image {source!r} is not a local file to embed; left out")
+            return None
         return {"path": source, "bytes": local.read_bytes()}
 
     def _size(self, record: Record, name: str) -> int | None:
@@ -379,7 +386,8 @@ def _decode(value: Any, names: Sequence[str] | None, what: str) -> str | None:
         if names is None:
             raise ValueError(f"{what} {value} is a class number and the dataset names none")
         if not 0 <= value < len(names):
-            raise ValueError(f"{what} {value} is not a class of {len(names)} ({names[:5]}...)")
+            rule = f"is not a class number; the {len(names)} classes are 0 to {len(names) - 1}"
+            raise ValueError(f"{what} {value} {rule}")
         return names[value]
     raise ValueError(f"{what} {value!r} is neither a class number nor a name")
 
@@ -485,8 +493,8 @@ def _item(
     else:
         data = _text_data(row, question)
         answer = _answer_of(row, data, question, names)
-    if row.get("source") == "none":
-        answer = None
+    if row.get("source") == "none" and answer is not None and not _holds_anything(answer):
+        answer = None  # written for a task exported without an answer
     payload: dict[str, Any] | None = answer
     if answer is not None and question.form:
         payload = {"kind": "form", "answers": {question.name: answer}}
@@ -498,6 +506,10 @@ def _item(
         payload=payload,
         annotator=None if annotator is None else str(annotator),
     )
+
+
+def _holds_anything(answer: Mapping[str, Any]) -> bool:
+    return any(answer.get(key) for key in ("spans", "label", "labels", "boxes"))
 
 
 def _text_data(row: Mapping[str, Any], question: _Question) -> dict[str, Any]:
@@ -541,6 +553,10 @@ def _answer_of(
     tags = [_decode(t, names.tags, "ner_tags") or "O" for t in row["ner_tags"]]
     text = str(data["text"])
     offsets = token_offsets(text, data.get("tokens"))
+    if len(tags) != len(offsets):
+        raise ValueError(
+            f"has {len(tags)} ner_tags for {len(offsets)} tokens; give one tag per token"
+        )
     scheme = "BILOU" if any(t[:2] in {"L-", "U-"} for t in tags) else "BIO"
     return {"kind": "spans", "spans": spans_from_tags(tags, offsets, scheme)}
 
