@@ -213,7 +213,7 @@ BOX_CONFIG = (
 
 def test_label_studio_converter_turns_our_export_into_the_same_conll(tmp_path: Path) -> None:
     converter = pytest.importorskip("label_studio_converter")
-    from nltk.tokenize import TreebankWordTokenizer
+    from nltk.tokenize import TreebankWordTokenizer  # type: ignore[import-untyped]
 
     records = wnut_records(40)[::2]  # one annotation per task: the converter writes each
     write(records, tmp_path / "ner.json", NER)
