@@ -376,3 +376,38 @@ def test_the_format_is_a_folder_for_the_four_kinds() -> None:
     (hf,) = FORMATS
     assert (hf.name, hf.kinds, hf.folder) == ("hf", ("spans", "choice", "choices", "boxes"), True)
     assert hf.write is write_hf and hf.read is read_hf
+
+
+def test_an_export_of_no_tasks_is_an_empty_dataset_with_the_features(tmp_path: Path) -> None:
+    out = tmp_path / "none"
+    report = write_hf([], out, classify_context())
+    assert (report.written, report.tasks, report.notes) == (0, 0, [])
+    dataset = datasets.load_from_disk(str(out))
+    assert dataset.num_rows == 0
+    assert dataset.features["label"].names == ["neg", "neu", "pos"]
+    assert list(read_hf(out, classify_context())) == []
+
+
+def test_the_splits_of_a_dataset_dict_are_read_in_order(tmp_path: Path) -> None:
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["bad", "good"])}
+    )
+    splits = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict(
+                {"text": ["fine", "awful"], "label": [1, 0]}, features=features
+            ),
+            "test": datasets.Dataset.from_dict(
+                {"text": ["unseen"], "label": [-1]}, features=features
+            ),
+        }
+    )
+    out = tmp_path / "splits"
+    splits.save_to_disk(str(out))
+    # The file's own class names decode its numbers, whatever the project calls its labels.
+    items = list(read_hf(out, classify_context()))
+    assert [(i.where, i.task, i.data, i.payload) for i in items] == [
+        ("train row 0", "train-00000", {"text": "fine"}, {"kind": "choice", "label": "good"}),
+        ("train row 1", "train-00001", {"text": "awful"}, {"kind": "choice", "label": "bad"}),
+        ("test row 0", "test-00000", {"text": "unseen"}, None),
+    ]

@@ -49,7 +49,8 @@ the data is ``text`` (the tokens joined by spaces when there is no text column, 
 built from ``spans`` when the row has that column, else from ``ner_tags`` over the tokens
 (BILOU when the tags have ``L-`` or ``U-``), or from ``label``, ``labels`` or ``objects``. Tags,
 labels and categories stored as ``ClassLabel`` ints are decoded with the feature's names (in a
-``.jsonl`` file, which carries no features, with the names this writer would give); strings are
+``.jsonl`` file, which carries no features, or a column without names, with the names this
+writer would give, ``scheme`` and the question's labels); strings are
 taken as they are. A row whose ``source`` is ``none`` and that holds no label is a task
 without an answer. The question
 read is the one ``question`` names, else the layout's first one whose columns the dataset has.
@@ -60,6 +61,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import json
 import shutil
 import tempfile
@@ -338,19 +340,28 @@ def write_hf(records: Iterable[Record], path: Path, context: Context) -> WriteRe
         raise ValidationError("images", images, "use 'path' (the default) or 'embed'")
     writer = _RowWriter(question, scheme, embed=images == "embed")
     features = _features(datasets, question, scheme, writer.embed)
+    remaining = iter(records)
+    first = next(remaining, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
     # A cache of our own: from_generator's Arrow files go there, not to the user's HF cache,
     # and a fresh fingerprint means no earlier export's cache can be reused by mistake.
     cache = Path(tempfile.mkdtemp(prefix=".annolab-hf-", dir=path.parent))
     try:
-        dataset = datasets.Dataset.from_generator(
-            # Not through gen_kwargs: datasets would split a list given there into shards.
-            functools.partial(writer.rows, records),
-            features=features,
-            cache_dir=str(cache),
-            fingerprint=uuid.uuid4().hex,
-        )
+        if first is None:  # from_generator refuses to build a dataset of no rows
+            empty: dict[str, list[Any]] = {name: [] for name in features}
+            dataset = datasets.Dataset.from_dict(empty, features=features)
+        else:
+            dataset = datasets.Dataset.from_generator(
+                # Not through gen_kwargs: datasets would split a list given there into shards.
+                functools.partial(writer.rows, itertools.chain([first], remaining)),
+                features=features,
+                cache_dir=str(cache),
+                fingerprint=uuid.uuid4().hex,
+            )
         path.mkdir(parents=True, exist_ok=True)
-        dataset.save_to_disk(str(path))
+        # An empty dataset is saved as no shard at all unless asked for one, and
+        # load_from_disk then fails on it.
+        dataset.save_to_disk(str(path), num_shards=1 if first is None else None)
         del dataset  # it maps the cache's files
     finally:
         shutil.rmtree(cache, ignore_errors=True)
@@ -394,8 +405,8 @@ def _decode(value: Any, names: Sequence[str] | None, what: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Names:
-    tags: list[str] | None
-    labels: list[str] | None
+    tags: list[str]
+    labels: list[str]
 
 
 def _rows_of(path: Path) -> Iterator[tuple[str, Any, Iterator[dict[str, Any]]]]:
@@ -459,14 +470,16 @@ def read_hf(path: Path, context: Context) -> Iterator[Item]:
     for split, features, found in _rows_of(path):
         columns, rows = _columns(features, found)
         question = _question(context, columns)
+        # Class numbers without names (a .jsonl, a parquet file written by another tool) are
+        # read as this writer numbers them.
+        names = _Names(tag_names(question.names, scheme), list(question.names))
         if features is not None:
             column = {"choice": "label", "choices": "labels", "boxes": "objects"}
             names = _Names(
-                tags=_names(features.get("ner_tags")),
-                labels=_names(features.get(column.get(question.kind, "")), "category"),
+                tags=_names(features.get("ner_tags")) or names.tags,
+                labels=_names(features.get(column.get(question.kind, "")), "category")
+                or names.labels,
             )
-        else:  # no features: class numbers are read as this writer numbers them
-            names = _Names(tag_names(question.names, scheme), list(question.names))
         prefix = f"{split} " if split else ""
         for n, row in enumerate(rows):
             where = f"{prefix}row {n}"
