@@ -159,6 +159,33 @@ def test_spans_on_token_boundaries_round_trip_through_tags(
     assert spans_from_tags(tags, offsets, scheme=scheme) == spans
 
 
+@given(
+    st.text(st.sampled_from("ab .\n"), max_size=30),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(1, 8), st.sampled_from("xy")), max_size=6),
+    st.sampled_from(["BIO", "BILOU"]),
+)
+def test_every_span_is_tagged_as_it_is_or_reported(
+    text: str, drawn: list[tuple[int, int, str]], scheme: str
+) -> None:
+    offsets = token_offsets(text)
+    spans = [
+        {"start": start, "end": min(start + length, len(text)), "label": label}
+        for start, length, label in drawn
+        if start < len(text)
+    ]
+    tags, problems = tags_from_spans(spans, offsets, scheme=scheme)
+    back = spans_from_tags(tags, offsets, scheme=scheme)
+    reported = [{k: p[k] for k in ("start", "end", "label")} for p in problems]
+    for span in spans:
+        assert span in back or span in reported
+    # A misaligned span is tagged on exactly the tokens it touches.
+    for problem in problems:
+        if problem["problem"] == "misaligned":
+            first, last = problem["tokens"]
+            tagged = {"start": offsets[first][0], "end": offsets[last - 1][1]}
+            assert {**tagged, "label": problem["label"]} in back
+
+
 # --- the conll format -------------------------------------------------------------------------
 
 

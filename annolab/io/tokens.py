@@ -24,6 +24,7 @@ those formats goes through the three functions here:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -116,15 +117,18 @@ def tags_from_spans(
     _check_scheme(scheme)
     tags = ["O"] * len(offsets)
     problems: list[dict[str, Any]] = []
+    # Offsets are in order, so the tokens a span touches (end > span start, start < span end)
+    # are found by bisection: long documents with many spans stay fast.
+    starts = [start for start, _ in offsets]
+    ends = [end for _, end in offsets]
     ordered = sorted(spans, key=lambda s: (int(s["start"]), -int(s["end"]), str(s["label"])))
     for span in ordered:
         start, end, label = int(span["start"]), int(span["end"]), str(span["label"])
         found = {"start": start, "end": end, "label": label}
-        touched = [i for i, (s, e) in enumerate(offsets) if s < end and e > start]
-        if not touched:
+        first, last = bisect_right(ends, start), bisect_left(starts, end)
+        if first >= last:
             problems.append({**found, "problem": "no token", "tokens": None})
             continue
-        first, last = touched[0], touched[-1] + 1
         if any(tags[i] != "O" for i in range(first, last)):
             problems.append({**found, "problem": "overlap", "tokens": (first, last)})
             continue
