@@ -5,22 +5,25 @@ id under ``annolab_task``; ``coco_url`` for an http image). ``file_name`` is the
 relative to the ``root`` option when it is given and the image lies under it, else its file
 name. Each box is an annotation (``bbox`` ``[x, y, width, height]`` in pixels, ``area``,
 ``iscrowd`` 0, ``score`` when the box has one, ``annotator`` when the answer has one); a task
-answered by several annotators has an annotation set per annotator under the one image.
+answered by several annotators has an annotation set per annotator under the one image. An
+answer without boxes leaves no annotation to say who gave it: it is listed, ``image_id`` and
+``annotator``, under the extra key ``annolab_empty_answers`` (other tools ignore it).
 Categories are the label schema's labels, ``id`` from 1 in its order (``supercategory``
 ``none``); a label outside it is added after them and noted. A task whose image size is
 unknown (no ``width``/``height``, no local file to read it from) is noted and left out. The
-records are streamed: images and annotations go to two temporary files as they come, and the
-JSON is assembled from them at the end (only task ids, image ids and file names are kept).
+records are streamed: images, annotations and empty answers go to temporary files as they
+come, and the JSON is assembled from them at the end (only task ids, image ids and file names
+are kept).
 
 Reading: each image is a task, its id ``annolab_task`` when the image has one, else its
 ``file_name`` without the suffix (``train/cat`` for ``train/cat.jpg``: two folders may hold a
 ``cat.jpg``); its data the image (``coco_url`` when given, else the ``file_name`` in the
 ``images`` option's folder, by default the JSON file's folder), ``width`` and ``height``. Its
-annotations become one boxes answer, one per ``annotator`` when they carry one (our own files);
-an image without annotations has an empty answer. An annotation naming an unknown image or
-category, or with a malformed ``bbox`` (negative sizes included) is refused as
-``annotations[i]``, and its image is left out whole so no task gets part of its answer. The
-JSON file is read whole: COCO is one document.
+annotations become one boxes answer, one per ``annotator`` when they carry one (our own files,
+``annolab_empty_answers`` included); an image without annotations has an empty answer. An
+annotation naming an unknown image or category, or with a malformed ``bbox`` (negative sizes
+included) is refused as ``annotations[i]``, and its image is left out whole so no task gets
+part of its answer. The JSON file is read whole: COCO is one document.
 """
 
 from __future__ import annotations
@@ -136,9 +139,11 @@ def write_coco(records: Iterable[Record], path: Path, context: Context) -> Write
     report = WriteReport()
     writer = _CocoWriter(context, report)
     tasks: set[str] = set()
+    empties = 0
     with (
         tempfile.TemporaryFile("w+", encoding="utf-8") as images,
         tempfile.TemporaryFile("w+", encoding="utf-8") as annotations,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as empty,
     ):
         for record in records:
             tasks.add(record.task)
@@ -149,8 +154,13 @@ def write_coco(records: Iterable[Record], path: Path, context: Context) -> Write
                     continue
                 image_id = image["id"]
                 _append(images, image, image_id == 1)
+            written = writer.annotation_id
             for entry in writer.annotations(record, image_id):
                 _append(annotations, entry, entry["id"] == 1)
+            if record.payload is not None and written == writer.annotation_id:
+                # An answer without boxes leaves no annotation to carry its annotator.
+                _append(empty, {"image_id": image_id, "annotator": record.annotator}, not empties)
+                empties += 1
             report.written += 1
         with path.open("w", encoding="utf-8") as out:
             out.write('{"info": {"description": "annolab export"}, "licenses": [],\n"images": [\n')
@@ -159,6 +169,9 @@ def write_coco(records: Iterable[Record], path: Path, context: Context) -> Write
             out.write('\n],\n"annotations": [\n')
             annotations.seek(0)
             shutil.copyfileobj(annotations, out)
+            out.write('\n],\n"annolab_empty_answers": [\n')
+            empty.seek(0)
+            shutil.copyfileobj(empty, out)
             out.write('\n],\n"categories": ')
             out.write(json.dumps(writer.categories(), ensure_ascii=False))
             out.write("}\n")
@@ -293,6 +306,11 @@ def read_coco(path: Path, context: Context) -> Iterator[Item]:
             continue
         image_id, annotator, box = found
         answers[image_id].setdefault(annotator, []).append(box)
+    for entry in document.get("annolab_empty_answers") or []:
+        image_id = entry.get("image_id") if isinstance(entry, dict) else None
+        if isinstance(image_id, int) and image_id in images:
+            annotator = entry.get("annotator")
+            answers[image_id].setdefault(None if annotator is None else str(annotator), [])
     for image_id, (task, data) in images.items():
         if image_id in refused:
             continue
