@@ -31,7 +31,16 @@ from annolab.errors import DataError, ValidationError
 from annolab.io.records import Context, Format, Item, Record, WriteReport
 from annolab.io.tokens import SCHEMES, spans_from_tags, tags_from_spans, token_offsets
 
-__all__ = ["FORMATS", "read_conll", "spans_question", "task_spans", "write_conll"]
+__all__ = [
+    "FORMATS",
+    "answer_to",
+    "describe_problem",
+    "read_conll",
+    "spans_question",
+    "task_spans",
+    "task_tokens",
+    "write_conll",
+]
 
 DOCSTART = "-DOCSTART-"
 
