@@ -483,7 +483,8 @@ def read_hf(path: Path, context: Context) -> Iterator[Item]:
         prefix = f"{split} " if split else ""
         for n, row in enumerate(rows):
             where = f"{prefix}row {n}"
-            task = str(row.get("id") or f"{split or 'row'}-{n:05d}")
+            found_id = row.get("id")
+            task = f"{split or 'row'}-{n:05d}" if found_id in (None, "") else str(found_id)
             try:
                 yield _item(row, where, task, question, names)
             except (KeyError, TypeError, ValueError, IndexError, ValidationError) as exc:
@@ -492,7 +493,7 @@ def read_hf(path: Path, context: Context) -> Iterator[Item]:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, KeyError):
-        return f"has no {exc.args[0]!r} column"
+        return f"has no {exc.args[0]!r}"
     return str(exc)
 
 
