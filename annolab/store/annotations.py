@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from annolab.errors import StoreError
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import tables
 from annolab.store.events import record_event
-from annolab.store.frames import iter_frames, read_frame
+from annolab.store.frames import driver_connection, iter_frames, read_frame
 
 
 @dataclass(frozen=True)
@@ -163,3 +163,103 @@ def iter_export_batches(conn: sa.Connection, project_id: int) -> Iterator[pl.Dat
     schema = {**ANNOTATION_SCHEMA, "text": pl.String}
     sql = _SELECT.format(extra=", t.data->>'text'")
     yield from iter_frames(conn, sql, {"p": project_id}, schema)
+
+
+# --- export by COPY ---------------------------------------------------------------------------
+#
+# COPY streams rows as the server produces them, with no Python object per value: the export
+# runs at the speed of the query. PostgreSQL sends one CopyData message per row in a COPY TO
+# (documented in the protocol), so every block psycopg returns is one whole row.
+
+_EXPORT_TEXT = ", t.data->>'text'"
+
+
+def _json_value(column: str) -> str:
+    return f"coalesce(to_json({column})::text, 'null')"
+
+
+def _json_timestamp(column: str) -> str:
+    # In UTC whatever the session's TimeZone: ISO 8601 with "+00:00", as polars writes it.
+    return f"left(to_json({column} AT TIME ZONE 'UTC')::text, -1) || '+00:00\"'"
+
+
+# A float keeps a fraction even when whole ("27.0"), as polars writes it, so a reader that
+# infers types sees floats throughout; NaN and infinities, which JSON lacks, become null.
+_JSON_SECONDS = """CASE
+    WHEN a.time_spent IS NULL OR a.time_spent IN ('NaN', 'Infinity', '-Infinity') THEN 'null'
+    WHEN a.time_spent = trunc(a.time_spent) AND abs(a.time_spent) < 1e15
+    THEN a.time_spent::bigint::text || '.0'
+    ELSE a.time_spent::text END"""
+
+_JSON_FIELDS: tuple[tuple[str, str], ...] = (
+    ("annotation_id", _json_value("a.id")),
+    ("task_id", "a.task_id::text"),
+    ("external_id", _json_value("t.external_id")),
+    ("user", _json_value("u.name")),
+    ("kind", _json_value("a.kind")),
+    ("status", _json_value("a.status")),
+    ("version", "a.version::text"),
+    ("parent_id", _json_value("a.parent_id")),
+    ("step", _json_value("a.step")),
+    ("time_spent", _JSON_SECONDS),
+    ("guidelines_version", "coalesce(a.guidelines_version::text, 'null')"),
+    ("model", _json_value("a.model")),
+    ("model_digest", _json_value("a.model_digest")),
+    ("prompt_hash", _json_value("a.prompt_hash")),
+    ("persona_version", "coalesce(a.persona_version::text, 'null')"),
+    ("created_at", _json_timestamp("a.created_at")),
+    ("updated_at", _json_timestamp("a.updated_at")),
+    ("text", _json_value("t.data->>'text'")),
+    ("payload", "a.payload::text"),  # already JSON: spliced in, never re-encoded
+)
+
+
+def _json_line_select() -> str:
+    keys = [f"'{'{' if i == 0 else ','}\"{name}\":'" for i, (name, _) in enumerate(_JSON_FIELDS)]
+    parts = [f"{key} || {value}" for key, (_, value) in zip(keys, _JSON_FIELDS, strict=True)]
+    rest = _SELECT.partition("FROM ")[2]
+    return f"SELECT {' || '.join(parts)} || '}}'\nFROM {rest}"
+
+
+# The lines are written as a one-column CSV whose quote and delimiter are control characters:
+# JSON text escapes every control character, so no line is ever quoted or escaped by COPY and
+# the output is exactly the JSON lines.
+_COPY_JSON_LINES = (
+    f"COPY ({_json_line_select()}) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+)
+_COPY_CSV = f"COPY ({_SELECT.format(extra=_EXPORT_TEXT)}) TO STDOUT (FORMAT csv)"
+EXPORT_CSV_SCHEMA: Mapping[str, Any] = {**ANNOTATION_SCHEMA, "text": pl.String}
+
+
+def copy_export_json_lines(
+    conn: sa.Connection, project_id: int, write: Callable[[bytes], object]
+) -> int:
+    """Pass the project's annotations as JSON lines (each ending in a newline) to ``write``,
+    in export order, a block at a time; returns the number of lines.
+
+    Postgres builds each line, with the columns of ``iter_export_batches`` and the payload as
+    an object, so the client only moves bytes.
+    """
+    with driver_connection(conn).cursor() as cur:
+        with cur.copy(_COPY_JSON_LINES, {"p": project_id}) as copy:
+            for block in copy:
+                write(block)
+        return int(cur.rowcount)
+
+
+def iter_export_csv(conn: sa.Connection, project_id: int, *, chunk_bytes: int) -> Iterator[bytes]:
+    """The project's annotations as headerless CSV (the columns of ``EXPORT_CSV_SCHEMA``, in
+    export order), in chunks of whole rows of about ``chunk_bytes`` (more when one row is).
+
+    Timestamps carry the session's UTC offset; an empty unquoted field is null, ``""`` an
+    empty string.
+    """
+    with driver_connection(conn).cursor() as cur, cur.copy(_COPY_CSV, {"p": project_id}) as copy:
+        chunk = bytearray()
+        for block in copy:
+            chunk += block
+            if len(chunk) >= chunk_bytes:
+                yield bytes(chunk)
+                chunk.clear()
+        if chunk:
+            yield bytes(chunk)
