@@ -117,7 +117,7 @@ def test_shared_stems_remote_images_unknown_sizes_and_second_answers_are_noted(
         ("t/a", "box scores are not written (YOLO labels)"),
         ("t/b", "image name 'cat.png' is taken by task 't/a'; written as 't_b_cat.png'"),
         ("t/a", "a second answer by bob; YOLO holds one answer per image; left out"),
-        ("r", f"image {url!r} is not a local file; not copied (labels written)"),
+        ("r", f"image {url!r} is not a local file; not copied (its boxes are written)"),
         ("r", "box scores are not written (YOLO labels)"),
         (
             "s",

@@ -154,9 +154,9 @@ def place_image(source: object, target: Path, mode: str) -> str | None:
         return None
     path = local_path(source)
     if path is None:
-        return f"image {str(source)!r} is not a local file; not copied (labels written)"
+        return f"image {str(source)!r} is not a local file; not copied (its boxes are written)"
     if not path.is_file():
-        return f"image {str(path)!r} was not found; not copied (labels written)"
+        return f"image {str(path)!r} was not found; not copied (its boxes are written)"
     if mode == "link":
         target.symlink_to(path.resolve())
     else:
