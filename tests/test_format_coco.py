@@ -179,7 +179,7 @@ def test_our_reader_gives_back_the_tasks_sizes_boxes_and_annotator(tmp_path: Pat
     records = make_records(tmp_path / "src")
     out = tmp_path / "coco.json"
     write(COCO_FORMAT, records, out, context())
-    items = read(COCO_FORMAT, out, context(images=str(tmp_path / "src")))
+    items = read(COCO_FORMAT, out, context(image_root=str(tmp_path / "src")))
     assert [i.error for i in items] == [None] * 5
     assert [i.task for i in items] == [r.task for r in records]
     for item, record, (_, width, height, _) in zip(items, records, SIZES, strict=True):
@@ -234,6 +234,17 @@ def test_a_task_without_an_answer_is_an_image_without_annotations(tmp_path: Path
     assert document["annotations"] == []
     (item,) = read(COCO_FORMAT, out, context())
     assert (item.task, item.payload) == ("t1", {"kind": "boxes", "boxes": []})
+    assert item.annotator is None
+
+
+def test_no_records_make_a_valid_empty_coco_file(tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    report = write(COCO_FORMAT, [], out, context())
+    assert (report.written, report.tasks) == (0, 0)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert (document["images"], document["annotations"]) == ([], [])
+    assert [c["name"] for c in document["categories"]] == list(LABELS)
+    assert read(COCO_FORMAT, out, context()) == []
 
 
 def test_remote_images_need_their_size_and_keep_their_url(tmp_path: Path) -> None:
@@ -272,8 +283,8 @@ def test_two_images_of_one_name_are_noted_and_foreign_ids_come_from_file_names(
     out = tmp_path / "c.json"
     report = write(COCO_FORMAT, records, out, context())
     assert report.notes == [("t-b", "file_name 'cat.png' also names the image of task 't-a'")]
-    # With root, file names keep their folders, and a file without annolab_task is named by them.
-    write(COCO_FORMAT, records, out, context(root=str(tmp_path)))
+    # With image_root, file names keep their folders; without annolab_task, they name the tasks.
+    write(COCO_FORMAT, records, out, context(image_root=str(tmp_path)))
     document = json.loads(out.read_text(encoding="utf-8"))
     assert [i["file_name"] for i in document["images"]] == ["a/cat.png", "b/cat.png"]
     for image in document["images"]:

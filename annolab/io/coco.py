@@ -2,8 +2,8 @@
 
 Writing: one image per task (``id`` from 1, ``file_name``, ``width``, ``height``, and the task
 id under ``annolab_task``; ``coco_url`` for an http image). ``file_name`` is the image's path
-relative to the ``root`` option when it is given and the image lies under it, else its file
-name. Each box is an annotation (``bbox`` ``[x, y, width, height]`` in pixels, ``area``,
+relative to the ``image_root`` option when it is given and the image lies under it, else its
+file name. Each box is an annotation (``bbox`` ``[x, y, width, height]`` in pixels, ``area``,
 ``iscrowd`` 0, ``score`` when the box has one, ``annotator`` when the answer has one); a task
 answered by several annotators has an annotation set per annotator under the one image. An
 answer without boxes leaves no annotation to say who gave it: it is listed, ``image_id`` and
@@ -18,7 +18,7 @@ are kept).
 Reading: each image is a task, its id ``annolab_task`` when the image has one, else its
 ``file_name`` without the suffix (``train/cat`` for ``train/cat.jpg``: two folders may hold a
 ``cat.jpg``); its data the image (``coco_url`` when given, else the ``file_name`` in the
-``images`` option's folder, by default the JSON file's folder), ``width`` and ``height``. Its
+``image_root`` option's folder, by default the JSON file's folder), ``width`` and ``height``. Its
 annotations become one boxes answer, one per ``annotator`` when they carry one (our own files,
 ``annolab_empty_answers`` included); an image without annotations has an empty answer. An
 annotation naming an unknown image or category, or with a malformed ``bbox`` (negative sizes
@@ -72,7 +72,7 @@ class _CocoWriter:
     def __init__(self, context: Context, report: WriteReport) -> None:
         self.name, self.field, labels = boxes_question(context)
         self.index = LabelIndex(labels)
-        self.root = context.options.get("root")
+        self.root = context.options.get("image_root")
         self.report = report
         self.image_ids: dict[str, int] = {}
         self.file_names: dict[str, str] = {}  # file_name -> task
@@ -286,7 +286,7 @@ def read_coco(path: Path, context: Context) -> Iterator[Item]:
     docstring)."""
     name, field, _ = boxes_question(context)
     forms = len(context.layout.questions) > 1
-    folder = Path(str(context.options.get("images") or path.parent))
+    folder = Path(str(context.options.get("image_root") or path.parent))
     document = _load(path)
     categories: dict[int, str] = {}
     yield from _categories(document, categories)
