@@ -191,15 +191,21 @@ _JSON_SECONDS = """CASE
     THEN a.time_spent::bigint::text || '.0'
     ELSE a.time_spent::text END"""
 
+
+def _json_quoted(column: str) -> str:
+    # For values JSON never needs to escape (a uuid, an enum label): cheaper than to_json.
+    return f"""'"' || {column}::text || '"'"""
+
+
 _JSON_FIELDS: tuple[tuple[str, str], ...] = (
-    ("annotation_id", _json_value("a.id")),
+    ("annotation_id", _json_quoted("a.id")),
     ("task_id", "a.task_id::text"),
     ("external_id", _json_value("t.external_id")),
     ("user", _json_value("u.name")),
-    ("kind", _json_value("a.kind")),
-    ("status", _json_value("a.status")),
+    ("kind", _json_quoted("a.kind")),
+    ("status", _json_quoted("a.status")),
     ("version", "a.version::text"),
-    ("parent_id", _json_value("a.parent_id")),
+    ("parent_id", f"coalesce({_json_quoted('a.parent_id')}, 'null')"),
     ("step", _json_value("a.step")),
     ("time_spent", _JSON_SECONDS),
     ("guidelines_version", "coalesce(a.guidelines_version::text, 'null')"),
@@ -215,10 +221,12 @@ _JSON_FIELDS: tuple[tuple[str, str], ...] = (
 
 
 def _json_line_select() -> str:
+    # One concat() allocates the line once; a chain of || copies it at every step. Every
+    # value above is non-null (coalesced, or a NOT NULL column), as concat() would drop a null.
     keys = [f"'{'{' if i == 0 else ','}\"{name}\":'" for i, (name, _) in enumerate(_JSON_FIELDS)]
-    parts = [f"{key} || {value}" for key, (_, value) in zip(keys, _JSON_FIELDS, strict=True)]
+    parts = [f"{key}, {value}" for key, (_, value) in zip(keys, _JSON_FIELDS, strict=True)]
     rest = _SELECT.partition("FROM ")[2]
-    return f"SELECT {' || '.join(parts)} || '}}'\nFROM {rest}"
+    return f"SELECT concat({', '.join(parts)}, '}}')\nFROM {rest}"
 
 
 # The lines are written as a one-column CSV whose quote and delimiter are control characters:
