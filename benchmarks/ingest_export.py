@@ -20,6 +20,7 @@ The raw SQL here is the baseline itself, so it lives outside ``annolab/store`` o
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import json
 import resource
@@ -40,7 +41,12 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 import annolab as al
-from annolab.store.annotations import _SELECT  # the very query export runs: the raw baseline
+from annolab.io.export import export_format, export_table
+from annolab.store.annotations import (  # the very statements export runs: the raw baselines
+    _COPY_JSON_LINES,
+    _SELECT,
+    EXPORT_CSV_SCHEMA,
+)
 from annolab.store.embedded import PG_MAJOR, start_embedded
 
 # The WNUT 2017 train file beside the repository (shared/data), else the dev set annolab ships.
@@ -56,6 +62,10 @@ EXPORT_TARGET_MB = 500.0
 TASK_COLUMNS = "project_id, external_id, data, priority"
 RAW_TABLES = {"raw-csv": "bench_raw_csv", "raw-write-row": "bench_raw_write_row"}
 EXPORT_FORMATS = ("parquet", "jsonl")
+EXPORT_TARGET_RATIO = 0.8
+# The equal-format baselines of each export (see RAW_EXPORTS), timed at the largest size only.
+SAME_FORMAT = {"jsonl": ("raw-json-lines", "raw-row-to-json"), "parquet": ("raw-csv-polars",)}
+SAME_FORMAT_BASELINES = tuple(role for roles in SAME_FORMAT.values() for role in roles)
 
 Result = dict[str, Any]
 
@@ -195,25 +205,75 @@ def child_ingest_raw(spec: Result) -> Result:
 def child_export_annolab(spec: Result) -> Result:
     ws = al.connect(spec["url"], user="bench")
     project = ws.project(spec["project"])
+    out = Path(spec["out"])
+    # Project.export's body once it calls export_table (until then it writes by batches, the
+    # path this replaces); the result says which ran.
+    routed = "export_table" in inspect.getsource(al.Project.export)
     with measured() as result:
-        rows = project.export(spec["out"], format=spec["format"])
+        if routed:
+            rows = project.export(out, format=spec["format"])
+        else:
+            with ws.engine.begin() as conn:
+                rows = export_table(conn, project.id, out, export_format(out, spec["format"]))
     ws.close()
-    return {**result, "rows": rows, "file_mb": Path(spec["out"]).stat().st_size / 2**20}
+    call = "Project.export" if routed else "export_table (Project.export's body)"
+    return {**result, "rows": rows, "file_mb": out.stat().st_size / 2**20, "call": call}
+
+
+# The raw baselines, each what someone would write by hand with psycopg:
+# text: the very SELECT export runs, COPY's own text format, into a file (no JSON, no parquet);
+# json-lines: annolab's own JSON-line statement, COPY into a file: the same bytes as the jsonl
+#   export with nothing around it (no temporary file, no rename);
+# row-to-json: the JSON lines as one would write them, row_to_json over the same SELECT;
+# csv-polars: parquet as one would write it plainly: the CSV whole in memory, polars reads it
+#   (with the schema, so the same types) and writes parquet with its defaults.
+ROW_TO_JSON = """
+SELECT row_to_json(r) FROM (
+    SELECT a.id AS annotation_id, a.task_id, t.external_id, u.name AS "user", a.kind, a.status,
+           a.version, a.parent_id, a.step, a.time_spent, a.guidelines_version, a.model,
+           a.model_digest, a.prompt_hash, a.persona_version, a.created_at, a.updated_at,
+           t.data->>'text' AS text, a.payload
+    FROM annotations a JOIN tasks t ON t.id = a.task_id JOIN users u ON u.id = a.user_id
+    WHERE t.project_id = %(p)s
+    ORDER BY a.created_at, a.task_id, a.id
+) r
+"""
+# JSON text never holds a raw control character, so with these as quote and delimiter COPY's
+# CSV neither quotes nor escapes a line: the output is the JSON lines exactly.
+LINES = "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+EXPORT_SELECT = _SELECT.format(extra=", t.data->>'text'")
+RAW_EXPORTS = {
+    "raw": f"COPY ({EXPORT_SELECT}) TO STDOUT",
+    "raw-json-lines": _COPY_JSON_LINES,
+    "raw-row-to-json": f"COPY ({ROW_TO_JSON}) TO STDOUT {LINES}",
+    "raw-csv-polars": f"COPY ({EXPORT_SELECT}) TO STDOUT (FORMAT csv)",
+}
 
 
 def child_export_raw(spec: Result) -> Result:
-    query = _SELECT.format(extra=", t.data->>'text'")
-    sql = f"COPY ({query}) TO STDOUT"
+    out = Path(spec["out"])
     with psycopg.connect(libpq_url(spec["url"])) as conn, conn.cursor() as cur:
-        with (
-            measured() as result,
-            Path(spec["out"]).open("wb") as out,
-            cur.copy(sql, {"p": spec["project_id"]}) as copy,
-        ):
-            for chunk in copy:
-                out.write(chunk)
-        rows = cur.rowcount
-    return {**result, "rows": rows, "file_mb": Path(spec["out"]).stat().st_size / 2**20}
+        result = raw_export(cur, spec["method"], spec["project_id"], out)
+    return {**result, "file_mb": out.stat().st_size / 2**20}
+
+
+def raw_export(cur: psycopg.Cursor[Any], method: str, project_id: int, out: Path) -> Result:
+    with measured() as result:
+        if method == "raw-csv-polars":
+            buffer = io.BytesIO()
+            with cur.copy(RAW_EXPORTS[method], {"p": project_id}) as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+            buffer.seek(0)
+            frame = pl.read_csv(buffer, has_header=False, schema=dict(EXPORT_CSV_SCHEMA))
+            frame.write_parquet(out)
+            result["rows"] = frame.height
+        else:
+            with out.open("wb") as file, cur.copy(RAW_EXPORTS[method], {"p": project_id}) as copy:
+                for chunk in copy:
+                    file.write(chunk)
+            result["rows"] = cur.rowcount
+    return result
 
 
 CHILDREN: dict[str, Callable[[Result], Result]] = {
@@ -410,16 +470,22 @@ class Bench:
         for payload, text in sample:
             al.validate_payload(payload, labels=["person", "location"], text=text)
 
-    def export(self, name: str, project_id: int, total: int) -> dict[str, list[Result]]:
-        roles = [*EXPORT_FORMATS, "raw"]
+    def export(
+        self, name: str, project_id: int, total: int, *, same_format: bool
+    ) -> dict[str, list[Result]]:
+        """Each export and baseline ``repeat`` times, their order rotating; the equal-format
+        baselines only with ``same_format`` (the largest size)."""
+        roles = [*EXPORT_FORMATS, "raw", *(SAME_FORMAT_BASELINES if same_format else ())]
         results: dict[str, list[Result]] = {role: [] for role in roles}
         for rep in range(self.repeat):
             order = roles[rep % len(roles) :] + roles[: rep % len(roles)]
             for role in order:
-                out = self.work / f"export-{total}.{'copy' if role == 'raw' else role}"
+                suffix = role if role in EXPORT_FORMATS else "copy"
+                out = self.work / f"export-{total}.{suffix}"
                 self.checkpoint()
                 spec = {
-                    "role": "export-raw" if role == "raw" else "export-annolab",
+                    "role": "export-annolab" if role in EXPORT_FORMATS else "export-raw",
+                    "method": role,
                     "url": self.url,
                     "project": name,
                     "project_id": project_id,
@@ -454,6 +520,12 @@ def rate(results: list[Result], rows: int) -> float:
     return float(statistics.median(rows / r["seconds"] for r in results))
 
 
+def spread(results: list[Result], rows: int) -> list[int]:
+    """Slowest and fastest rate over the repetitions: the median's spread, not a best-of."""
+    rates = [rows / r["seconds"] for r in results]
+    return [round(min(rates)), round(max(rates))]
+
+
 def peak(results: list[Result]) -> float:
     return float(max(r["peak_rss_mb"] for r in results))
 
@@ -481,17 +553,41 @@ def summarize(
     for total, runs in exports.items():
         raw_out = rate(runs["raw"], total)
         figures["raw_copy_out_rows_per_s"][str(total)] = round(raw_out)
+        figures.setdefault("raw_copy_out_range", {})[str(total)] = spread(runs["raw"], total)
         for fmt in EXPORT_FORMATS:
-            figures["export"][fmt][str(total)] = {
+            entry: Result = {
                 "rows_per_s": round(rate(runs[fmt], total)),
+                "range_rows_per_s": spread(runs[fmt], total),
                 "peak_rss_mb": round(peak(runs[fmt]), 1),
                 "rss_before_mb": round(max(r["rss_before_mb"] for r in runs[fmt]), 1),
                 "ratio_to_raw_copy": round(rate(runs[fmt], total) / raw_out, 3),
+                "call": runs[fmt][0]["call"],
             }
+            baselines = {b: runs[b] for b in SAME_FORMAT[fmt] if b in runs}
+            if baselines:
+                entry["same_format"] = {
+                    b: {
+                        "rows_per_s": round(rate(r, total)),
+                        "range_rows_per_s": spread(r, total),
+                        "peak_rss_mb": round(peak(r), 1),
+                    }
+                    for b, r in baselines.items()
+                }
+                fastest = max(rate(r, total) for r in baselines.values())
+                entry["ratio_to_same_format"] = round(rate(runs[fmt], total) / fastest, 3)
+            figures["export"][fmt][str(total)] = entry
     export_peak = max(v["peak_rss_mb"] for f in figures["export"].values() for v in f.values())
+    largest = str(max(exports))
     figures["targets_met"] = {
         f"ingest_ratio>={INGEST_TARGET_RATIO}": figures["ingest_ratio"] >= INGEST_TARGET_RATIO,
         f"export_peak_rss<{EXPORT_TARGET_MB:.0f}MB": export_peak < EXPORT_TARGET_MB,
+        **{
+            f"export_{fmt}_ratio>={EXPORT_TARGET_RATIO}@M={largest}": figures["export"][fmt][
+                largest
+            ]["ratio_to_raw_copy"]
+            >= EXPORT_TARGET_RATIO
+            for fmt in EXPORT_FORMATS
+        },
     }
     return figures
 
@@ -512,14 +608,29 @@ def report(figures: Result, notes: list[str]) -> None:
     print(f"  ratio annolab / raw ({figures['raw_copy_method']}): {figures['ingest_ratio']:.3f}")
     print("\nExport")
     for total, raw_out in figures["raw_copy_out_rows_per_s"].items():
-        print(f"  M = {int(total):,} annotations; raw COPY TO STDOUT {raw_out:,} rows/s")
+        low, high = figures["raw_copy_out_range"][total]
+        print(
+            f"  M = {int(total):,} annotations; raw COPY TO STDOUT (text) {raw_out:,} rows/s "
+            f"({low:,}-{high:,})"
+        )
         for fmt in EXPORT_FORMATS:
             run = figures["export"][fmt][total]
+            low, high = run["range_rows_per_s"]
             print(
-                f"    {fmt:<8}{run['rows_per_s']:>12,} rows/s   peak RSS "
+                f"    {fmt:<8}{run['rows_per_s']:>12,} rows/s ({low:,}-{high:,})   peak RSS "
                 f"{run['peak_rss_mb']:,.0f} MB (before: {run['rss_before_mb']:,.0f} MB)   "
                 f"ratio to raw {run['ratio_to_raw_copy']:.3f}"
             )
+            for name, base in run.get("same_format", {}).items():
+                low, high = base["range_rows_per_s"]
+                print(
+                    f"      {name:<18}{base['rows_per_s']:>12,} rows/s ({low:,}-{high:,})   "
+                    f"peak RSS {base['peak_rss_mb']:,.0f} MB"
+                )
+            if "ratio_to_same_format" in run:
+                print(f"      ratio to the fastest of these: {run['ratio_to_same_format']:.3f}")
+    calls = {run["call"] for f in figures["export"].values() for run in f.values()}
+    print(f"  measured call: {', '.join(sorted(calls))}")
     print()
     for target, met in figures["targets_met"].items():
         print(f"{'met' if met else 'MISSED'}: {target}")
@@ -561,7 +672,9 @@ def main() -> int:
             for total in sizes:
                 log(f"adding annotations up to {total:,} (setup, not measured)")
                 bench.add_annotations(project_id, total)
-                exports[total] = bench.export(name, project_id, total)
+                exports[total] = bench.export(
+                    name, project_id, total, same_format=total == sizes[-1]
+                )
             figures = summarize(rows, ingest, exports)
             figures.update(
                 mode="quick" if args.quick else "full",
