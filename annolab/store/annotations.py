@@ -237,6 +237,8 @@ _COPY_JSON_LINES = (
 )
 _COPY_CSV = f"COPY ({_SELECT.format(extra=_EXPORT_TEXT)}) TO STDOUT (FORMAT csv)"
 EXPORT_CSV_SCHEMA: Mapping[str, Any] = {**ANNOTATION_SCHEMA, "text": pl.String}
+# COPY sends bytes in the client encoding: the files are UTF-8 whatever the session's was.
+_UTF8 = "SET LOCAL client_encoding = 'UTF8'"
 
 
 def copy_export_json_lines(
@@ -249,6 +251,7 @@ def copy_export_json_lines(
     an object, so the client only moves bytes.
     """
     with driver_connection(conn).cursor() as cur:
+        cur.execute(_UTF8)
         with cur.copy(_COPY_JSON_LINES, {"p": project_id}) as copy:
             for block in copy:
                 write(block)
@@ -262,12 +265,14 @@ def iter_export_csv(conn: sa.Connection, project_id: int, *, chunk_bytes: int) -
     Timestamps carry the session's UTC offset; an empty unquoted field is null, ``""`` an
     empty string.
     """
-    with driver_connection(conn).cursor() as cur, cur.copy(_COPY_CSV, {"p": project_id}) as copy:
-        chunk = bytearray()
-        for block in copy:
-            chunk += block
-            if len(chunk) >= chunk_bytes:
+    with driver_connection(conn).cursor() as cur:
+        cur.execute(_UTF8)
+        with cur.copy(_COPY_CSV, {"p": project_id}) as copy:
+            chunk = bytearray()
+            for block in copy:
+                chunk += block
+                if len(chunk) >= chunk_bytes:
+                    yield bytes(chunk)
+                    chunk.clear()
+            if chunk:
                 yield bytes(chunk)
-                chunk.clear()
-        if chunk:
-            yield bytes(chunk)
