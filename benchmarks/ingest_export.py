@@ -8,10 +8,11 @@ Ingest: ``Project.add_tasks`` of N rows from a polars frame, against a raw psyco
 same rows into ``bench_raw_*`` tables shaped like ``tasks`` (``LIKE tasks INCLUDING ALL`` plus the
 foreign key to ``projects``, which LIKE leaves out; both sides start empty and grow alike).
 Export: ``Project.export`` to parquet and jsonl with M annotations, against a raw
-``COPY (the same SELECT) TO STDOUT`` into a file. Every measured run happens in a fresh child
-process, so its peak RSS is its own: the kernel's high-water mark (VmHWM) is reset just before
-the measured call and read just after, which counts the Rust and Arrow allocations that
-tracemalloc misses.
+``COPY (the same SELECT) TO STDOUT`` into a file (target: 0.8 of its rate), and at the largest
+M against equal-format baselines written by hand (see ``RAW_EXPORTS``). Every measured run
+happens in a fresh child process, so its peak RSS is its own: the kernel's high-water mark
+(VmHWM) is reset just before the measured call and read just after, which counts the Rust and
+Arrow allocations that tracemalloc misses.
 
 Progress goes to stderr, results to stdout, and the last line of stdout is one JSON object.
 The raw SQL here is the baseline itself, so it lives outside ``annolab/store`` on purpose.

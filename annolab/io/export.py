@@ -137,10 +137,25 @@ def _write_parquet(chunks: Iterator[bytes], path: Path) -> int:
         path, schema, compression=PARQUET_CODEC, compression_level=level
     ) as writer:
         for chunk in chunks:
-            frame = pl.read_csv(chunk, has_header=False, schema=dict(EXPORT_CSV_SCHEMA))
+            frame = pl.read_csv(chunk, has_header=False, schema=_CSV_READ_SCHEMA)
+            frame = frame.with_columns(
+                pl.col(*_TIMESTAMPS).str.to_datetime(
+                    _PG_TIMESTAMP, time_unit="us", time_zone="UTC", cache=False
+                )
+            )
             writer.write_table(frame.to_arrow(), row_group_size=PARQUET_ROW_GROUP)
             count += frame.height
     return count
+
+
+# The CSV parser's own timestamp inference took three quarters of the parse; read as text and
+# converted with Postgres' fixed output format (the session in UTC: "2026-01-02 03:04:05.5+00",
+# the fraction absent when zero) it is a fifth of that.
+_TIMESTAMPS = [name for name, kind in EXPORT_CSV_SCHEMA.items() if kind == pl.Datetime("us", "UTC")]
+_CSV_READ_SCHEMA = {
+    name: pl.String if name in _TIMESTAMPS else kind for name, kind in EXPORT_CSV_SCHEMA.items()
+}
+_PG_TIMESTAMP = "%Y-%m-%d %H:%M:%S%.f%#z"
 
 
 def _arrow_schema() -> Any:

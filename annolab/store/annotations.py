@@ -262,11 +262,12 @@ def iter_export_csv(conn: sa.Connection, project_id: int, *, chunk_bytes: int) -
     """The project's annotations as headerless CSV (the columns of ``EXPORT_CSV_SCHEMA``, in
     export order), in chunks of whole rows of about ``chunk_bytes`` (more when one row is).
 
-    Timestamps carry the session's UTC offset; an empty unquoted field is null, ``""`` an
-    empty string.
+    Timestamps are in UTC, in Postgres' ISO output (``2026-01-02 03:04:05.5+00``); an empty
+    unquoted field is null, ``""`` an empty string.
     """
     with driver_connection(conn).cursor() as cur:
         cur.execute(_UTF8)
+        cur.execute("SET LOCAL TimeZone = 'UTC'")
         with cur.copy(_COPY_CSV, {"p": project_id}) as copy:
             chunk = bytearray()
             for block in copy:
