@@ -15,10 +15,22 @@ import polars as pl
 import pydantic
 import sqlalchemy as sa
 
-from annolab.errors import AssignmentError, ValidationError
-from annolab.io.export import export_format, write_batches
+from annolab.errors import AssignmentError, DataError, ValidationError
+from annolab.io.catalog import (
+    FORMATS,
+    TABLES,
+    ExportReport,
+    check_kinds,
+    format_name,
+    write_records,
+)
+from annolab.io.export import export_table
 from annolab.io.frames import DEFAULT_MAX_TEXT_CHARS, prepare_tasks
 from annolab.io.imports import ImportReport, import_jsonl
+from annolab.io.ingest import INTO, FileImport, ingest
+from annolab.io.ingest import Target as ImportTarget
+from annolab.io.records import Context
+from annolab.io.select import Selection, check_which, gold_records, select_records
 from annolab.quality.rules import RULES, Rule
 from annolab.schema import LabelSchema, Payload
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ProjectStatus
@@ -36,7 +48,8 @@ from annolab.schema.layout import BoxesQuestion, Input, Layout, SpansQuestion
 from annolab.store import projects
 from annolab.store.annotations import (
     NewAnnotation,
-    iter_export_batches,
+    count_tasks,
+    iter_task_answers,
     read_annotations,
     upsert_annotations,
 )
@@ -47,6 +60,7 @@ from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
 from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow import admin
+from annolab.workflow.consensus import consensus
 from annolab.workflow.engine import Clock, Engine
 from annolab.workflow.goals import GOALS, Goal, SignOff, walk
 from annolab.workflow.progress import Progress, compute_progress
@@ -177,6 +191,15 @@ class Project:
         >>> proj.add_tasks(frame, id="id")  # doctest: +SKIP
         <AddedTasks 1 new, 0 already in the project>
         """
+        rows = self._task_rows(frame, text=text, id=id, priority=priority)
+        with self.workspace.engine.begin() as conn:
+            new = self._copy_task_rows(conn, rows)
+        return AddedTasks(new=new, existing=rows.height - new)
+
+    def _task_rows(
+        self, frame: Any, *, text: str = "text", id: str | None = None, priority: str | None = None
+    ) -> pl.DataFrame:
+        """The frame's rows checked against the layout and ready for COPY."""
         limit = self._row.settings.get("max_text_chars", DEFAULT_MAX_TEXT_CHARS)
         layout = self.layout
         # An enum priority (low/normal/high) stays as given in the task data; the queue's
@@ -188,19 +211,18 @@ class Project:
         else:
             ranked = None
             rows = prepare_tasks(frame, text=text, id=id, priority=priority, max_text_chars=limit)
-        rows = _check_task_data(layout, rows, ranked)
-        ws = self.workspace
-        with ws.engine.begin() as conn:
-            first = self.workflow.step(self.workflow.first)
-            new = copy_tasks(
-                conn,
-                actor=ws.user,
-                project_id=self.id,
-                rows=rows,
-                step=first.name,
-                needed=first.annotators,
-            )
-        return AddedTasks(new=new, existing=rows.height - new)
+        return _check_task_data(layout, rows, ranked)
+
+    def _copy_task_rows(self, conn: sa.Connection, rows: pl.DataFrame) -> int:
+        first = self.workflow.step(self.workflow.first)
+        return copy_tasks(
+            conn,
+            actor=self.workspace.user,
+            project_id=self.id,
+            rows=rows,
+            step=first.name,
+            needed=first.annotators,
+        )
 
     def task_fields(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A stored task's data as the layout reads it: the main text, stored as ``text``
@@ -557,16 +579,161 @@ class Project:
                 default_user=ws.user,
             )
 
-    def export(self, path: str | Path, *, format: str | None = None) -> int:
-        """Write every annotation with its task text to ``path`` (jsonl, csv or parquet).
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        format: str | None = None,
+        into: str = "annotations",
+        user: str | None = None,
+        **options: Any,
+    ) -> FileImport:
+        """Bring in a file another tool wrote: its tasks, with its answers as annotations
+        (``into="annotations"``), as suggestions to accept or reject (``"predictions"``), or
+        left out (``"tasks"``).
 
-        Streams in batches, so memory stays flat however large the project is. Returns the
-        number of rows written.
+        ``format`` is one of ``conll, spacy, spacy-jsonl, hf, coco, yolo, voc, label-studio,
+        prodigy`` (by default, from the suffix); ``options`` are the format's own (``scheme``
+        for CoNLL, ``image_root`` for COCO...). Answers without an annotator in the file are
+        ``user``'s (you, by default). Every item is checked first; the refused ones come back
+        in the report with their place in the file, and store nothing. Importing the same file
+        again adds nothing.
+
+        >>> proj.import_file("wnut17dev.conll")  # doctest: +SKIP
+        <FileImport conll: 1009 new tasks (0 already there), 1009 annotations, 0 suggestions...>
+        """
+        source = _path(path)
+        name = format_name(source, format)
+        if name in TABLES.values():
+            rule = (
+                "is annolab's own table format: use proj.import_annotations(path) for its "
+                "JSON Lines, or proj.add_tasks(frame) for tasks"
+            )
+            raise ValidationError("format", name, rule)
+        if into not in INTO:
+            raise ValidationError("into", into, f"must be one of {', '.join(INTO)}")
+        fmt = FORMATS[name]
+        check_kinds(fmt, {q.kind for q in self.layout.questions})
+        if not source.exists():
+            raise ValidationError("path", str(source), "does not exist")
+        ws = self.workspace
+        read = fmt.read
+        assert read is not None  # every format in FORMATS reads
+        fields = (getattr(q, "field", None) for q in self.layout.questions)
+        main = ["text", *(f for f in fields if isinstance(f, str))]
+        target = ImportTarget(
+            project_id=self.id,
+            main_fields=tuple(dict.fromkeys(main)),
+            task_rows=lambda rows: self._task_rows(_frame(rows), id="id"),
+            add=self._copy_task_rows,
+            check=lambda payload, text: self.check_answer(payload, text=text),
+        )
+        context = Context(self.layout, self.labels, options)
+        who = check_name(ws.user if user is None else user, "user")
+        with ws.engine.begin() as conn:
+            return ingest(
+                conn,
+                read(source, context),
+                target,
+                FileImport(name),
+                into=into,
+                actor=ws.user,
+                user=who,
+            )
+
+    def export(
+        self,
+        path: str | Path,
+        *,
+        format: str | None = None,
+        which: str | None = None,
+        unannotated: bool = False,
+        gold_set: str = "default",
+        gold_version: int | None = None,
+        progress: bool = True,
+        **options: Any,
+    ) -> ExportReport:
+        """Write the project's tasks and answers to ``path`` in ``format``.
+
+        ``format`` is ``jsonl``, ``csv`` or ``parquet`` (annolab's own tables) or one of
+        ``conll, spacy, spacy-jsonl, hf, coco, yolo, voc, label-studio, prodigy``; by default,
+        the one ``path``'s suffix implies. ``which`` answers: ``consensus`` (one per task: the
+        adjudicator's, the workflow's consensus, else the annotators' majority), ``latest``
+        (each annotator's last), ``all``, or ``gold`` (the entries of ``gold_set``,
+        ``gold_version``). The tables default to ``all``, every annotation as stored with its
+        metadata, drafts included; the training formats to ``consensus``. ``unannotated``
+        writes tasks with no chosen answer too. ``options`` are the format's own
+        (``scheme="BILOU"`` for CoNLL, ``images="link"`` for YOLO...).
+
+        Streams one task at a time, with a progress bar on long runs; the file (or folder)
+        appears only when complete. The report counts what was written and notes what could
+        not be written faithfully (a span off token boundaries, a task with no majority).
+
+        >>> proj.export("train.conll")  # doctest: +SKIP
+        <ExportReport conll 'train.conll': 1009 records of 1009 tasks (0 without an answer)>
         """
         target = _path(path)
-        chosen = export_format(target, format)
-        with self.workspace.engine.begin() as conn:
-            return write_batches(iter_export_batches(conn, self.id), target, chosen)
+        name = format_name(target, format)
+        table = name in TABLES.values()
+        chosen = check_which(which or ("all" if table else "consensus"))
+        if table and chosen == "all" and not unannotated:
+            if options:
+                rule = f"is not an option of format {name!r}, which has none"
+                raise ValidationError(next(iter(options)), next(iter(options.values())), rule)
+            with self.workspace.engine.begin() as conn:
+                written = export_table(conn, self.id, target, name)
+            return ExportReport(target, name, written=written)
+        if not table:
+            check_kinds(FORMATS[name], {q.kind for q in self.layout.questions})
+        entries = None
+        if chosen == "gold":
+            found = self.gold.entries(gold_set, gold_version)
+            entries = dict(zip(found["task_id"], map(json.loads, found["payload"]), strict=True))
+        context = Context(self.layout, self.labels, options)
+        seen = Selection()
+        with self.workspace.engine.begin() as conn, _bar(name, progress) as bar:
+            bar.total = (
+                count_tasks(conn, self.id) if entries is None or unannotated else len(entries)
+            )
+            rows = iter_task_answers(
+                conn, self.id, task_ids=None if entries is None or unannotated else sorted(entries)
+            )
+            if entries is None:
+                records = select_records(
+                    rows,
+                    chosen,
+                    fields=self.task_fields,
+                    merge=self._merge,
+                    adjudication_steps=frozenset(
+                        s.name for s in self.workflow.steps if s.kind == "adjudicate"
+                    ),
+                    unannotated=unannotated,
+                    seen=seen,
+                    progress=bar.update,
+                )
+            else:
+                records = gold_records(
+                    rows,
+                    entries,
+                    fields=self.task_fields,
+                    unannotated=unannotated,
+                    seen=seen,
+                    progress=bar.update,
+                )
+            report = write_records(records, target, name, context)
+        return ExportReport(
+            target,
+            name,
+            written=report.written,
+            tasks=report.tasks,
+            unanswered=seen.unanswered,
+            notes=[*seen.notes, *report.notes],
+        )
+
+    def _merge(self, payloads: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The annotators' answers to one task merged by the workflow's consensus rule."""
+        rules = [s.agreement.consensus for s in self.workflow.steps if s.agreement is not None]
+        return consensus(payloads, rules[0] if rules else "majority")
 
     def preferences(
         self,
@@ -803,3 +970,21 @@ def _check_task_data(layout: Layout, rows: pl.DataFrame, ranked: Input | None) -
     if ranked is None:
         return rows
     return rows.with_columns(pl.Series("priority", ranks, dtype=pl.Int32))
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Rows read from a file as a frame; values of one key that no column type holds refused."""
+    try:
+        return pl.DataFrame(rows, infer_schema_length=None)
+    except Exception as exc:  # polars raises several errors for mixed values
+        msg = f"the tasks' data could not be read as a table ({exc})"
+        raise DataError(msg) from exc
+
+
+@contextmanager
+def _bar(name: str, shown: bool) -> Iterator[Any]:
+    """A progress bar (a widget in notebooks) that appears only on a run longer than a second."""
+    from tqdm.auto import tqdm
+
+    with tqdm(desc=f"export {name}", unit=" tasks", delay=1.0, disable=not shown) as bar:
+        yield bar

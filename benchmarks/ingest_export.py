@@ -42,7 +42,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 import annolab as al
-from annolab.io.export import export_format, export_table
+from annolab.io.catalog import format_name
+from annolab.io.export import export_table
 from annolab.store.annotations import (  # the very statements export runs: the raw baselines
     _COPY_JSON_LINES,
     _SELECT,
@@ -215,7 +216,7 @@ def child_export_annolab(spec: Result) -> Result:
             rows = project.export(out, format=spec["format"])
         else:
             with ws.engine.begin() as conn:
-                rows = export_table(conn, project.id, out, export_format(out, spec["format"]))
+                rows = export_table(conn, project.id, out, format_name(out, spec["format"]))
     ws.close()
     call = "Project.export" if routed else "export_table (Project.export's body)"
     return {**result, "rows": rows, "file_mb": out.stat().st_size / 2**20, "call": call}

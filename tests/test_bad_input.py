@@ -19,7 +19,7 @@ import annolab as al
 from annolab.cli import app
 from annolab.errors import describe
 from annolab.io.frames import prepare_tasks
-from annolab.io.imports import ImportReport, _store
+from annolab.io.imports import ImportReport, store_rows
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store.annotations import NewAnnotation
 from annolab.workflow.spec import Workflow
@@ -393,10 +393,17 @@ def test_a_line_the_database_refuses_is_reported_and_the_rest_kept(
         for user_id in (workspace.user_id, 10**12, workspace.user_id)
     ]
     with workspace.engine.begin() as conn:
-        changed, kept = _store(conn, rows, [1, 2, 3], report, actor="t", project_id=tasks.id)
+        changed, kept = store_rows(
+            conn,
+            rows,
+            [1, 2, 3],
+            lambda line, reason: report.errors.append((line, reason)),
+            actor="t",
+            project_id=tasks.id,
+        )
     assert (changed, kept) == (2, 2)
     assert [line for line, _ in report.errors] == [2]
-    assert "the database refused the line" in report.errors[0][1]
+    assert "the database refused it" in report.errors[0][1]
     assert tasks.annotations().height == 2
 
 

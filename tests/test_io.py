@@ -39,7 +39,7 @@ def annotated(project: al.Project) -> al.Project:
 
 def test_jsonl_export_holds_payload_objects_and_text(annotated: al.Project, tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
-    assert annotated.export(path) == 2
+    assert annotated.export(path).written == 2
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [(r["external_id"], r["user"], r["text"]) for r in rows] == [
         ("t1", "alice", "Ada met Grace"),
@@ -63,17 +63,17 @@ def test_csv_and_parquet_exports_have_the_same_rows(annotated: al.Project, tmp_p
 
 
 def test_empty_project_exports_the_columns(project: al.Project, tmp_path: Path) -> None:
-    assert project.export(tmp_path / "none.parquet") == 0
+    assert project.export(tmp_path / "none.parquet").written == 0
     empty = pl.read_parquet(tmp_path / "none.parquet")
     assert empty.height == 0
     assert {"annotation_id", "payload", "text"} <= set(empty.columns)
 
 
 def test_unknown_format_is_named(annotated: al.Project, tmp_path: Path) -> None:
-    with pytest.raises(
-        al.DataError, match="format='xlsx' is not an export format; use one of jsonl, csv, parquet"
-    ):
+    with pytest.raises(al.ValidationError, match=r"path='.*out.xlsx' does not say which format"):
         annotated.export(tmp_path / "out.xlsx")
+    with pytest.raises(al.ValidationError, match=r"format='xlsx' must be one of csv, jsonl"):
+        annotated.export(tmp_path / "out.data", format="xlsx")
 
 
 def test_an_interrupted_export_leaves_the_old_file_alone(tmp_path: Path) -> None:

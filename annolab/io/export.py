@@ -19,26 +19,12 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from annolab.errors import DataError
 from annolab.store.annotations import (
     EXPORT_CSV_SCHEMA,
     copy_export_json_lines,
     iter_export_batches,
     iter_export_csv,
 )
-
-FORMATS = ("jsonl", "csv", "parquet")
-
-
-def export_format(path: Path, format: str | None) -> str:
-    """The format named, or the one the file's suffix implies."""
-    chosen = format or path.suffix.lstrip(".").lower()
-    chosen = {"ndjson": "jsonl", "pq": "parquet"}.get(chosen, chosen)
-    if chosen not in FORMATS:
-        msg = f"format={chosen!r} is not an export format; use one of {', '.join(FORMATS)}"
-        raise DataError(msg)
-    return chosen
-
 
 # About 40,000 rows of a typical annotation with a tweet-sized text. A chunk is parsed while the
 # next one arrives, so three are held at once, whatever the project's size.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -114,38 +114,46 @@ def import_jsonl(
         )
         lines.append(row.line)
     ready = _rehome_foreign_ids(conn, ready, project_id)
-    changed, kept = _store(conn, ready, lines, report, actor=actor, project_id=project_id)
+    changed, kept = store_rows(
+        conn,
+        ready,
+        lines,
+        lambda line, reason: report.errors.append((line, reason)),
+        actor=actor,
+        project_id=project_id,
+    )
     report.errors.sort()
     report.stored = changed
     report.unchanged = kept - changed
     return report
 
 
-def _store(
+def store_rows(
     conn: sa.Connection,
     rows: list[NewAnnotation],
-    lines: list[int],
-    report: ImportReport,
+    places: Sequence[Any],
+    refuse: Callable[[Any, str], object],
     *,
     actor: str,
     project_id: int,
 ) -> tuple[int, int]:
     """Upsert ``rows``; returns (rows changed, rows kept). All at once when the database takes
-    them; otherwise one savepoint per row, so only the rows it refuses are left out."""
+    them; otherwise one savepoint per row, so only the rows it refuses are left out, each
+    passed to ``refuse`` with its place in the file (``places``, one per row) and why."""
     try:
         with conn.begin_nested():
             return upsert_annotations(conn, rows, actor=actor, project_id=project_id), len(rows)
     except (AnnolabError, sa.exc.StatementError):
         pass  # some row was refused: find which, below
     changed = kept = 0
-    for line, row in zip(lines, rows, strict=True):
+    for place, row in zip(places, rows, strict=True):
         try:
             with conn.begin_nested():
                 changed += upsert_annotations(conn, [row], actor=actor, project_id=project_id)
             kept += 1
         except (AnnolabError, sa.exc.StatementError) as exc:
             reason = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
-            report.errors.append((line, f"the database refused the line: {reason}"))
+            refuse(place, f"the database refused it: {reason}")
     return changed, kept
 
 

@@ -277,3 +277,60 @@ def iter_export_csv(conn: sa.Connection, project_id: int, *, chunk_bytes: int) -
                     chunk.clear()
             if chunk:
                 yield bytes(chunk)
+
+
+# --- answers by task, for the training formats ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskAnswer:
+    """One task with one of its answers (all answer fields None for a task with none)."""
+
+    task_id: int
+    external_id: str
+    data: dict[str, Any]
+    annotation_id: uuid.UUID | None
+    user: str | None
+    kind: str | None
+    step: str | None
+    payload: dict[str, Any] | None
+
+
+# Drafts are unfinished, a rejected answer was turned down and a superseded one replaced: none
+# of them is an answer to train on.
+_TASK_ANSWERS = """
+SELECT t.id, t.external_id, t.data, a.id, u.name, a.kind::text, a.step, a.payload
+FROM tasks t
+LEFT JOIN annotations a ON a.task_id = t.id AND a.status IN ('submitted', 'approved')
+LEFT JOIN users u ON u.id = a.user_id
+WHERE t.project_id = %(p)s {only}
+ORDER BY t.id, a.created_at, a.id
+"""
+
+
+def iter_task_answers(
+    conn: sa.Connection,
+    project_id: int,
+    *,
+    task_ids: Sequence[int] | None = None,
+    batch_rows: int = 2_000,
+) -> Iterator[TaskAnswer]:
+    """Every task of the project (or those of ``task_ids``) with each of its submitted or
+    approved answers, oldest first, ordered by task: a task's rows come together. A server-side
+    cursor keeps one batch in memory whatever the project's size."""
+    only = "" if task_ids is None else "AND t.id = ANY(%(ids)s)"
+    params = {"p": project_id, "ids": list(task_ids or [])}
+    with driver_connection(conn).cursor(name="annolab_task_answers") as cur:
+        cur.itersize = batch_rows
+        cur.execute(_TASK_ANSWERS.format(only=only), params)
+        while rows := cur.fetchmany(batch_rows):
+            for row in rows:
+                yield TaskAnswer(*row)
+
+
+def count_tasks(conn: sa.Connection, project_id: int) -> int:
+    """How many tasks the project has (a progress bar's total)."""
+    found = conn.execute(
+        sa.text("SELECT count(*) FROM tasks WHERE project_id = :p"), {"p": project_id}
+    ).scalar_one()
+    return int(found)

@@ -1,0 +1,168 @@
+"""Every format annolab reads and writes, found by name or by the file's suffix.
+
+The table formats (``jsonl``, ``csv``, ``parquet``) hold annotations with their metadata, one
+row each; the others are the formats people train with or bring work from. ``.json`` is taken
+as COCO; Label Studio, Prodigy and the folder formats (``yolo``, ``voc``, ``hf``) are named.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from annolab.errors import ValidationError
+from annolab.io import coco, conll, hf_datasets, label_studio, prodigy, spacy_docs, voc, yolo
+from annolab.io.export import write_batches
+from annolab.io.records import Context, Format, Record, WriteReport
+
+TABLES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for module in (conll, spacy_docs, hf_datasets, coco, yolo, voc, label_studio, prodigy)
+    for f in module.FORMATS
+}
+
+_SUFFIXES = {suffix: f.name for f in FORMATS.values() for suffix in f.suffixes} | TABLES
+NAMES = (*sorted(set(TABLES.values())), *FORMATS)
+
+
+def format_name(path: Path, format: str | None) -> str:
+    """The format named (``format``), or the one ``path``'s suffix implies."""
+    if format is not None:
+        if format not in NAMES:
+            raise ValidationError("format", format, f"must be one of {', '.join(NAMES)}")
+        return format
+    found = _SUFFIXES.get(path.suffix.lower())
+    if found is None:
+        rule = f"does not say which format to use; name it with format= (one of {', '.join(NAMES)})"
+        raise ValidationError("path", str(path), rule)
+    return found
+
+
+def check_kinds(fmt: Format, kinds: set[str]) -> None:
+    """Refuse a format that holds none of the layout's question kinds."""
+    if kinds.isdisjoint(fmt.kinds):
+        rule = (
+            f"holds {', '.join(fmt.kinds)} answers; this project's questions are "
+            f"{', '.join(sorted(kinds))}"
+        )
+        raise ValidationError("format", fmt.name, rule)
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: records (a task with one answer, or without one) and the tasks
+    they came from, tasks with no answer, and what could not be written faithfully or at all
+    (``notes``: task and why)."""
+
+    path: Path
+    format: str
+    written: int = 0
+    tasks: int = 0
+    unanswered: int = 0
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    def notes_frame(self) -> pl.DataFrame:
+        """The notes as a frame: ``task`` and ``note``."""
+        return pl.DataFrame(self.notes, schema={"task": pl.String, "note": pl.String}, orient="row")
+
+    def __repr__(self) -> str:
+        notes = f"; {len(self.notes)} notes (see .notes)" if self.notes else ""
+        return (
+            f"<ExportReport {self.format} {str(self.path)!r}: {self.written} records of "
+            f"{self.tasks} tasks ({self.unanswered} without an answer){notes}>"
+        )
+
+
+def write_records(
+    records: Iterable[Record], path: Path, name: str, context: Context
+) -> WriteReport:
+    """Write ``records`` to ``path`` in format ``name``, a file or folder that appears only
+    when complete (written beside it, then moved into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as scratch:
+        fresh = Path(scratch) / path.name
+        if name in TABLES.values():
+            report = _write_table(records, fresh, name)
+        else:
+            writer = FORMATS[name].write
+            assert writer is not None  # every format in FORMATS writes
+            report = writer(records, fresh, context)
+        _move_into_place(fresh, path, Path(scratch))
+    return report
+
+
+def _move_into_place(fresh: Path, path: Path, scratch: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        # A folder can not be renamed over a full one: the old one goes into the scratch
+        # folder (deleted with it) the moment before the new one takes its name.
+        path.rename(scratch / ".previous")
+    fresh.replace(path)
+
+
+# Records as a table: the task, who answered (or "consensus", "gold"...), the text, the task's
+# data and the answer, for the table formats when not every annotation is asked for.
+_RECORD_SCHEMA = {
+    "external_id": pl.String,
+    "annotator": pl.String,
+    "source": pl.String,
+    "text": pl.String,
+    "data": pl.String,
+    "payload": pl.String,
+}
+
+
+def _write_table(records: Iterable[Record], path: Path, name: str) -> WriteReport:
+    report = WriteReport()
+    tasks: set[str] = set()
+    rows = (_table_row(r) for r in records)
+    if name == "jsonl":
+        with path.open("w", encoding="utf-8") as out:
+            for row in rows:
+                # ensure_ascii keeps U+2028 and U+2029 escaped: a line reader never splits a row.
+                out.write(json.dumps(row) + "\n")
+                tasks.add(row["external_id"])
+                report.written += 1
+    else:
+
+        def batches() -> Iterator[pl.DataFrame]:
+            while chunk := list(itertools.islice(rows, 10_000)):
+                for row in chunk:
+                    row["data"] = json.dumps(row["data"], ensure_ascii=False)
+                    row["payload"] = _json_or_none(row["payload"])
+                tasks.update(row["external_id"] for row in chunk)
+                report.written += len(chunk)
+                yield pl.DataFrame(chunk, schema=_RECORD_SCHEMA)
+
+        write_batches(batches(), path, name)
+    report.tasks = len(tasks)
+    return report
+
+
+def _table_row(record: Record) -> dict[str, Any]:
+    return {
+        "external_id": record.task,
+        "annotator": record.annotator,
+        "source": record.source,
+        "text": record.data.get("text"),
+        "data": dict(record.data),
+        "payload": None if record.payload is None else dict(record.payload),
+    }
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
