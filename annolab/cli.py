@@ -261,10 +261,10 @@ def export(
 
     try:
         with al.connect(url) as ws:
-            count = ws.project(project).export(path, format=format)
+            report = ws.project(project).export(path, format=format)
     except AnnolabError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"wrote {count} annotations to {path}")
+    typer.echo(f"wrote {report.written} records to {path}")
 
 
 if __name__ == "__main__":

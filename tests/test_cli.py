@@ -120,7 +120,7 @@ def test_import_tasks_and_annotations_then_export(
     out = tmp_path / "out.parquet"
     exported = runner.invoke(app, ["export", project.name, str(out), "--url", db_url])
     assert exported.exit_code == 0, exported.output
-    assert exported.output.strip() == f"wrote 1 annotations to {out}"
+    assert exported.output.strip() == f"wrote 1 records to {out}"
     assert pl.read_parquet(out)["text"].to_list() == ["Ada in Paris"]
 
 
