@@ -211,15 +211,23 @@ def team_user(
 @app.command("import")
 def import_(  # noqa: PLR0917 - typer maps each parameter to an argument or option
     project: Annotated[str, typer.Argument(help="Project name")],
-    path: Annotated[Path, typer.Argument(help="File to import", exists=True, dir_okay=False)],
+    path: Annotated[Path, typer.Argument(help="File (or folder) to import", exists=True)],
     tasks: Annotated[
         bool, typer.Option("--tasks", help="The file holds tasks, not annotations")
     ] = False,
     text: Annotated[str, typer.Option(help="With --tasks: the text column")] = "text",
     id: Annotated[Optional[str], typer.Option(help="With --tasks: the id column")] = None,  # noqa: UP045
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="conll, spacy, spacy-jsonl, coco, voc, label-studio or prodigy"),
+    ] = None,
+    into: Annotated[
+        str, typer.Option(help="With --format: annotations, predictions or tasks")
+    ] = "annotations",
     url: UrlOption = None,
 ) -> None:
-    """Import annotations (JSON Lines) or, with --tasks, tasks (csv, parquet or jsonl)."""
+    """Import annotations (JSON Lines), tasks (--tasks: csv, parquet or jsonl), or another
+    tool's file (--format) as annotations, predictions or tasks (--into)."""
     import annolab as al
 
     try:
@@ -229,9 +237,19 @@ def import_(  # noqa: PLR0917 - typer maps each parameter to an argument or opti
                 added = proj.add_tasks(_read_table(path), text=text, id=id)
                 typer.echo(f"{added.new} new tasks, {added.existing} already in {project!r}")
                 return
-            report = proj.import_annotations(path)
+            if format is not None:
+                found = proj.import_file(path, format=format, into=into)
+            else:
+                report = proj.import_annotations(path)
     except AnnolabError as exc:
         raise _fail(str(exc)) from exc
+    if format is not None:
+        typer.echo(repr(found))
+        for where, reason in found.refused:
+            typer.echo(f"{where}: {reason}", err=True)
+        if found.refused:
+            raise typer.Exit(1)
+        return
     typer.echo(
         f"stored {report.stored}, unchanged {report.unchanged}, refused {len(report.errors)}"
     )
@@ -248,20 +266,35 @@ def _read_table(path: Path) -> pl.DataFrame:
 
 
 @app.command()
-def export(
+def export(  # noqa: PLR0917 - typer maps each parameter to an argument or option
     project: Annotated[str, typer.Argument(help="Project name")],
     path: Annotated[Path, typer.Argument(help="File to write")],
     format: Annotated[
-        Optional[str], typer.Option(help="jsonl, csv or parquet (default: from the suffix)")  # noqa: UP045
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="jsonl, csv, parquet, conll, spacy, hf, coco, yolo, voc, ... "
+            "(default: from the suffix)"
+        ),
     ] = None,
+    which: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="consensus, latest, all or gold (default: all for tables, else consensus)"
+        ),
+    ] = None,
+    unannotated: Annotated[
+        bool, typer.Option("--unannotated", help="Write tasks with no answer too")
+    ] = False,
     url: UrlOption = None,
 ) -> None:
-    """Export a project's annotations with their task text."""
+    """Export a project's tasks and answers."""
     import annolab as al
 
     try:
         with al.connect(url) as ws:
-            report = ws.project(project).export(path, format=format)
+            report = ws.project(project).export(
+                path, format=format, which=which, unannotated=unannotated
+            )
     except AnnolabError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"wrote {report.written} records to {path}")

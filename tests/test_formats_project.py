@@ -51,3 +51,36 @@ def test_consensus_latest_all_and_unannotated(project: al.Project, tmp_path: Pat
     ]
     assert len(rows(which="all", unannotated=True)) == 5
     assert rows(which="consensus", unannotated=True)[-1] == ("c", None, "none")
+
+
+def test_cli_imports_conll_as_predictions_and_exports_conll(
+    workspace: al.Workspace, db_url: str, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from annolab.cli import app
+
+    name = f"wnut-{uuid.uuid4().hex[:8]}"
+    proj = workspace.create_project(name, labels=WNUT17_LABELS)
+    runner = CliRunner()
+    done = runner.invoke(
+        app,
+        [
+            "import",
+            name,
+            str(WNUT_DEV),
+            "--format",
+            "conll",
+            "--into",
+            "predictions",
+            "--url",
+            db_url,
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "1009 new tasks" in done.output
+    assert set(proj.annotations()["kind"]) == {"model"}
+    out = tmp_path / "back.conll"
+    done = runner.invoke(app, ["export", name, str(out), "--which", "latest", "--url", db_url])
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes() == WNUT_DEV.read_bytes()
