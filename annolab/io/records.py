@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from annolab.schema.layout import Layout
 from annolab.schema.labels import LabelSchema
+from annolab.schema.layout import Layout
 
 
 @dataclass(frozen=True)
