@@ -84,3 +84,20 @@ def test_cli_imports_conll_as_predictions_and_exports_conll(
     done = runner.invoke(app, ["export", name, str(out), "--which", "latest", "--url", db_url])
     assert done.exit_code == 0, done.output
     assert out.read_bytes() == WNUT_DEV.read_bytes()
+
+
+def test_label_studio_answers_become_suggestions_in_the_queue(workspace: al.Workspace) -> None:
+    fixture = Path(__file__).parent / "data" / "formats" / "label_studio_ner.json"
+    proj = workspace.create_project(f"ls-{uuid.uuid4().hex[:8]}", labels=WNUT17_LABELS)
+    report = proj.import_file(fixture, format="label-studio", into="predictions")
+    assert report.refused == []
+    assert report.annotations == 0
+    assert report.suggestions > 0
+    session = proj.session("carol")
+    item = session.next()
+    assert item is not None
+    suggestion = session.suggestion()
+    assert suggestion is not None
+    assert suggestion["kind"] == "spans"
+    again = proj.import_file(fixture, format="label-studio", into="predictions")
+    assert (again.tasks_added, again.unchanged) == (0, report.suggestions)
