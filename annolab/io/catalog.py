@@ -67,13 +67,14 @@ def check_kinds(fmt: Format, kinds: set[str]) -> None:
 class ExportReport:
     """What an export wrote: records (a task with one answer, or without one) and the tasks
     they came from, tasks with no answer, and what could not be written faithfully or at all
-    (``notes``: task and why)."""
+    (``notes``: task and why). The table formats' export of every annotation counts rows only:
+    ``tasks`` and ``unanswered`` are None there."""
 
     path: Path
     format: str
     written: int = 0
-    tasks: int = 0
-    unanswered: int = 0
+    tasks: int | None = None
+    unanswered: int | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)
 
     def notes_frame(self) -> pl.DataFrame:
@@ -82,10 +83,10 @@ class ExportReport:
 
     def __repr__(self) -> str:
         notes = f"; {len(self.notes)} notes (see .notes)" if self.notes else ""
-        return (
-            f"<ExportReport {self.format} {str(self.path)!r}: {self.written} records of "
-            f"{self.tasks} tasks ({self.unanswered} without an answer){notes}>"
-        )
+        head = f"<ExportReport {self.format} {str(self.path)!r}: {self.written} records"
+        if self.tasks is None:
+            return f"{head}{notes}>"
+        return f"{head} of {self.tasks} tasks ({self.unanswered} without an answer){notes}>"
 
 
 def write_records(
