@@ -15,6 +15,7 @@ import polars as pl
 import pydantic
 import sqlalchemy as sa
 
+import annolab.kinds
 from annolab.errors import AssignmentError, DataError, ValidationError
 from annolab.io.catalog import (
     FORMATS,
@@ -60,7 +61,7 @@ from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
 from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow import admin
-from annolab.workflow.consensus import consensus
+from annolab.workflow.consensus import agreement, consensus
 from annolab.workflow.engine import Clock, Engine
 from annolab.workflow.goals import GOALS, Goal, SignOff, walk
 from annolab.workflow.progress import Progress, compute_progress
@@ -730,10 +731,15 @@ class Project:
             notes=[*seen.notes, *report.notes],
         )
 
-    def _merge(self, payloads: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The annotators' answers to one task merged by the workflow's consensus rule."""
+    def _merge(self, payloads: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, float]:
+        """The annotators' answers to one task merged by the workflow's consensus rule, and
+        how far they agree (spans and boxes with partial credit, other answers exactly)."""
         rules = [s.agreement.consensus for s in self.workflow.steps if s.agreement is not None]
-        return consensus(payloads, rules[0] if rules else "majority")
+        kind = annolab.kinds.find(payloads[0].get("kind"))
+        measure = "category" if kind is None else kind.measure
+        metric = {"spans": "span_f1", "boxes": "box_f1"}.get(measure, "exact")
+        merged = consensus(payloads, rules[0] if rules else "majority")
+        return merged, agreement(payloads, metric)
 
     def preferences(
         self,

@@ -5,8 +5,8 @@
 - ``consensus``: one answer per task. An adjudicator's decision wins; then the consensus the
   workflow stored when annotators agreed; otherwise the majority of the people's latest answers
   (``merge``: the project passes the workflow's majority), a single person's answer counting as
-  it is. A task whose
-  annotators have no majority is left out and named in the report.
+  it is. A task whose annotators have no majority is left out, and one whose annotators did not
+  all agree is written with what the majority gave; both are named in the report.
 - ``latest``: each annotator's latest answer (people, personas and models alike).
 - ``all``: every submitted or approved answer.
 - ``gold``: the entries of a gold set (chosen by the project, which checks who may read it).
@@ -28,8 +28,9 @@ from annolab.store.annotations import TaskAnswer
 
 WHICH = ("consensus", "latest", "all", "gold")
 
-Merge = Callable[[list[dict[str, Any]]], "dict[str, Any] | None"]
-"""Several people's answers to one task merged into one, or None when they have no majority."""
+Merge = Callable[[list[dict[str, Any]]], "tuple[dict[str, Any] | None, float]"]
+"""Several people's answers to one task merged into one (None when they have no majority), with
+their mean pairwise agreement in [0, 1]."""
 
 
 def check_which(which: str) -> str:
@@ -139,7 +140,7 @@ class _Consensus:
         if len(people) <= 1:
             return None if not people else (people[0].payload, people[0].user, "human")
         try:
-            merged = self.merge([a.payload or {} for a in people])
+            merged, agreed = self.merge([a.payload or {} for a in people])
         except AnnolabError as exc:
             self.seen.notes.append((task, f"no consensus of {len(people)} answers: {exc}"))
             return None
@@ -147,7 +148,12 @@ class _Consensus:
             self.seen.notes.append(
                 (task, f"the {len(people)} annotators' answers have no majority")
             )
-        return None if merged is None else (merged, None, "consensus")
+            return None
+        if agreed < 1:
+            # Written all the same: a training set wants the task, a reviewer wants to know.
+            why = f"the {len(people)} annotators agree {agreed:.0%}; written: what most gave"
+            self.seen.notes.append((task, why))
+        return merged, None, "consensus"
 
 
 def _record(task: str, data: dict[str, Any], answer: TaskAnswer) -> Record:
