@@ -351,13 +351,20 @@ def write_hf(records: Iterable[Record], path: Path, context: Context) -> WriteRe
             empty: dict[str, list[Any]] = {name: [] for name in features}
             dataset = datasets.Dataset.from_dict(empty, features=features)
         else:
-            dataset = datasets.Dataset.from_generator(
-                # Not through gen_kwargs: datasets would split a list given there into shards.
-                functools.partial(writer.rows, itertools.chain([first], remaining)),
-                features=features,
-                cache_dir=str(cache),
-                fingerprint=uuid.uuid4().hex,
-            )
+            try:
+                dataset = datasets.Dataset.from_generator(
+                    # Not through gen_kwargs: datasets would split a list given there into shards.
+                    functools.partial(writer.rows, itertools.chain([first], remaining)),
+                    features=features,
+                    cache_dir=str(cache),
+                    fingerprint=uuid.uuid4().hex,
+                )
+            except datasets.exceptions.DatasetGenerationError as exc:
+                # datasets wraps what reading the records raised (a lost connection...): that
+                # error, not the wrapper, tells the user what happened.
+                if exc.__cause__ is None:
+                    raise
+                raise exc.__cause__ from None
         path.mkdir(parents=True, exist_ok=True)
         # An empty dataset is saved as no shard at all unless asked for one, and
         # load_from_disk then fails on it.
