@@ -71,3 +71,49 @@ def test_the_loop_submits_drafts_skips_and_ends_from_the_keyboard(
         ["t2", '{"kind": "choice", "label": "mixed"}'],
     ]
     assert notebook.page_errors == []
+
+
+def test_predictions_imported_from_conll_are_offered_and_accepted_in_the_loop(
+    notebook: Notebook, db_url: str
+) -> None:
+    # The dev set's second and third documents; the second names three locations.
+    name = f"pre-{uuid.uuid4().hex[:8]}"
+    output = notebook.run(
+        "import annolab as al, polars as pl, tempfile, pathlib\n"
+        "from annolab.datasets import WNUT17_LABELS\n"
+        "from importlib.resources import files\n"
+        "dev = (files('annolab') / 'data' / 'wnut17_dev.conll').read_text()\n"
+        "path = pathlib.Path(tempfile.mkdtemp()) / 'model.conll'\n"
+        "path.write_text('\\n\\n'.join(dev.split('\\n\\n')[1:3]) + '\\n\\n')\n"
+        f"ws = al.connect({db_url!r}, user='alice')\n"
+        f"proj = ws.create_project({name!r}, labels=WNUT17_LABELS)\n"
+        "report = proj.import_file(path, into='predictions', user='tagger')\n"
+        "loop = proj.annotate()\n"
+        "loop"
+    )
+    assert notebook.value("[report.tasks_added, report.annotations, report.suggestions]") == [
+        2,
+        0,
+        2,
+    ]
+    predicted = notebook.value(
+        "__import__('json').loads(proj.annotations()"
+        ".filter(pl.col('external_id') == 'model-00001')['payload'][0])['spans']"
+    )
+    assert [s["label"] for s in predicted] == ["location"] * 3
+    area = output.locator
+    tags = area.locator(".annolab-ner-tag-suggestion")
+    expect(tags).to_have_count(3)
+    notebook.screenshot("annotate_predictions", area)
+    area.get_by_role("button", name="Accept all suggestions").click()
+    expect(tags).to_have_count(0)
+    area.locator(".annolab-action-submit").click()
+    notebook.wait_until_idle()
+    mine = notebook.value(
+        "proj.annotations().filter(pl.col('user') == 'alice')"
+        ".select('external_id', 'kind', 'status', 'payload').rows()"
+    )
+    assert [row[:3] for row in mine] == [["model-00001", "human", "submitted"]]
+    spans = [{k: s[k] for k in ("start", "end", "label")} for s in predicted]
+    assert notebook.value(f"__import__('json').loads({mine[0][3]!r})['spans']") == spans
+    assert notebook.page_errors == []
