@@ -213,7 +213,7 @@ def child_export_annolab(spec: Result) -> Result:
     routed = "export_table" in inspect.getsource(al.Project.export)
     with measured() as result:
         if routed:
-            rows = project.export(out, format=spec["format"])
+            rows = project.export(out, format=spec["format"], progress=False).written
         else:
             with ws.engine.begin() as conn:
                 rows = export_table(conn, project.id, out, format_name(out, spec["format"]))
