@@ -21,7 +21,6 @@ The raw SQL here is the baseline itself, so it lives outside ``annolab/store`` o
 from __future__ import annotations
 
 import argparse
-import inspect
 import io
 import json
 import resource
@@ -42,12 +41,9 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 import annolab as al
-from annolab.io.catalog import format_name
-from annolab.io.export import export_table
-from annolab.store.annotations import (  # the very statements export runs: the raw baselines
-    _COPY_JSON_LINES,
+from annolab.store.annotations import (  # the very SELECT export runs: the raw baselines
     _SELECT,
-    EXPORT_CSV_SCHEMA,
+    EXPORT_SCHEMA,
 )
 from annolab.store.embedded import PG_MAJOR, start_embedded
 
@@ -66,7 +62,7 @@ RAW_TABLES = {"raw-csv": "bench_raw_csv", "raw-write-row": "bench_raw_write_row"
 EXPORT_FORMATS = ("parquet", "jsonl")
 EXPORT_TARGET_RATIO = 0.8
 # The equal-format baselines of each export (see RAW_EXPORTS), timed at the largest size only.
-SAME_FORMAT = {"jsonl": ("raw-json-lines", "raw-row-to-json"), "parquet": ("raw-csv-polars",)}
+SAME_FORMAT = {"jsonl": ("raw-row-to-json",), "parquet": ("raw-csv-polars", "raw-adbc-parquet")}
 SAME_FORMAT_BASELINES = tuple(role for roles in SAME_FORMAT.values() for role in roles)
 
 Result = dict[str, Any]
@@ -205,30 +201,28 @@ def child_ingest_raw(spec: Result) -> Result:
 
 
 def child_export_annolab(spec: Result) -> Result:
+    # What the export reads and writes with is imported before the timing starts, as each
+    # baseline's modules are: a kernel imports them once, not at every export (about 0.4 s,
+    # which benchmarks/import_time.py counts where it belongs).
+    import adbc_driver_postgresql.dbapi  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
     ws = al.connect(spec["url"], user="bench")
     project = ws.project(spec["project"])
     out = Path(spec["out"])
-    # Project.export's body once it calls export_table (until then it writes by batches, the
-    # path this replaces); the result says which ran.
-    routed = "export_table" in inspect.getsource(al.Project.export)
     with measured() as result:
-        if routed:
-            rows = project.export(out, format=spec["format"], progress=False).written
-        else:
-            with ws.engine.begin() as conn:
-                rows = export_table(conn, project.id, out, format_name(out, spec["format"]))
+        rows = project.export(out, format=spec["format"], progress=False).written
     ws.close()
-    call = "Project.export" if routed else "export_table (Project.export's body)"
-    return {**result, "rows": rows, "file_mb": out.stat().st_size / 2**20, "call": call}
+    return {**result, "rows": rows, "file_mb": out.stat().st_size / 2**20, "call": "Project.export"}
 
 
 # The raw baselines, each what someone would write by hand with psycopg:
 # text: the very SELECT export runs, COPY's own text format, into a file (no JSON, no parquet);
-# json-lines: annolab's own JSON-line statement, COPY into a file: the same bytes as the jsonl
-#   export with nothing around it (no temporary file, no rename);
 # row-to-json: the JSON lines as one would write them, row_to_json over the same SELECT;
 # csv-polars: parquet as one would write it plainly: the CSV whole in memory, polars reads it
-#   (with the schema, so the same types) and writes parquet with its defaults.
+#   (with the schema, so the same types) and writes parquet with its defaults;
+# adbc-parquet: parquet as one would write it with the ADBC driver annolab reads by: the whole
+#   result as one Arrow table, written by pyarrow with its defaults.
 ROW_TO_JSON = """
 SELECT row_to_json(r) FROM (
     SELECT a.id AS annotation_id, a.task_id, t.external_id, u.name AS "user", a.kind, a.status,
@@ -246,14 +240,16 @@ LINES = "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 EXPORT_SELECT = _SELECT.format(extra=", t.data->>'text'")
 RAW_EXPORTS = {
     "raw": f"COPY ({EXPORT_SELECT}) TO STDOUT",
-    "raw-json-lines": _COPY_JSON_LINES,
     "raw-row-to-json": f"COPY ({ROW_TO_JSON}) TO STDOUT {LINES}",
     "raw-csv-polars": f"COPY ({EXPORT_SELECT}) TO STDOUT (FORMAT csv)",
+    "raw-adbc-parquet": EXPORT_SELECT,
 }
 
 
 def child_export_raw(spec: Result) -> Result:
     out = Path(spec["out"])
+    if spec["method"] == "raw-adbc-parquet":
+        return {**adbc_export(spec, out), "file_mb": out.stat().st_size / 2**20}
     with psycopg.connect(libpq_url(spec["url"])) as conn, conn.cursor() as cur:
         result = raw_export(cur, spec["method"], spec["project_id"], out)
     return {**result, "file_mb": out.stat().st_size / 2**20}
@@ -267,7 +263,7 @@ def raw_export(cur: psycopg.Cursor[Any], method: str, project_id: int, out: Path
                 for chunk in copy:
                     buffer.write(chunk)
             buffer.seek(0)
-            frame = pl.read_csv(buffer, has_header=False, schema=dict(EXPORT_CSV_SCHEMA))
+            frame = pl.read_csv(buffer, has_header=False, schema=dict(EXPORT_SCHEMA))
             frame.write_parquet(out)
             result["rows"] = frame.height
         else:
@@ -275,6 +271,19 @@ def raw_export(cur: psycopg.Cursor[Any], method: str, project_id: int, out: Path
                 for chunk in copy:
                     file.write(chunk)
             result["rows"] = cur.rowcount
+    return result
+
+
+def adbc_export(spec: Result, out: Path) -> Result:
+    import adbc_driver_postgresql.dbapi as adbc
+    import pyarrow.parquet as pq
+
+    sql = RAW_EXPORTS["raw-adbc-parquet"].replace("%(p)s", str(int(spec["project_id"])))
+    with adbc.connect(libpq_url(spec["url"])) as conn, conn.cursor() as cur, measured() as result:
+        cur.execute(sql)
+        table = cur.fetch_arrow_table()
+        pq.write_table(table, out)
+        result["rows"] = table.num_rows
     return result
 
 

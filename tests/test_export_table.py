@@ -1,4 +1,4 @@
-"""export_table: jsonl built by Postgres and parquet parsed from COPY give the rows, order and
+"""export_table: jsonl and parquet written from Arrow (a binary COPY) give the rows, order and
 values of the batch writer (write_batches over iter_export_batches) on hostile text."""
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def test_parquet_in_many_chunks_keeps_rows_and_order(
     project = _new_project(workspace, texts)
     for i in range(len(texts)):
         project.add_annotation(f"t{i}", SPAN, user="bob", time_spent=float(i))
-    monkeypatch.setattr(export, "CSV_CHUNK_BYTES", 2_000)  # a few rows a chunk
+    monkeypatch.setattr(export, "BATCH_BYTES", 2_000)  # a few rows a batch
     monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 7)
     (rows, table), (_, batches) = _exports(workspace, project, tmp_path, "parquet")
     assert rows == 300
@@ -175,10 +175,10 @@ def test_a_failed_parquet_export_leaves_the_old_file_alone(
         project.add_annotation(f"t{i}", SPAN, user="bob")
     path = tmp_path / "out.parquet"
     path.write_bytes(b"previous export")
-    # A codec Arrow does not know fails the writer thread at its first chunk while COPY is
-    # still sending (tiny chunks): the reader stops and raises the writer's error.
+    # A codec Arrow does not know fails the writer thread at its first batch while the driver
+    # is still reading (tiny batches): the reader stops and raises the writer's error.
     monkeypatch.setattr(export, "PARQUET_CODEC", "no-such-codec")
-    monkeypatch.setattr(export, "CSV_CHUNK_BYTES", 500)
+    monkeypatch.setattr(export, "BATCH_BYTES", 500)
     with pytest.raises(pa.ArrowException, match="no-such-codec"), workspace.engine.begin() as conn:
         export_table(conn, project.id, path, "parquet")
     assert path.read_bytes() == b"previous export"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -764,3 +765,25 @@ def test_the_annotator_loop_works_as_login_roles(world: World) -> None:
         "r2": "pending",
     }
     assert versions == [("approved", 2)]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_an_annotators_export_holds_only_what_she_may_read(
+    world: World, fmt: str, tmp_path: Path
+) -> None:
+    """The table exports read through a connection of their own (Arrow from a binary COPY):
+    it logs in as the same role, so bob's blind answer stays out of alice's file."""
+    with al.connect(world.login("alice"), user=world.names["alice"]) as ws:
+        report = ws.project("blind").export(tmp_path / f"blind.{fmt}", progress=False)
+    out = tmp_path / f"blind.{fmt}"
+    frame = pl.read_parquet(out) if fmt == "parquet" else pl.read_ndjson(out)
+    with psycopg.connect(_libpq(world.login("alice"))) as conn:
+        readable = _rows(
+            conn,
+            "SELECT a.id::text FROM annotations a JOIN tasks t ON t.id = a.task_id "
+            "JOIN projects p ON p.id = t.project_id WHERE p.name = 'blind'",
+        )
+    assert report.written == frame.height == len(readable) >= 2
+    assert set(frame["annotation_id"]) == {r[0] for r in readable}
+    assert world.released_id in set(frame["annotation_id"])
+    assert world.blind_id not in set(frame["annotation_id"])

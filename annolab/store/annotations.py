@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,6 +16,9 @@ from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import tables
 from annolab.store.events import record_event
 from annolab.store.frames import driver_connection, iter_frames, read_frame
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -154,129 +157,54 @@ ORDER BY a.created_at, a.task_id, a.id
 """
 
 
+# What an export writes: each annotation with its task's text.
+EXPORT_SCHEMA: Mapping[str, Any] = {**ANNOTATION_SCHEMA, "text": pl.String}
+_EXPORT_TEXT = ", t.data->>'text'"
+
+
 def read_annotations(conn: sa.Connection, project_id: int) -> pl.DataFrame:
     return read_frame(conn, _SELECT.format(extra=""), {"p": project_id}, ANNOTATION_SCHEMA)
 
 
 def iter_export_batches(conn: sa.Connection, project_id: int) -> Iterator[pl.DataFrame]:
     """The project's annotations with their task text, one bounded batch at a time."""
-    schema = {**ANNOTATION_SCHEMA, "text": pl.String}
-    sql = _SELECT.format(extra=", t.data->>'text'")
-    yield from iter_frames(conn, sql, {"p": project_id}, schema)
+    sql = _SELECT.format(extra=_EXPORT_TEXT)
+    yield from iter_frames(conn, sql, {"p": project_id}, EXPORT_SCHEMA)
 
 
-# --- export by COPY ---------------------------------------------------------------------------
+# --- export as Arrow ----------------------------------------------------------------------------
 #
-# COPY streams rows as the server produces them, with no Python object per value: the export
-# runs at the speed of the query. PostgreSQL sends one CopyData message per row in a COPY TO
-# (documented in the protocol), so every block psycopg returns is one whole row.
-
-_EXPORT_TEXT = ", t.data->>'text'"
+# The ADBC PostgreSQL driver runs the query as a COPY in binary format and decodes the rows into
+# Arrow in C: the server formats no text and the client parses none, so the export runs at the
+# speed of a raw COPY of the same SELECT (see benchmarks/ingest_export.py).
 
 
-def _json_value(column: str) -> str:
-    return f"coalesce(to_json({column})::text, 'null')"
+def iter_export_arrow(
+    conn: sa.Connection, project_id: int, *, batch_bytes: int
+) -> Iterator[pa.RecordBatch]:
+    """The project's annotations with their task text, in export order, as Arrow record
+    batches of about ``batch_bytes`` with the columns and types of ``EXPORT_SCHEMA``.
 
-
-def _json_timestamp(column: str) -> str:
-    # In UTC whatever the session's TimeZone: ISO 8601 with "+00:00", as polars writes it.
-    return f"left(to_json({column} AT TIME ZONE 'UTC')::text, -1) || '+00:00\"'"
-
-
-# A float keeps a fraction even when whole ("27.0"), as polars writes it, so a reader that
-# infers types sees floats throughout; NaN and infinities, which JSON lacks, become null.
-_JSON_SECONDS = """CASE
-    WHEN a.time_spent IS NULL OR a.time_spent IN ('NaN', 'Infinity', '-Infinity') THEN 'null'
-    WHEN a.time_spent = trunc(a.time_spent) AND abs(a.time_spent) < 1e15
-    THEN a.time_spent::bigint::text || '.0'
-    ELSE a.time_spent::text END"""
-
-
-def _json_quoted(column: str) -> str:
-    # For values JSON never needs to escape (a uuid, an enum label): cheaper than to_json.
-    return f"""'"' || {column}::text || '"'"""
-
-
-_JSON_FIELDS: tuple[tuple[str, str], ...] = (
-    ("annotation_id", _json_quoted("a.id")),
-    ("task_id", "a.task_id::text"),
-    ("external_id", _json_value("t.external_id")),
-    ("user", _json_value("u.name")),
-    ("kind", _json_quoted("a.kind")),
-    ("status", _json_quoted("a.status")),
-    ("version", "a.version::text"),
-    ("parent_id", f"coalesce({_json_quoted('a.parent_id')}, 'null')"),
-    ("step", _json_value("a.step")),
-    ("time_spent", _JSON_SECONDS),
-    ("guidelines_version", "coalesce(a.guidelines_version::text, 'null')"),
-    ("model", _json_value("a.model")),
-    ("model_digest", _json_value("a.model_digest")),
-    ("prompt_hash", _json_value("a.prompt_hash")),
-    ("persona_version", "coalesce(a.persona_version::text, 'null')"),
-    ("created_at", _json_timestamp("a.created_at")),
-    ("updated_at", _json_timestamp("a.updated_at")),
-    ("text", _json_value("t.data->>'text'")),
-    ("payload", "a.payload::text"),  # already JSON: spliced in, never re-encoded
-)
-
-
-def _json_line_select() -> str:
-    # One concat() allocates the line once; a chain of || copies it at every step. Every
-    # value above is non-null (coalesced, or a NOT NULL column), as concat() would drop a null.
-    keys = [f"'{'{' if i == 0 else ','}\"{name}\":'" for i, (name, _) in enumerate(_JSON_FIELDS)]
-    parts = [f"{key}, {value}" for key, (_, value) in zip(keys, _JSON_FIELDS, strict=True)]
-    rest = _SELECT.partition("FROM ")[2]
-    return f"SELECT concat({', '.join(parts)}, '}}')\nFROM {rest}"
-
-
-# The lines are written as a one-column CSV whose quote and delimiter are control characters:
-# JSON text escapes every control character, so no line is ever quoted or escaped by COPY and
-# the output is exactly the JSON lines.
-_COPY_JSON_LINES = (
-    f"COPY ({_json_line_select()}) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
-)
-_COPY_CSV = f"COPY ({_SELECT.format(extra=_EXPORT_TEXT)}) TO STDOUT (FORMAT csv)"
-EXPORT_CSV_SCHEMA: Mapping[str, Any] = {**ANNOTATION_SCHEMA, "text": pl.String}
-# COPY sends bytes in the client encoding: the files are UTF-8 whatever the session's was.
-_UTF8 = "SET LOCAL client_encoding = 'UTF8'"
-
-
-def copy_export_json_lines(
-    conn: sa.Connection, project_id: int, write: Callable[[bytes], object]
-) -> int:
-    """Pass the project's annotations as JSON lines (each ending in a newline) to ``write``,
-    in export order, a block at a time; returns the number of lines.
-
-    Postgres builds each line, with the columns of ``iter_export_batches`` and the payload as
-    an object, so the client only moves bytes.
+    The driver logs in with ``conn``'s own URL, as the same Postgres role, so row-level
+    security is the same; it sees what is committed, not ``conn``'s own uncommitted writes.
     """
-    with driver_connection(conn).cursor() as cur:
-        cur.execute(_UTF8)
-        with cur.copy(_COPY_JSON_LINES, {"p": project_id}) as copy:
-            for block in copy:
-                write(block)
-        return int(cur.rowcount)
+    import adbc_driver_postgresql.dbapi as adbc
+    from adbc_driver_postgresql import StatementOptions
 
-
-def iter_export_csv(conn: sa.Connection, project_id: int, *, chunk_bytes: int) -> Iterator[bytes]:
-    """The project's annotations as headerless CSV (the columns of ``EXPORT_CSV_SCHEMA``, in
-    export order), in chunks of whole rows of about ``chunk_bytes`` (more when one row is).
-
-    Timestamps are in UTC, in Postgres' ISO output (``2026-01-02 03:04:05.5+00``); an empty
-    unquoted field is null, ``""`` an empty string.
-    """
-    with driver_connection(conn).cursor() as cur:
-        cur.execute(_UTF8)
-        cur.execute("SET LOCAL TimeZone = 'UTC'")
-        with cur.copy(_COPY_CSV, {"p": project_id}) as copy:
-            chunk = bytearray()
-            for block in copy:
-                chunk += block
-                if len(chunk) >= chunk_bytes:
-                    yield bytes(chunk)
-                    chunk.clear()
-            if chunk:
-                yield bytes(chunk)
+    url = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    schema = pl.DataFrame(schema=dict(EXPORT_SCHEMA)).to_arrow().schema
+    # A literal (an int), not a parameter: Postgres' COPY, which the driver reads by, takes none.
+    sql = _SELECT.format(extra=_EXPORT_TEXT).replace("%(p)s", str(int(project_id)))
+    try:
+        with adbc.connect(url) as adbc_conn, adbc_conn.cursor() as cur:
+            hint = StatementOptions.BATCH_SIZE_HINT_BYTES.value
+            cur.adbc_statement.set_options(**{hint: str(batch_bytes)})
+            cur.execute(sql)
+            for batch in cur.fetch_record_batch():
+                yield batch.rename_columns(schema.names).cast(schema)
+    except adbc.Error as exc:
+        msg = f"the export of project {project_id} failed in the database: {exc}"
+        raise StoreError(msg) from exc
 
 
 # --- answers by task, for the training formats ---------------------------------------------
