@@ -16,6 +16,7 @@ import annolab as al
 from annolab.datasets import WNUT17_LABELS
 from annolab.io.records import Record
 from annolab.io.select import select_records
+from annolab.store.users import ensure_user
 
 WNUT_DEV = Path(str(files("annolab") / "data" / "wnut17_dev.conll"))
 
@@ -221,3 +222,47 @@ def test_a_long_export_shows_a_progress_bar_of_tasks(
     assert bar.kwargs == {"desc": "export conll", "unit": " tasks", "delay": 1.0, "disable": False}
     project.export(tmp_path / "out.conll", progress=False)
     assert bars[1].kwargs["disable"] is True
+
+
+def test_an_answer_the_database_refuses_is_counted_apart_from_its_neighbour(
+    workspace: al.Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two annotators' boxes on one COCO image share a place in the file; the database
+    refusing one of them leaves the other stored and counted."""
+    from annolab.errors import StoreError
+    from annolab.io import imports
+    from annolab.io.coco import FORMATS as COCO_FORMATS
+    from tests.test_format_coco import LABELS, context, draw_image, write
+
+    draw_image(tmp_path / "a.png", 40, 30)
+    box = {"x": 1.0, "y": 2.0, "width": 10.0, "height": 5.0, "label": "dog"}
+    records = [
+        Record("img", {"image": str(tmp_path / "a.png")}, {"kind": "boxes", "boxes": [box]}, who)
+        for who in ("ann", "bob")
+    ]
+    write(COCO_FORMATS[0], records, tmp_path / "two.json", context())
+    proj = workspace.create_project(
+        f"two-{uuid.uuid4().hex[:8]}", labels=list(LABELS), layout="bbox"
+    )
+    real = imports.upsert_annotations
+    bob = workspace.user_id  # replaced below, once the import has made bob
+
+    def refuse_bob(conn: Any, rows: list[Any], **kwargs: Any) -> int:
+        if any(row.user_id == bob for row in rows):
+            raise StoreError("bob's answers are not taken today")
+        return real(conn, rows, **kwargs)
+
+    def find_bob(conn: Any, name: str, **kwargs: Any) -> int:
+        nonlocal bob
+        found = ensure_user(conn, name, **kwargs)
+        bob = found if name == "bob" else bob
+        return found
+
+    monkeypatch.setattr(imports, "upsert_annotations", refuse_bob)
+    monkeypatch.setattr("annolab.io.ingest.ensure_user", find_bob)
+    report = proj.import_file(tmp_path / "two.json", image_root=str(tmp_path))
+    assert (report.tasks_added, report.annotations) == (1, 1)
+    assert report.refused == [
+        ("image 1", "the database refused it: bob's answers are not taken today")
+    ]
+    assert proj.annotations()["user"].to_list() == ["ann"]

@@ -208,20 +208,24 @@ def _store_answers(
             )
         )
     # The same answer twice in a file (one id) is stored once.
-    unique = {row.id: (row, r.item.where) for row, r in zip(rows, ready, strict=True)}
-    rows = [row for row, _ in unique.values()]
-    places = [where for _, where in unique.values()]
-    refused_before = len(report.refused)
+    by_id = {row.id: (row, r.item.where) for row, r in zip(rows, ready, strict=True)}
+    unique = list(by_id.values())
+    refused: set[uuid.UUID] = set()
+
+    def refuse(index: int, reason: str) -> None:
+        row, where = unique[index]
+        refused.add(row.id)
+        report.refused.append((where, reason))
+
     changed, kept = store_rows(
         conn,
-        rows,
-        places,
-        lambda where, reason: report.refused.append((where, reason)),
+        [row for row, _ in unique],
+        range(len(unique)),
+        refuse,
         actor=actor,
         project_id=target.project_id,
     )
-    refused = {where for where, _ in report.refused[refused_before:]}
-    stored = [r for r in ready if r.item.where not in refused]
+    stored = [r for row, r in zip(rows, ready, strict=True) if row.id not in refused]
     report.suggestions = sum(r.prediction for r in stored)
     report.annotations = len(stored) - report.suggestions
     report.unchanged = kept - changed
