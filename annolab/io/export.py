@@ -19,7 +19,11 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from annolab.store.annotations import EXPORT_SCHEMA, iter_export_arrow, iter_export_batches
+from annolab.store.annotations import (
+    export_arrow_schema,
+    iter_export_arrow,
+    iter_export_batches,
+)
 
 # About 40,000 rows of a typical annotation with a tweet-sized text. A batch is written while two
 # more wait and the next arrives, so four are held at once, whatever the project's size.
@@ -110,7 +114,7 @@ def _parquet_from_arrow(batches: Iterator[Any], path: Path) -> int:
     count = 0
     level = PARQUET_CODEC_LEVEL if PARQUET_CODEC == "zstd" else None
     with pq.ParquetWriter(
-        path, _arrow_schema(), compression=PARQUET_CODEC, compression_level=level
+        path, export_arrow_schema(), compression=PARQUET_CODEC, compression_level=level
     ) as writer:
         for batch in batches:
             writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
@@ -120,11 +124,6 @@ def _parquet_from_arrow(batches: Iterator[Any], path: Path) -> int:
 
 def _jsonl_from_arrow(batches: Iterator[Any], path: Path) -> int:
     return _jsonl((pl.from_arrow(batch) for batch in batches), path)  # type: ignore[misc]
-
-
-def _arrow_schema() -> Any:
-    """The Arrow schema of the parquet export: the polars frame's, empty."""
-    return pl.DataFrame(schema=dict(EXPORT_SCHEMA)).to_arrow().schema
 
 
 def _jsonl(batches: Iterable[pl.DataFrame], path: Path) -> int:

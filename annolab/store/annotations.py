@@ -179,11 +179,21 @@ def iter_export_batches(conn: sa.Connection, project_id: int) -> Iterator[pl.Dat
 # speed of a raw COPY of the same SELECT (see benchmarks/ingest_export.py).
 
 
+def export_arrow_schema() -> pa.Schema:
+    """``EXPORT_SCHEMA`` in Arrow, strings as the driver gives them (not polars' large ones)."""
+    import pyarrow as pa
+
+    polars_schema = pl.DataFrame(schema=dict(EXPORT_SCHEMA)).to_arrow().schema
+    return pa.schema(
+        f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f for f in polars_schema
+    )
+
+
 def iter_export_arrow(
     conn: sa.Connection, project_id: int, *, batch_bytes: int
 ) -> Iterator[pa.RecordBatch]:
     """The project's annotations with their task text, in export order, as Arrow record
-    batches of about ``batch_bytes`` with the columns and types of ``EXPORT_SCHEMA``.
+    batches of about ``batch_bytes`` with the schema ``export_arrow_schema()``.
 
     The driver logs in with ``conn``'s own URL, as the same Postgres role, so row-level
     security is the same; it sees what is committed, not ``conn``'s own uncommitted writes.
@@ -192,7 +202,7 @@ def iter_export_arrow(
     from adbc_driver_postgresql import StatementOptions
 
     url = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = pl.DataFrame(schema=dict(EXPORT_SCHEMA)).to_arrow().schema
+    schema = export_arrow_schema()
     # A literal (an int), not a parameter: Postgres' COPY, which the driver reads by, takes none.
     sql = _SELECT.format(extra=_EXPORT_TEXT).replace("%(p)s", str(int(project_id)))
     try:
