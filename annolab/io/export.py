@@ -19,11 +19,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from annolab.store.annotations import (
-    export_arrow_schema,
-    iter_export_arrow,
-    iter_export_batches,
-)
+from annolab.store.annotations import EXPORT_SCHEMA, iter_export_arrow, iter_export_batches
 
 # About 40,000 rows of a typical annotation with a tweet-sized text. A batch is written while two
 # more wait and the next arrives, so four are held at once, whatever the project's size.
@@ -111,13 +107,15 @@ def _from_arrow(
 def _parquet_from_arrow(batches: Iterator[Any], path: Path) -> int:
     import pyarrow.parquet as pq
 
+    # polars' types (large strings), so the file is the one write_batches writes.
+    schema = pl.DataFrame(schema=dict(EXPORT_SCHEMA)).to_arrow().schema
     count = 0
     level = PARQUET_CODEC_LEVEL if PARQUET_CODEC == "zstd" else None
     with pq.ParquetWriter(
-        path, export_arrow_schema(), compression=PARQUET_CODEC, compression_level=level
+        path, schema, compression=PARQUET_CODEC, compression_level=level
     ) as writer:
         for batch in batches:
-            writer.write_batch(batch, row_group_size=PARQUET_ROW_GROUP)
+            writer.write_batch(batch.cast(schema), row_group_size=PARQUET_ROW_GROUP)
             count += batch.num_rows
     return count
 
