@@ -54,7 +54,8 @@ from annolab.store.annotations import (
     read_annotations,
     upsert_annotations,
 )
-from annolab.store.events import record_event
+from annolab.store.events import read_events, record_event
+from annolab.store.events import replay as replay_events
 from annolab.store.listen import Listener
 from annolab.store.progress import update_settings
 from annolab.store.projects import ProjectRow
@@ -545,6 +546,47 @@ class Project:
                     "roles": sorted(r.value for r in actor.roles),
                 },
             )
+
+    def events(
+        self, *, actions: str | Sequence[str] = (), since: dt.datetime | None = None
+    ) -> pl.DataFrame:
+        """The project's event log as a frame, oldest first: ``id``, ``at``, ``actor``,
+        ``action``, ``entity``, ``entity_id``, and ``before`` / ``after`` as JSON text.
+
+        ``actions`` keeps some (``"task.completed"``, or a family: ``"annotation.*"``);
+        ``since`` keeps those at or after a time. You see the events you may read: an
+        annotator does not see another's blind answer here either.
+
+        >>> proj.events(actions="review.*").select("at", "actor", "action")  # doctest: +SKIP
+        """
+        wanted = [actions] if isinstance(actions, str) else list(actions)
+        for action in wanted:
+            check_str(action, "actions")
+        if since is not None and (not isinstance(since, dt.datetime) or since.tzinfo is None):
+            raise ValidationError("since", since, "must be a datetime with a time zone")
+        with self.workspace.engine.begin() as conn:
+            return read_events(conn, self.id, actions=wanted, since=since)
+
+    def history(self, task: str) -> pl.DataFrame:
+        """Everything that happened to one task (by its id in your data), oldest first: the
+        task's moves, its annotations and reviews, its assignments; the columns of
+        ``events()``.
+
+        >>> proj.history("doc-17").select("at", "actor", "action")  # doctest: +SKIP
+        """
+        external = check_str(task, "task")
+        with self.workspace.engine.begin() as conn:
+            found = task_lookup(conn, self.id, [external])
+            if external not in found:
+                rule = f"is not a task of project {self.name!r}"
+                raise ValidationError("task", external, rule)
+            return read_events(conn, self.id, task_id=found[external][0])
+
+    def replay(self) -> dict[str, pl.DataFrame]:
+        """The project's answers and task moves rebuilt from its event log alone (see
+        ``annolab.store.events.replay``): what an audit compares with the tables."""
+        with self.workspace.engine.begin() as conn:
+            return replay_events(read_events(conn, self.id))
 
     def watch(self, *, timeout: float = 5.0, stop_after: int | None = None) -> Listener:
         """This project's events as they commit (tasks added, claimed, submitted, ...).

@@ -63,8 +63,18 @@ def test_reassign_moves_the_task_to_an_eligible_user(queue: al.Project) -> None:
     with pytest.raises(al.AssignmentError, match="is released"):
         ann.submit({"kind": "spans", "spans": []})
     assert _admin_events(queue)[-2:] == [
-        ("admin.evicted", {"user": f"{queue.name}-ann", "reason": "ann is on leave"}),
-        ("admin.reassigned", {"user": f"{queue.name}-bea", "reason": "ann is on leave"}),
+        (
+            "admin.evicted",
+            {"user": f"{queue.name}-ann", "reason": "ann is on leave", "task_status": "pending"},
+        ),
+        (
+            "admin.reassigned",
+            {
+                "user": f"{queue.name}-bea",
+                "reason": "ann is on leave",
+                "task_status": "in_progress",
+            },
+        ),
     ]
 
 
@@ -111,7 +121,9 @@ def test_priority_orders_the_queue(queue: al.Project) -> None:
     queue.set_priority("b", 5)
     ann = queue.session(f"{queue.name}-ann", clock=frozen)
     assert ann.next().external_id == "b"  # type: ignore[union-attr]
-    assert _admin_events(queue) == [("admin.priority_changed", {"before": 0, "priority": 5})]
+    assert _admin_events(queue) == [
+        ("admin.priority_changed", {"before": 0, "priority": 5, "task_status": "pending"})
+    ]
 
 
 def test_only_admins_leads_and_the_creator_may_change_the_queue(

@@ -61,8 +61,10 @@ def expire_leases(conn: sa.Connection, project_id: int, now: dt.datetime) -> int
                     status = CASE WHEN t.assigned - per_task.n = 0 THEN 'pending'::task_status
                                   ELSE t.status END
                 FROM per_task WHERE t.id = per_task.task_id
+                RETURNING t.id, t.status::text AS status
             )
-            SELECT id, task_id, user_id FROM gone
+            SELECT gone.id, gone.task_id, gone.user_id, freed.status
+            FROM gone JOIN freed ON freed.id = gone.task_id
             """
         ),
         {"p": project_id, "now": now},
@@ -75,7 +77,7 @@ def expire_leases(conn: sa.Connection, project_id: int, now: dt.datetime) -> int
             entity="assignment",
             entity_id=row.id,
             project_id=project_id,
-            after={"task_id": row.task_id, "user_id": row.user_id},
+            after={"task_id": row.task_id, "user_id": row.user_id, "task_status": row.status},
         )
     return len(rows)
 
@@ -257,7 +259,7 @@ def claim_next_task(
                 INSERT INTO events (actor, action, entity, entity_id, project_id, after)
                 SELECT :actor, 'task.assigned', 'task', task_id::text, :p,
                        jsonb_build_object('step', step, 'user_id', CAST(:u AS bigint),
-                                          'assignment_id', id)
+                                          'assignment_id', id, 'task_status', 'in_progress')
                 FROM placed
             )
             SELECT placed.id, took.id, took.external_id, took.step, took.data
@@ -341,8 +343,9 @@ def lock_assignment(conn: sa.Connection, assignment_id: int) -> LockedAssignment
 
 def finish_assignment(
     conn: sa.Connection, *, assignment_id: int, status: str, now: dt.datetime
-) -> None:
-    """Mark an assignment submitted or skipped; a skip gives its place back to the pool."""
+) -> tuple[int, str] | None:
+    """Mark an assignment submitted or skipped; a skip gives its place back to the pool and
+    returns the task's (id, status) after it."""
     conn.execute(
         _sql(
             "UPDATE assignments SET status = CAST(:s AS assignment_status), "
@@ -351,16 +354,19 @@ def finish_assignment(
         ),
         {"a": assignment_id, "s": status, "now": now},
     )
-    if status != "submitted":
-        conn.execute(
-            _sql(
-                "UPDATE tasks t SET assigned = t.assigned - 1, "
-                "status = CASE WHEN t.assigned - 1 = 0 THEN 'pending'::task_status "
-                "ELSE t.status END "
-                "FROM assignments a WHERE a.id = :a AND t.id = a.task_id"
-            ),
-            {"a": assignment_id},
-        )
+    if status == "submitted":
+        return None
+    row = conn.execute(
+        _sql(
+            "UPDATE tasks t SET assigned = t.assigned - 1, "
+            "status = CASE WHEN t.assigned - 1 = 0 THEN 'pending'::task_status "
+            "ELSE t.status END "
+            "FROM assignments a WHERE a.id = :a AND t.id = a.task_id "
+            "RETURNING t.id, t.status::text"
+        ),
+        {"a": assignment_id},
+    ).one()
+    return int(row[0]), str(row[1])
 
 
 def lock_task(conn: sa.Connection, task_id: int) -> LockedTask:

@@ -49,6 +49,7 @@ CONSENSUS_USER = "annolab:consensus"
 USER_ACTIONS = (
     "user.created",
     "task.assigned",
+    "assignment.skipped",
     "annotation.draft",
     "annotation.submitted",
     "annotation.approved",  # the consensus a step's last submission writes

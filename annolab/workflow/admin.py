@@ -41,6 +41,10 @@ def _event(
     task_id: int,
     **after: object,
 ) -> None:
+    # The task's status after the action, so the event log alone tells the task's state.
+    status = conn.execute(
+        sa.text("SELECT status::text FROM tasks WHERE id = :t"), {"t": task_id}
+    ).scalar_one()
     record_event(
         conn,
         actor=actor.name,
@@ -48,7 +52,7 @@ def _event(
         entity="task",
         entity_id=task_id,
         project_id=engine.project_id,
-        after=dict(after),
+        after={**after, "task_status": status},
     )
 
 

@@ -285,8 +285,19 @@ class Engine:
     def skip(self, conn: sa.Connection, user: UserProfile, assignment_id: int) -> None:
         """Give the place back; this user will not be offered the task at this step again."""
         self._own_active(conn, user, assignment_id, allow_submitted=False)
-        store.finish_assignment(
+        freed = store.finish_assignment(
             conn, assignment_id=assignment_id, status="skipped", now=self.clock()
+        )
+        assert freed is not None  # a skip always gives the place back
+        task_id, status = freed
+        record_event(
+            conn,
+            actor=user.name,
+            action="assignment.skipped",
+            entity="assignment",
+            entity_id=assignment_id,
+            project_id=self.project_id,
+            after={"task_id": task_id, "user_id": user.id, "task_status": status},
         )
 
     def _own_active(
