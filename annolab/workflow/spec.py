@@ -159,9 +159,9 @@ class Workflow(_Config):
     steps: tuple[Step, ...]
     start: Name | None = None
     # Review sampling and any other chance are seeded: the same run twice agrees.
-    seed: int = Field(0, ge=-(2**63), le=2**63 - 1)
+    seed: int = Field(0, ge=-(2**63), le=2**63 - 1, strict=True)
     max_concurrent: int = Field(10, ge=1, le=MAX_CONCURRENT)  # open tasks one person may hold
-    lease_minutes: float = Field(30.0, gt=0, le=MAX_LEASE_MINUTES, allow_inf_nan=False)
+    lease_minutes: float = Field(30.0, gt=0, le=MAX_LEASE_MINUTES, allow_inf_nan=False, strict=True)
     blind: bool = True  # annotators never see each other's work on an item until it is released
     urgency: Urgency | None = None  # None: by priority, then order of arrival (index-fast)
 
