@@ -77,6 +77,17 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """jupyter_server's entry point: the extension itself is ``annolab.lab``, imported only
+    by the server, so ``import annolab`` never loads jupyter_server."""
+    return [{"module": "annolab.lab"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab extension is, for ``jupyter labextension develop``."""
+    return [{"src": "labextension", "dest": "annolab"}]
+
+
 def __getattr__(name: str) -> Any:
     try:
         module_name, attribute = _LAZY[name]

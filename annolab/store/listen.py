@@ -60,6 +60,17 @@ class Listener:
         finally:
             self.close()
 
+    def poll(self) -> list[dict[str, Any]]:
+        """The events that commit within ``timeout`` seconds (or have already), without
+        closing: a long-lived listener calls this in a loop and can stop between calls."""
+        found = []
+        if self._wait():
+            while self._heard:
+                event = json.loads(self._heard.popleft().payload)
+                if self.project_id is None or event.get("project_id") == self.project_id:
+                    found.append(event)
+        return found
+
     def _wait(self) -> bool:
         """Wait up to ``timeout`` for a notification; False if none came."""
         deadline = time.monotonic() + self.timeout

@@ -1,0 +1,317 @@
+"""The JupyterLab server extension's API, through a real ``jupyter server`` on loopback.
+
+The server runs as a subprocess with annolab's extension enabled, on the test database, as the
+hub user ``lab-annotator`` (``JUPYTERHUB_USER``); the tests talk to it over HTTP with its token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import annolab as al
+
+pytestmark = pytest.mark.db
+
+LAB_USER = "lab-annotator"
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    root: Path
+
+    def call(
+        self, method: str, path: str, body: Any = None, *, token: bool = True
+    ) -> tuple[int, Any]:
+        """(status, decoded JSON body) of a request to ``path`` under the server."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"token {self.token}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=data, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(db_url: str, scratch: Path, python: str = sys.executable) -> tuple[Any, Server]:
+    """``jupyter server`` with annolab's extension, as ``LAB_USER``, on the test database."""
+    home, root = scratch / "home", scratch / "root"
+    home.mkdir()
+    root.mkdir()
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
+        JUPYTERHUB_USER=LAB_USER,
+        ANNOLAB_DATABASE_URL=db_url,
+        PYTHONUNBUFFERED="1",
+    )
+    log = (scratch / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "jupyter",
+            "server",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.jpserver_extensions={'annolab': True}",
+        ],
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = Server(f"http://127.0.0.1:{port}/", token, root)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((scratch / "server.log").read_text())
+        try:
+            if server.call("GET", "api/status")[0] == 200:
+                return process, server
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"jupyter server did not start: {(scratch / 'server.log').read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(db_url: str) -> Iterator[Server]:
+    scratch = Path(tempfile.mkdtemp(prefix="annolab-lab-api-"))
+    process, found = start_server(db_url, scratch)
+    try:
+        yield found
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def classify(workspace: al.Workspace) -> al.Project:
+    proj = workspace.create_project(
+        f"lab-{uuid.uuid4().hex[:10]}", labels=["pos", "neg"], layout="classify"
+    )
+    proj.add_tasks(
+        pl.DataFrame({"id": ["a", "b", "c"], "text": ["great", "awful", "fine"]}), id="id"
+    )
+    return proj
+
+
+def _mine(server: Server, name: str) -> dict[str, Any]:
+    status, body = server.call("GET", "annolab/api/projects")
+    assert status == 200
+    assert body["user"] == LAB_USER
+    return next(p for p in body["projects"] if p["name"] == name)
+
+
+def test_projects_list_counts_progress_and_the_queue(server: Server, classify: al.Project) -> None:
+    classify.set_goals([{"kind": "volume", "target": 2}])
+    shown = _mine(server, classify.name)
+    assert shown["total"] == 3
+    assert shown["completed"] == 0
+    assert shown["queue"] == {"done": 0, "open": 3}
+    assert shown["layout"] == "classify"
+    assert [(g["kind"], g["met"], g["detail"]) for g in shown["goals"]] == [
+        ("volume", False, "0 of 2 tasks completed")
+    ]
+
+
+def test_queue_labels_and_submits_through_the_widget(server: Server, classify: al.Project) -> None:
+    status, view = server.call("POST", f"annolab/api/projects/{classify.name}/queue")
+    assert status == 200, view
+    assert view["full"] is True
+    assert view["parts"][0]["bundle"] == "classify"
+    assert view["parts"][0]["state"]["value"] is None
+    assert view["progress"] == "0 of 3 in your queue done; 3 to go"
+    first, desk, widget = view["task"], view["desk"], view["widget"]
+    # A patch, as the classify front end sends it: Python validates and answers.
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/message",
+        {"widget": widget, "part": 0, "content": {"op": "choose", "label": "neg", "uuid": "u1"}},
+    )
+    assert status == 200, view
+    assert view["full"] is False
+    assert view["parts"][0]["state"] == {"value": "neg"}
+    assert view["replies"] == [{"part": 0, "content": {"uuid": "u1", "ok": True}}]
+    # Submit as the widget does: the nonce, saved like model.save_changes().
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/change",
+        {"widget": widget, "part": 0, "state": {"submit_count": 1}},
+    )
+    assert status == 200, view
+    assert view["full"] is True
+    assert view["task"] != first
+    assert view["progress"] == "1 of 3 in your queue done; 2 to go"
+    stored = classify.annotations()
+    assert stored.height == 1
+    assert json.loads(stored["payload"][0]) == {"kind": "choice", "label": "neg"}
+    assert _mine(server, classify.name)["queue"] == {"done": 1, "open": 2}
+
+
+def test_a_refused_label_is_answered_in_the_widget_and_not_stored(
+    server: Server, classify: al.Project
+) -> None:
+    _, view = server.call("POST", f"annolab/api/projects/{classify.name}/queue")
+    desk, widget = view["desk"], view["widget"]
+    _, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/message",
+        {"widget": widget, "part": 0, "content": {"op": "set", "value": "meh", "uuid": "u2"}},
+    )
+    [reply] = view["replies"]
+    assert reply["content"]["uuid"] == "u2"
+    assert "meh" in reply["content"]["error"]
+    assert "meh" in view["parts"][0]["state"]["error"]
+    # Submitting an empty answer is refused by the same check as in a notebook.
+    _, view = server.call("POST", f"annolab/api/desks/{desk}/submit")
+    assert view["full"] is False
+    assert "Not saved" in view["parts"][0]["state"]["error"]
+    assert classify.annotations().height == 0
+
+
+def test_bad_input_is_a_400_naming_field_value_and_rule(
+    server: Server, classify: al.Project
+) -> None:
+    _, view = server.call("POST", f"annolab/api/projects/{classify.name}/queue")
+    status, body = server.call(
+        "POST",
+        f"annolab/api/desks/{view['desk']}/change",
+        {"widget": view["widget"], "part": 0, "state": {"colour": "red"}},
+    )
+    assert status == 400
+    assert body["field"] == "state"
+    assert body["value"] == ["colour"]
+    assert body["rule"] == "are not synced traits of Classify"
+    status, body = server.call(
+        "POST",
+        f"annolab/api/desks/{view['desk']}/change",
+        {"widget": view["widget"], "part": 7, "state": {}},
+    )
+    assert (status, body["field"], body["value"]) == (400, "part", 7)
+    status, body = server.call(
+        "POST", "annolab/api/projects", {"name": f"x-{uuid.uuid4().hex[:6]}", "labels": 5}
+    )
+    assert status == 400
+    assert body["field"] == "labels"
+    status, body = server.call("POST", "annolab/api/projects/no-such-project/queue")
+    assert status == 404
+    assert body["field"] == "project"
+    assert body["value"] == "no-such-project"
+
+
+def test_requests_without_the_token_are_refused(server: Server, classify: al.Project) -> None:
+    assert server.call("GET", "annolab/api/projects", token=False)[0] == 403
+    status, _ = server.call("POST", f"annolab/api/projects/{classify.name}/queue", token=False)
+    assert status == 403
+    assert server.call("GET", "annolab/static/classify.js", token=False)[0] == 403
+    assert classify.annotations().height == 0
+
+
+def test_new_project_from_a_layout_and_export(server: Server) -> None:
+    status, body = server.call("GET", "annolab/api/layouts")
+    assert status == 200
+    assert {"classify", "ner"} <= set(body["layouts"])
+    name = f"new-{uuid.uuid4().hex[:8]}"
+    status, body = server.call(
+        "POST", "annolab/api/projects", {"name": name, "layout": "ner", "labels": ["PER", "ORG"]}
+    )
+    assert (status, body["name"], body["layout"]) == (200, name, "ner")
+    status, body = server.call(
+        "POST", f"annolab/api/projects/{name}/export", {"path": "out/x.jsonl", "format": "jsonl"}
+    )
+    assert status == 200, body
+    assert body["path"] == "out/x.jsonl"
+    assert (server.root / "out" / "x.jsonl").is_file()
+    status, body = server.call(
+        "POST", f"annolab/api/projects/{name}/export", {"path": "../escape.jsonl"}
+    )
+    assert (status, body["field"], body["value"]) == (400, "path", "../escape.jsonl")
+
+
+def test_the_live_stream_tells_of_another_clients_submit(
+    server: Server, classify: al.Project
+) -> None:
+    request = urllib.request.Request(
+        f"{server.url}annolab/api/events", headers={"Authorization": f"token {server.token}"}
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    response = urllib.request.urlopen(request, timeout=30)
+
+    def read() -> None:
+        # Ends when the test closes the response under it.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            for raw in response:
+                lines.put(raw.decode().rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    assert lines.get(timeout=10) == ": listening"
+    # Another annotator, in a notebook elsewhere.
+    session = classify.session("someone-else")
+    assert session.next() is not None
+    session.submit({"kind": "choice", "label": "pos"})
+    deadline = time.monotonic() + 10
+    heard = []
+    while time.monotonic() < deadline:
+        line = lines.get(timeout=deadline - time.monotonic())
+        if line.startswith("data: "):
+            heard.append(json.loads(line.removeprefix("data: ")))
+            if any(m["action"] == "annotation.submitted" for m in heard):
+                break
+    response.close()
+    mine = [m for m in heard if m["project_id"] == classify.id]
+    assert "annotation.submitted" in {m["action"] for m in mine}
