@@ -13,6 +13,7 @@ __all__ = [
     "DataError",
     "LayoutError",
     "PersonaError",
+    "PluginError",
     "QualityError",
     "StoreError",
     "ValidationError",
@@ -61,6 +62,10 @@ class QualityError(AnnolabError, ValueError):
 
 class PersonaError(AnnolabError):
     """An LLM persona cannot run: Ollama unreachable, a model not pulled, the client missing."""
+
+
+class PluginError(AnnolabError):
+    """A plugin could not be loaded or registered, or a hook gave what annolab can not use."""
 
 
 class StoreError(AnnolabError):

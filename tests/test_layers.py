@@ -14,21 +14,24 @@ PACKAGE = REPO / "annolab"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "paths": set(),
+    # Plugin hooks (pluggy): the bottom layer every layer that calls a hook may import.
+    "hooks": {"errors"},
     "schema": {"errors"},
     # The registry of payload kinds: each kind's model comes from schema; consumers above ask it.
-    "kinds": {"schema", "errors"},
+    "kinds": {"hooks", "schema", "errors"},
     "widgets": {"schema", "errors"},
     "datasets": {"schema", "errors"},
     "resources": {"errors", "paths"},
     "store": {"schema", "errors", "paths"},
-    "io": {"kinds", "store", "schema", "errors", "paths"},
-    "quality": {"kinds", "store", "schema", "errors", "paths"},
+    "io": {"hooks", "kinds", "store", "schema", "errors", "paths"},
+    "quality": {"hooks", "kinds", "store", "schema", "errors", "paths"},
     # The workflow uses quality's rules and metrics; quality never imports the workflow.
-    "workflow": {"kinds", "quality", "store", "schema", "errors", "paths"},
+    "workflow": {"hooks", "kinds", "quality", "store", "schema", "errors", "paths"},
     "dashboards": {"kinds", "quality", "schema", "errors"},
     # Personas annotate through the store and measure themselves with quality's metrics.
     "personas": {"kinds", "quality", "store", "schema", "resources", "errors", "paths"},
     "session": {
+        "hooks",
         "kinds",
         "workflow",
         "quality",
