@@ -115,7 +115,13 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             return
         widget = self._bind(self._widget_for(self.project, item), self._save)
         if self._suggestions:
-            self._offer(widget, self.session.suggestion())
+            try:
+                suggested = self.session.suggestion()
+            except AnnolabError as exc:
+                # A plugin's pre-annotation that breaks a rule is left out, not fatal.
+                widget.error = f"The suggested answer was left out: {exc}"
+            else:
+                self._offer(widget, suggested)
         self._show(widget, "")
 
     def _bind(

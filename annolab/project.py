@@ -17,6 +17,8 @@ import sqlalchemy as sa
 
 import annolab.kinds
 from annolab.errors import AssignmentError, DataError, ValidationError
+from annolab.hooks.manager import implementations as hook_impls
+from annolab.hooks.validate import check_with_plugins
 from annolab.io.catalog import (
     FORMATS,
     TABLES,
@@ -166,7 +168,10 @@ class Project:
         """
         layout = self.layout
         data = None if text is None else {field: text for field in _text_fields(layout)}
-        return layout.check_answer(payload, self.labels, data=data)
+        valid = layout.check_answer(payload, self.labels, data=data)
+        if hook_impls("annolab_validate"):  # plugins' own rules (annolab_validate)
+            check_with_plugins(self, valid.to_dict(), text)
+        return valid
 
     def session(self, user: str | None = None, *, clock: Clock | None = None) -> Session:
         """Your queue in this project (``user`` defaults to ``JUPYTERHUB_USER`` or the OS user).
@@ -661,7 +666,8 @@ class Project:
             raise ValidationError("path", str(source), "does not exist")
         ws = self.workspace
         read = fmt.read
-        assert read is not None  # every format in FORMATS reads
+        if read is None:  # a plugin's format may only write
+            raise ValidationError("format", name, "can be exported but not imported")
         fields = (getattr(q, "field", None) for q in self.layout.questions)
         main = ["text", *(f for f in fields if isinstance(f, str))]
         target = ImportTarget(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from annolab.errors import AssignmentError, WorkflowError
+from annolab.hooks import manager as hooks
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.schema.fields import check_member, check_name, check_seconds, check_str, check_uuid
 from annolab.store.annotations import NewAnnotation
@@ -86,14 +87,26 @@ class Session:
         """Claim the next task; one you already hold comes back first unless ``resume=False``.
 
         None means nothing is left for you: when the only places left are being claimed by
-        others at that instant, it asks again (a few times, briefly) before saying so.
+        others at that instant, it asks again (a few times, briefly) before saying so. A
+        plugin's ``annolab_before_claim`` may refuse the claim (``AssignmentError``).
         """
+        if hooks.implementations("annolab_before_claim"):
+            for plugin, reason in hooks.results(
+                "annolab_before_claim", project=self.project, user=self.user
+            ):
+                msg = f"{reason} (refused by plugin {plugin!r})"
+                raise AssignmentError(msg)
+        item = None
         for pause in CONTENDED_PAUSES:
             item, contended = self._claim(resume)
             if item is not None or not contended:
-                return item
+                break
             time.sleep(pause)
-        return self._claim(resume)[0]
+        else:
+            item = self._claim(resume)[0]
+        if item is not None and hooks.implementations("annolab_after_claim"):
+            hooks.notify("annolab_after_claim", project=self.project, user=self.user, item=item)
+        return item
 
     def _claim(self, resume: bool) -> tuple[Item | None, bool]:
         now = self.clock()
@@ -153,6 +166,13 @@ class Session:
         {'kind': 'spans', 'spans': [{'start': 0, 'end': 3, 'label': 'PER'}]}
         """
         item = self._require_current()
+        if hooks.implementations("annolab_prefill"):
+            for _plugin, payload in hooks.results(
+                "annolab_prefill", project=self.project, item=item
+            ):
+                # Checked like any answer: a plugin's payload that breaks a rule is refused
+                # with the usual error (the annotation loop leaves it out, with a message).
+                return self.project.check_answer(payload, text=item.text).to_dict()
         with self.project.workspace.engine.begin() as conn:
             row = conn.execute(
                 sa.text(
@@ -216,11 +236,35 @@ class Session:
             guidelines_version=self.project._row.guidelines_version,
             parent_id=parent_id,
         )
+        engine = self._engine
         with self.project.workspace.engine.begin() as conn:
-            self._engine.submit(conn, self._who(conn), item.assignment_id, annotation)
+            engine.submit(conn, self._who(conn), item.assignment_id, annotation)
         if status is AnnotationStatus.SUBMITTED:
             self.current = None
+            if hooks.implementations("annolab_on_submit"):
+                hooks.notify(
+                    "annolab_on_submit",
+                    project=self.project,
+                    user=self.user,
+                    item=item,
+                    annotation_id=str(final_id),
+                    payload=annotation.payload,
+                )
+        self._completed(engine)
         return final_id
+
+    def _completed(self, engine: Engine) -> None:
+        """Tell plugins about the steps the committed transaction completed."""
+        if not engine.completed or not hooks.implementations("annolab_on_step_completed"):
+            return
+        for done in engine.completed:
+            hooks.notify(
+                "annolab_on_step_completed",
+                project=self.project,
+                task_id=done.task_id,
+                step=done.step,
+                annotation_ids=list(done.annotation_ids),
+            )
 
     def review(self, decision: str, comment: str = "") -> None:
         """Decide on the current review task: ``approve``, ``reject`` or ``revise`` (with a

@@ -3,6 +3,7 @@
 The table formats (``jsonl``, ``csv``, ``parquet``) hold annotations with their metadata, one
 row each; the others are the formats people train with or bring work from. ``.json`` is taken
 as COCO; Label Studio, Prodigy and the folder formats (``yolo``, ``voc``, ``hf``) are named.
+Plugins add formats through the ``annolab_export_formats`` hook: ``FORMATS`` holds them too.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from annolab.errors import ValidationError
+from annolab.errors import PluginError, ValidationError
+from annolab.hooks import manager as hooks
 from annolab.io import coco, conll, hf_datasets, label_studio, prodigy, spacy_docs, voc, yolo
 from annolab.io.export import write_batches
 from annolab.io.records import Context, Format, Record, WriteReport
@@ -30,25 +32,77 @@ TABLES = {
     ".pq": "parquet",
 }
 
-FORMATS: dict[str, Format] = {
+BUILTIN: dict[str, Format] = {
     f.name: f
     for module in (conll, spacy_docs, hf_datasets, coco, yolo, voc, label_studio, prodigy)
     for f in module.FORMATS
 }
 
-_SUFFIXES = {suffix: f.name for f in FORMATS.values() for suffix in f.suffixes} | TABLES
-NAMES = (*sorted(set(TABLES.values())), *FORMATS)
+
+class _Formats(Mapping[str, Format]):
+    """The built-in formats, then the ones plugins add (``annolab_export_formats``); the
+    plugins are asked again only after one is registered or unregistered."""
+
+    def __init__(self) -> None:
+        self._generation = -1
+        self._formats = BUILTIN
+        self._suffixes: dict[str, str] = {}
+
+    def _current(self) -> dict[str, Format]:
+        generation = hooks.generation()
+        if generation != self._generation:
+            formats = dict(BUILTIN)
+            for plugin, fmt in hooks.contributions("annolab_export_formats"):
+                formats[fmt.name] = _plugin_format(plugin, fmt, taken=formats)
+            self._suffixes = {s: f.name for f in formats.values() for s in f.suffixes} | TABLES
+            self._formats, self._generation = formats, generation
+        return self._formats
+
+    def suffixes(self) -> dict[str, str]:
+        self._current()
+        return self._suffixes
+
+    def __getitem__(self, name: str) -> Format:
+        return self._current()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
+def _plugin_format(plugin: str, fmt: object, *, taken: Mapping[str, Format]) -> Format:
+    where = f"plugin {plugin!r}: annolab_export_formats"
+    if not isinstance(fmt, Format):
+        rule = f"gave {type(fmt).__name__}; give annolab.io.records.Format objects"
+        raise PluginError(f"{where} {rule}")
+    if fmt.name in taken or fmt.name in TABLES.values():
+        raise PluginError(f"{where} gave format {fmt.name!r}, a name already taken")
+    if fmt.write is None and fmt.read is None:
+        raise PluginError(f"{where} gave format {fmt.name!r} with neither write nor read")
+    return fmt
+
+
+FORMATS = _Formats()
+
+
+def names() -> tuple[str, ...]:
+    """Every format's name: the tables, then the other built-in ones, then the plugins'."""
+    return (*sorted(set(TABLES.values())), *FORMATS)
 
 
 def format_name(path: Path, format: str | None) -> str:
     """The format named (``format``), or the one ``path``'s suffix implies."""
     if format is not None:
-        if format not in NAMES:
-            raise ValidationError("format", format, f"must be one of {', '.join(NAMES)}")
+        if format not in names():
+            raise ValidationError("format", format, f"must be one of {', '.join(names())}")
         return format
-    found = _SUFFIXES.get(path.suffix.lower())
+    found = FORMATS.suffixes().get(path.suffix.lower())
     if found is None:
-        rule = f"does not say which format to use; name it with format= (one of {', '.join(NAMES)})"
+        rule = (
+            f"does not say which format to use; name it with format= (one of {', '.join(names())})"
+        )
         raise ValidationError("path", str(path), rule)
     return found
 
@@ -101,7 +155,8 @@ def write_records(
             report = _write_table(records, fresh, name)
         else:
             writer = FORMATS[name].write
-            assert writer is not None  # every format in FORMATS writes
+            if writer is None:  # a plugin's format may only read
+                raise ValidationError("format", name, "can be imported but not exported")
             report = writer(records, fresh, context)
         _move_into_place(fresh, path, Path(scratch))
     return report

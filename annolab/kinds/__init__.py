@@ -7,7 +7,8 @@ schema a persona answers it in and the reading of that answer, how two answers a
 (their agreement units), how several are merged (consensus), which measure the quality metrics
 read it as, what it is drawn on (text or image), how review and adjudication show it, and how
 it is written for other tools (Label Studio, Prodigy). Consumers ask ``get(name)`` instead of
-branching on the kind, so a new kind is a new folder and a ``register`` call.
+branching on the kind, so a new kind is a new folder and a ``register`` call. Plugins add or
+replace kinds through the ``annolab_payload_kinds`` hook.
 
 >>> import annolab.kinds as kinds
 >>> kinds.get("choice").units({"kind": "choice", "label": "pos", "score": 0.4})
@@ -25,9 +26,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from annolab.errors import ValidationError
+from annolab.errors import PluginError, ValidationError
+from annolab.hooks import manager as hooks
 from annolab.schema import LabelSchema
-from annolab.schema.payloads import SchemaModel
+from annolab.schema.payloads import PAYLOAD_KINDS, SchemaModel
 
 __all__ = ["BUILTIN", "FACETS", "Kind", "Target", "find", "get", "names", "register"]
 
@@ -186,9 +188,45 @@ def _load_builtin() -> None:
         importlib.import_module(f"annolab.kinds.{name}")
 
 
+# What the plugins' kinds replaced (a kind, or None for a new name), to put back when the
+# plugins change; and the plugins' generation they were registered for.
+_PLUGGED: dict[str, Kind | None] = {}
+_plugged_at = [-1]
+
+
+def _load_plugins() -> None:
+    generation = hooks.generation()
+    if generation == _plugged_at[0]:
+        return
+    for name, before in _PLUGGED.items():
+        if before is None:
+            gone = _REGISTRY.pop(name, None)
+            if gone is not None and PAYLOAD_KINDS.get(name) is gone.payload:
+                del PAYLOAD_KINDS[name]
+        else:
+            _REGISTRY[name] = before
+    _PLUGGED.clear()
+    _plugged_at[0] = generation
+    for plugin, kind in hooks.contributions("annolab_payload_kinds"):
+        if not isinstance(kind, Kind):
+            rule = f"gave {type(kind).__name__}; give annolab.kinds.Kind objects"
+            raise PluginError(f"plugin {plugin!r}: annolab_payload_kinds {rule}")
+        before = _REGISTRY.get(kind.name)
+        try:
+            register(kind)
+        except ValidationError as exc:
+            raise PluginError(f"plugin {plugin!r}: annolab_payload_kinds: {exc}") from exc
+        _PLUGGED.setdefault(kind.name, before)
+        if before is None:
+            # The payload validator (schema, below this layer) checks a payload by its kind's
+            # model: a new kind's payloads are accepted there from now on.
+            PAYLOAD_KINDS.setdefault(kind.name, kind.payload)
+
+
 def find(name: object) -> Kind | None:
     """The registered kind called ``name``, or None (a form, an unknown or missing kind)."""
     _load_builtin()
+    _load_plugins()
     return _REGISTRY.get(name) if isinstance(name, str) else None
 
 
@@ -204,6 +242,7 @@ def get(name: object) -> Kind:
 def names() -> tuple[str, ...]:
     """The registered kinds, built-in ones first in their listed order."""
     _load_builtin()
+    _load_plugins()
     # A consumer may import one kind's module before the others: order by the list, not by
     # registration.
     extra = tuple(name for name in _REGISTRY if name not in BUILTIN)

@@ -7,7 +7,7 @@ import functools
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -71,14 +71,29 @@ def refusal(step: Step, user: UserProfile) -> str | None:
 
 
 @dataclass(frozen=True)
+class StepCompleted:
+    """A step of a task that got all its annotations in this engine's transaction."""
+
+    task_id: int
+    step: str
+    annotation_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Engine:
-    """Applies one project's workflow to its tasks, inside the caller's transaction."""
+    """Applies one project's workflow to its tasks, inside the caller's transaction.
+
+    ``completed`` collects the steps completed through this engine, for the caller to announce
+    (``annolab_on_step_completed``) once its transaction has committed: an engine serves one
+    transaction at a time.
+    """
 
     workflow: Workflow
     project_id: int
     clock: Clock
     rules: tuple[Rule, ...] = ()
     required: bool = False  # the layout's question must be answered (completeness)
+    completed: list[StepCompleted] = field(default_factory=list, compare=False)
 
     @_events_batched
     def claim(
@@ -348,6 +363,7 @@ class Engine:
             project_id=self.project_id,
             after={"step": step.name, "annotations": [str(r.id) for r in done]},
         )
+        self.completed.append(StepCompleted(task.id, step.name, tuple(str(r.id) for r in done)))
         transition = self._choose(conn, task, step, done, actor)
         if transition is None:
             return

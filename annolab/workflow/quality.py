@@ -1,7 +1,8 @@
 """The workflow's side of quality rules: score each submission, then carry out what fires.
 
-Scores: ``gold_accuracy`` (agreement with the task's gold annotation, when it has one) and
-``completeness`` (1.0 unless the layout's question is required and the answer is empty).
+Scores: ``gold_accuracy`` (agreement with the task's gold annotation, when it has one),
+``completeness`` (1.0 unless the layout's question is required and the answer is empty), and
+those of the evaluators plugins add (``annolab_evaluators``), each under its own name.
 
 Scopes: ``task`` (the annotation just scored), ``user`` (its annotator), ``team`` (the current
 members of a team, together) and ``project`` (everyone). A submission is checked against the
@@ -29,6 +30,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from annolab.quality.evaluators import checked_score, plugin_evaluators
 from annolab.quality.rules import Firing, Rule, check
 from annolab.store import quality as store
 from annolab.store.events import record_event
@@ -94,6 +96,20 @@ def score_submission(
             score=score,
             at=now,
         )
+    # Inside the submit's transaction: a plugin that raises rolls the submit back whole.
+    for ev in plugin_evaluators():
+        value = checked_score(ev, ev.score(payload, gold))
+        if value is not None:
+            store.record_score(
+                conn,
+                actor=actor,
+                project_id=project_id,
+                user=actor,
+                annotation_id=annotation_id,
+                evaluator=ev.name,
+                score=value,
+                at=now,
+            )
 
 
 @dataclass(frozen=True)
