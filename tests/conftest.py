@@ -25,6 +25,10 @@ from annolab.store.engine import normalize_url, server_versions
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Plugins installed in this environment stay out of the tests (tests register their own), unless
+# ANNOLAB_LOAD_PLUGINS is set to name some.
+os.environ.setdefault("ANNOLAB_LOAD_PLUGINS", "")
+
 
 @cache
 def test_home() -> Path:
