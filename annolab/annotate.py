@@ -277,6 +277,7 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         self.children = shown
 
     def _save(self, widget: AnnotationWidget, *, draft: bool) -> None:
+        item = self.session.current
         try:
             payload = widget.payload
             if draft:
@@ -288,15 +289,22 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             # Keep everything the annotator did; they can fix it or press submit again.
             widget.error = f"Not saved: {exc}. Your work is still here; submit again to retry."
             return
+        finally:
+            # After the answer's own transaction, and never raising: see record_telemetry.
+            self.session.record_telemetry(widget.take_telemetry(), item)
         self._advance()
 
     def _skip(self) -> None:
+        item, widget = self.session.current, self.widget
         try:
             self.session.skip()
         except (AnnolabError, sa.exc.SQLAlchemyError) as exc:
             if self.widget is not None:
                 self.widget.error = f"Could not skip: {exc}"
             return
+        finally:
+            if widget is not None:
+                self.session.record_telemetry(widget.take_telemetry(), item)
         self._advance()
 
     def _renew(self) -> None:

@@ -62,6 +62,7 @@ from annolab.store.listen import Listener
 from annolab.store.progress import update_settings
 from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
+from annolab.store.telemetry import read_telemetry
 from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow import admin
 from annolab.workflow.consensus import agreement, consensus
@@ -571,6 +572,27 @@ class Project:
             raise ValidationError("since", since, "must be a datetime with a time zone")
         with self.workspace.engine.begin() as conn:
             return read_events(conn, self.id, actions=wanted, since=since)
+
+    def telemetry(self, *, user: str | None = None) -> pl.DataFrame:
+        """How people worked in the widgets, one row per summary a widget sent, oldest first:
+        ``batch_id``, ``at``, ``user``, ``task``, ``step``, ``assignment_id``, ``widget``,
+        ``reason`` (submit, draft, skip or interval) and the counts ``active_ms``, ``idle_ms``,
+        ``keys``, ``pointer``, ``edits``, ``undos``, ``redos``. Sum them per task for time on
+        task. ``user`` keeps one person's rows; on a team server an annotator reads only their
+        own anyway.
+
+        >>> proj.telemetry().group_by("user").agg(pl.col("undos").sum())  # doctest: +SKIP
+        """
+        with self.workspace.engine.begin() as conn:
+            user_id = None
+            if user is not None:
+                name = check_str(user, "user")
+                user_id = conn.execute(
+                    sa.text("SELECT id FROM users WHERE name = :n"), {"n": name}
+                ).scalar()
+                if user_id is None:
+                    raise ValidationError("user", user, "is not a known user")
+            return read_telemetry(conn, self.id, user_id=user_id)
 
     def history(self, task: str) -> pl.DataFrame:
         """Everything that happened to one task (by its id in your data), oldest first: the

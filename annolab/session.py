@@ -8,24 +8,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from annolab.errors import AssignmentError, WorkflowError
+from annolab.errors import AnnolabError, AssignmentError, WorkflowError
 from annolab.hooks import manager as hooks
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.schema.fields import check_member, check_name, check_seconds, check_str, check_uuid
 from annolab.store.annotations import NewAnnotation
 from annolab.store.assignments import queue_counts, renew_lease, step_annotations
+from annolab.store.telemetry import TelemetryRow, write_telemetry
 from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow.engine import Clock, Engine, refusal
 
 if TYPE_CHECKING:
     from annolab.project import Project
+    from annolab.widgets._telemetry import TelemetrySummary
+
+_log = logging.getLogger(__name__)
+# Telemetry rows kept for a retry while the store refuses them: a bound, so a store that stays
+# down costs memory no longer than this many summaries (the oldest are dropped first).
+TELEMETRY_PENDING_MAX = 1000
 
 # Leases last many minutes, so returning expired ones to the pool every few seconds is enough;
 # a claim that finds the queue empty sweeps anyway.
@@ -78,6 +87,7 @@ class Session:
         # Who the user is, as of their last claim: the claim checks eligibility afresh; submit,
         # review and skip only need to know whose assignment it is.
         self._profile: UserProfile | None = None
+        self._telemetry_pending: list[TelemetryRow] = []
 
     @property
     def _engine(self) -> Engine:
@@ -367,6 +377,58 @@ class Session:
                 msg = "your lease on this task has ended; claim a task again with session.next()"
                 raise AssignmentError(msg)
         return until
+
+    def record_telemetry(
+        self, summaries: Sequence[TelemetrySummary], item: Item | None = None
+    ) -> int:
+        """Write a widget's summaries about ``item`` (default: the current task) in one batch,
+        with any a failed batch left; returns how many rows were new.
+
+        Never raises for the store: telemetry measures the work and is not the work. The
+        annotation loop calls this after the answer was stored, in a transaction of its own, so
+        a failure here can neither roll back nor block a submit. Refused rows stay pending and
+        go with the next batch; their batch ids make that retry write nothing twice.
+
+        >>> session.record_telemetry(widget.take_telemetry(), item)  # doctest: +SKIP
+        1
+        """
+        item = self.current if item is None else item
+        if item is not None:
+            self._telemetry_pending.extend(
+                TelemetryRow(
+                    batch_id=s.batch_id,
+                    user_id=self.user_id,
+                    project_id=self.project.id,
+                    task_id=item.task_id,
+                    assignment_id=item.assignment_id,
+                    step=item.step,
+                    widget=s.widget,
+                    reason=s.reason,
+                    active_ms=s.active_ms,
+                    idle_ms=s.idle_ms,
+                    keys=s.keys,
+                    pointer=s.pointer,
+                    edits=s.edits,
+                    undos=s.undos,
+                    redos=s.redos,
+                )
+                for s in summaries
+            )
+        del self._telemetry_pending[:-TELEMETRY_PENDING_MAX]
+        if not self._telemetry_pending:
+            return 0
+        try:
+            with self.project.workspace.engine.begin() as conn:
+                written = write_telemetry(conn, self._telemetry_pending)
+        except (sa.exc.SQLAlchemyError, AnnolabError) as exc:
+            _log.warning(
+                "annolab: %d telemetry rows were not stored and will be retried: %s",
+                len(self._telemetry_pending),
+                exc,
+            )
+            return 0
+        self._telemetry_pending = []
+        return written
 
     def _who(self, conn: sa.Connection) -> UserProfile:
         if self._profile is None:

@@ -36,6 +36,7 @@ TABLES = {
     "gold_versions",
     "gold_entries",
     "gold_conflicts",
+    "telemetry",
     "alembic_version",
 }
 

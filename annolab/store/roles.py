@@ -142,6 +142,8 @@ _RLS_TABLES = (
     "events",
     # Gold is the answer key: only curators read or write it (annolab_gold_curator).
     *GOLD_TABLES,
+    # How each annotator works (keys, idle time): their own rows only; leads read all.
+    "telemetry",
 )
 
 _SETUP = f"""
@@ -181,11 +183,14 @@ GRANT UPDATE (frozen, note) ON gold_versions TO {ANNOTATOR};
 GRANT UPDATE (payload, category, source, source_annotation_id, reviewer, agreement, created_at)
       ON gold_entries TO {ANNOTATOR};
 GRANT UPDATE (status, resolved_by, resolved_at, reason) ON gold_conflicts TO {ANNOTATOR};
+-- Telemetry: appended and read back, never changed (the policies keep it to one's own rows).
+GRANT SELECT, INSERT ON telemetry TO {ANNOTATOR};
 
 -- Leads: everything an admin operation writes. Still no DELETE (but of memberships), no
 -- TRUNCATE, no rewriting of events, no migrations.
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {LEAD};
 REVOKE INSERT, UPDATE ON events, alembic_version FROM {LEAD};
+REVOKE UPDATE ON telemetry FROM {LEAD};
 GRANT INSERT (actor, action, entity, entity_id, project_id, before, after) ON events TO {LEAD};
 GRANT DELETE ON project_members TO {LEAD};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {LEAD};
@@ -480,6 +485,14 @@ def _policies() -> str:
                 f"AND after ->> 'name' = '{CONSENSUS_USER}') "
                 f"OR (actor = session_user AND action IN ({_texts(GOLD_ACTIONS)}) "
                 "AND public.annolab_gold_curator(project_id))))",
+            ),
+        ],
+        "telemetry": [
+            ("FOR SELECT", f"USING (user_id = {me})"),
+            (
+                "FOR INSERT",
+                f"WITH CHECK (user_id = {me} AND public.annolab_task_visible(task_id) "
+                "AND public.annolab_project_visible(project_id))",
             ),
         ],
         "gold_sets": [

@@ -571,3 +571,40 @@ gold_conflicts = sa.Table(
     sa.Index("ix_gold_conflicts_gold_set_id_status", "gold_set_id", "status"),
     sa.CheckConstraint("agreement IS NULL OR agreement BETWEEN 0 AND 1", name="agreement_0_to_1"),
 )
+
+# What the widgets measured while a task was on screen: one summary per row (migration 0012).
+TELEMETRY_COUNTS = ("active_ms", "idle_ms", "keys", "pointer", "edits", "undos", "redos")
+
+telemetry = sa.Table(
+    "telemetry",
+    metadata,
+    # Made by the widget: a retried batch writes nothing twice.
+    sa.Column("batch_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column(
+        "project_id",
+        sa.BigInteger,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "assignment_id",
+        sa.BigInteger,
+        sa.ForeignKey("assignments.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("step", sa.Text, nullable=False),
+    sa.Column("widget", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    *(sa.Column(name, sa.BigInteger, nullable=False) for name in TELEMETRY_COUNTS),
+    _created_at(),
+    sa.CheckConstraint("reason IN ('submit', 'draft', 'skip', 'interval')", name="reason_known"),
+    sa.CheckConstraint(
+        " AND ".join(f"{name} >= 0" for name in TELEMETRY_COUNTS), name="counts_not_negative"
+    ),
+    sa.Index("ix_telemetry_project_id_user_id", "project_id", "user_id"),
+    sa.Index("ix_telemetry_task_id", "task_id"),
+)

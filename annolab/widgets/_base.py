@@ -8,6 +8,7 @@ Widgets validate at the edge, in Python, so the front end can trust its state (S
 from __future__ import annotations
 
 import json
+import logging
 import numbers
 import pathlib
 import re
@@ -19,6 +20,7 @@ import traitlets
 
 from annolab.errors import ValidationError
 from annolab.schema import LabelSchema, Payload, validate_labels
+from annolab.widgets._telemetry import TelemetrySummary, parse_summary
 
 __all__ = [
     "BUILD_COMMAND",
@@ -32,6 +34,8 @@ __all__ = [
     "normalize_labels",
     "normalize_spans",
 ]
+
+_log = logging.getLogger(__name__)
 
 STATIC_DIR = pathlib.Path(__file__).parent.parent / "static"
 BUILD_COMMAND = "npm --prefix widgets ci && npm --prefix widgets run build"
@@ -235,6 +239,8 @@ class AnnotationWidget(anywidget.AnyWidget):
         self._submit_callbacks: list[WidgetCallback] = []
         self._skip_callbacks: list[WidgetCallback] = []
         self._draft_callbacks: list[WidgetCallback] = []
+        self._telemetry: list[TelemetrySummary] = []
+        self._telemetry_taken = 0
         if "labels" in kwargs:
             # The list trait would refuse a LabelSchema, and read a lone string as a list of
             # letters; the validator takes every shape and says what is wrong.
@@ -342,7 +348,40 @@ class AnnotationWidget(anywidget.AnyWidget):
         """
         raise WidgetTraitError("op", patch.get("op"), f"is not an edit {type(self).__name__} makes")
 
+    # -- telemetry from the front end ----------------------------------------------------------
+
+    @property
+    def telemetry(self) -> list[TelemetrySummary]:
+        """Every summary of how the annotator worked that the front end sent (keys, pointer
+        actions, edits, undos, redos, active and idle ms; see ``annolab.widgets._telemetry``)."""
+        return list(self._telemetry)
+
+    def take_telemetry(self) -> list[TelemetrySummary]:
+        """The summaries received since the last call: what a loop writes to the store next."""
+        taken = self._telemetry[self._telemetry_taken :]
+        self._telemetry_taken = len(self._telemetry)
+        return taken
+
+    def _receive_telemetry(self, content: Mapping[str, Any]) -> None:
+        raw = content["telemetry"]
+        if isinstance(raw, Mapping):
+            # Which widget measured it is Python's to say, not the page's.
+            raw = {**raw, "widget": type(self).__name__.lower()}
+        try:
+            summary = parse_summary(raw)
+        except ValidationError as exc:
+            # Telemetry is a side channel: a bad summary is dropped and logged, never shown to
+            # the annotator in place of their work's errors.
+            _log.warning("annolab: a telemetry summary was dropped: %s", exc)
+            return
+        # A summary delivered twice is kept once (the store would ignore the copy anyway).
+        if all(kept.batch_id != summary.batch_id for kept in self._telemetry[-8:]):
+            self._telemetry.append(summary)
+
     def _on_custom_msg(self, _widget: object, content: object, buffers: Sequence[bytes]) -> None:
+        if isinstance(content, Mapping) and "telemetry" in content:
+            self._receive_telemetry(content)
+            return
         if not isinstance(content, Mapping) or "op" not in content:
             return  # not a patch; a subclass may listen for other messages
         uuid = content.get("uuid")

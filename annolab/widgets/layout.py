@@ -19,6 +19,7 @@ import traitlets
 from annolab.errors import ValidationError
 from annolab.schema import Payload, validate_payload
 from annolab.widgets._base import AnnotationWidget, WidgetCallback, WidgetTraitError
+from annolab.widgets._telemetry import TelemetrySummary
 from annolab.widgets.form import Form
 
 if TYPE_CHECKING:
@@ -441,6 +442,15 @@ class LayoutWidget(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships n
             callbacks = self._draft_callbacks
         for callback in list(callbacks):
             callback(self)
+
+    def take_telemetry(self) -> list[TelemetrySummary]:
+        """The summaries every part's front end sent since the last call (each part counts
+        its own keys, pointer actions and edits; see ``AnnotationWidget.take_telemetry``)."""
+        taken: list[TelemetrySummary] = []
+        for part in getattr(self, "children", ()):
+            if isinstance(part, AnnotationWidget):
+                taken.extend(part.take_telemetry())
+        return taken
 
     def __repr__(self) -> str:
         names = [q.name for q in self.form_layout.questions]
