@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import warnings
@@ -33,6 +34,7 @@ from annolab.store.layouts import (
     publish_layout,
 )
 from annolab.store.users import add_to_team, ensure_user, set_roles, set_skill
+from annolab.webhooks import Webhooks
 from annolab.workflow.spec import Workflow, single
 
 _PROJECT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -268,6 +270,13 @@ class Workspace:
         """LLM personas: ``create``, ``get``, ``list`` (see ``annolab.personas``)."""
         return Personas(self)
 
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Signed, retried webhooks: ``add``, ``list``, ``remove``, ``deliver``, ``start``,
+        ``deliveries``, ``attempts``, ``dead``, ``redeliver`` (see ``annolab.webhooks``). One
+        object per workspace, so a runner started on it can be stopped on it."""
+        return Webhooks(self)
+
     def set_roles(self, user: str, roles: list[str]) -> None:
         """Give ``user`` exactly these roles (annotator, reviewer, adjudicator, team_lead,
         project_admin)."""
@@ -297,6 +306,8 @@ class Workspace:
 
     def close(self) -> None:
         """Release the connections (the embedded server stays up for other notebooks)."""
+        if "webhooks" in self.__dict__:  # a runner started here would use a closed engine
+            self.webhooks.stop()
         self.engine.dispose()
 
     def __enter__(self) -> Workspace:

@@ -43,6 +43,8 @@ ALLOWED: dict[str, set[str]] = {
         "paths",
     },
     "annotate": {"kinds", "session", "workflow", "store", "schema", "widgets", "errors", "paths"},
+    # The delivery worker: sends what the store's trigger enqueued.
+    "webhooks": {"store", "schema", "errors"},
 }
 
 # Upper layers a layer may import inside a function only, run when asked and never at import: a

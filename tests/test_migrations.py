@@ -36,6 +36,9 @@ TABLES = {
     "gold_versions",
     "gold_entries",
     "gold_conflicts",
+    "webhooks",
+    "webhook_deliveries",
+    "webhook_attempts",
     "telemetry",
     "alembic_version",
 }

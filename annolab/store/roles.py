@@ -24,6 +24,9 @@ annolab client (``docs/team-server.md`` has the table of who may do what):
   it, that is leads and members of the project whose annolab roles include reviewer,
   adjudicator, team lead or project admin, under their own name. Triggers (migration 0010)
   keep frozen versions and decided conflicts unchanged for everyone.
+- Webhooks (``webhook*`` tables: URLs, secrets, deliveries, attempts) are leads' only: an
+  annotator's login can not read, add or change any of it, yet the events it records still
+  enqueue deliveries through a SECURITY DEFINER trigger (migration 0011) it can not call.
 - ``users.roles``, skills, teams, projects, personas, the LLM cache, embeddings and the
   migration version are written by leads or the owner only; nobody deletes or truncates.
 - SECURITY DEFINER functions pin ``search_path = pg_catalog, public, pg_temp`` and qualify every
@@ -79,6 +82,7 @@ GOLD_ACTIONS = (
     "gold.frozen",
 )
 GOLD_TABLES = ("gold_sets", "gold_versions", "gold_entries", "gold_conflicts")
+WEBHOOK_TABLES = ("webhooks", "webhook_deliveries", "webhook_attempts")
 # The annolab roles that make an annotator's login a gold curator in their projects. Only leads
 # write ``users.roles``, so an annotator can not grant it to themselves.
 GOLD_CURATOR_ROLES = ("reviewer", "adjudicator", "team_lead", "project_admin")
@@ -144,6 +148,10 @@ _RLS_TABLES = (
     *GOLD_TABLES,
     # How each annotator works (keys, idle time): their own rows only; leads read all.
     "telemetry",
+    # Webhooks hold secrets: leads only. Annotators have no grant on them at all (their events
+    # still enqueue, through a SECURITY DEFINER trigger); RLS with no annotator policy is a
+    # second wall should a grant ever be widened.
+    *WEBHOOK_TABLES,
 )
 
 _SETUP = f"""
@@ -535,6 +543,8 @@ def _policies() -> str:
                 f"WITH CHECK (resolved_by = {me} AND public.annolab_gold_set_curator(gold_set_id))",
             ),
         ],
+        # Leads only (their policy below); annotators get no policy and no grant.
+        **{table: [] for table in WEBHOOK_TABLES},
     }
     parts = []
     for table in _RLS_TABLES:

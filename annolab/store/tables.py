@@ -572,6 +572,92 @@ gold_conflicts = sa.Table(
     sa.CheckConstraint("agreement IS NULL OR agreement BETWEEN 0 AND 1", name="agreement_0_to_1"),
 )
 
+# Webhooks (migration 0011). A trigger on events adds one delivery per matching active webhook
+# in the event's own transaction; workers claim due deliveries with SKIP LOCKED and a lease
+# (``claim``), and log every try in webhook_attempts. Only leads see any of it on a team server.
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    _id(),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column(
+        "project_id",
+        sa.BigInteger,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        nullable=True,  # every project
+    ),
+    sa.Column("actions", pg.ARRAY(sa.Text), nullable=False),  # 'quality.alert', 'task.*', '*'
+    sa.Column("max_attempts", sa.Integer, nullable=False, server_default="5"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_by", sa.BigInteger, sa.ForeignKey("users.id"), nullable=True),
+    _created_at(),
+    sa.CheckConstraint("max_attempts >= 1", name="max_attempts_positive"),
+    sa.CheckConstraint("secret <> ''", name="secret_not_empty"),
+    sa.CheckConstraint("url ~ '^https?://'", name="url_http"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _id(),
+    # What receivers dedupe on: the same for every try of this delivery, redeliveries included.
+    sa.Column(
+        "uuid",
+        pg.UUID(as_uuid=True),
+        nullable=False,
+        unique=True,
+        server_default=sa.text("gen_random_uuid()"),
+    ),
+    sa.Column(
+        "webhook_id",
+        sa.BigInteger,
+        sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.BigInteger, nullable=False),  # no FK: events are append-only
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # When a pending delivery is next due; while a worker holds it, when its lease runs out.
+    sa.Column(
+        "next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("claim", pg.UUID(as_uuid=True), nullable=True),  # the holding worker's lease
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _created_at(),
+    sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("webhook_id", "event_id"),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status_known"),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        "id",
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    _id(),
+    sa.Column(
+        "delivery_id",
+        sa.BigInteger,
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column(
+        "started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration", sa.Float, nullable=True),  # seconds
+    sa.Index("ix_webhook_attempts_delivery_id", "delivery_id", "attempt"),
+)
+
 # What the widgets measured while a task was on screen: one summary per row (migration 0012).
 TELEMETRY_COUNTS = ("active_ms", "idle_ms", "keys", "pointer", "edits", "undos", "redos")
 
