@@ -7,7 +7,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import os
 import re
+import subprocess
 import sys
 import time
 import uuid
@@ -682,3 +684,57 @@ def test_warnings_filter_turns_after_hook_errors_into_errors(
         with pytest.raises(hooks.HookWarning, match="annolab_after_claim"):
             session.next()
     assert session.current is not None  # the claim committed before the hook ran
+
+
+def test_a_broken_installed_plugin_fails_every_first_use_until_left_out(site: Path) -> None:
+    """In a fresh interpreter: the first use of any hook loads the entry points, and a broken
+    one is named on every try, not only the first; ANNOLAB_LOAD_PLUGINS leaves it out."""
+    _distribution(
+        site,
+        "annolab_demo_crash",
+        "raise ImportError('needs torch')\n",
+        "crash = annolab_demo_crash",
+    )
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "from annolab.errors import PluginError\n"
+        "from annolab.hooks import manager\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        manager.implementations('annolab_on_submit')\n"
+        "        print('loaded')\n"
+        "    except PluginError as exc:\n"
+        "        print(exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ANNOLAB_LOAD_PLUGINS"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    message = (
+        "entry point 'crash' = 'annolab_demo_crash' of distribution annolab-demo-crash 1.0 "
+        "failed to load: ImportError: needs torch"
+    )
+    assert run.stdout.splitlines() == [message, message]
+    env["ANNOLAB_LOAD_PLUGINS"] = "rota"
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.splitlines() == ["loaded", "loaded"]
+
+
+def test_a_plugin_kind_that_is_not_a_kind_fails_every_lookup(plugin: Any) -> None:
+    class NotAKind:
+        @hooks.hookimpl
+        def annolab_payload_kinds(self) -> list[object]:
+            return [{"name": "stars"}]
+
+    name = plugin(NotAKind())
+    for _ in range(2):
+        with pytest.raises(
+            PluginError,
+            match=rf"^plugin {re.escape(repr(name))}: annolab_payload_kinds gave dict; give ",
+        ):
+            annolab.kinds.get("choice")
+    hooks.unregister(name)
+    assert annolab.kinds.get("choice").name == "choice"

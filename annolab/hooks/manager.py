@@ -47,6 +47,9 @@ class _State:
 
     def __init__(self) -> None:
         self.pm: pluggy.PluginManager | None = None
+        # The manager while its entry points load (they register into it): published as
+        # ``pm`` only once every one loaded.
+        self.building: pluggy.PluginManager | None = None
         self.loaded: list[Loaded] = []
         # hook name -> its implementations in call order; cleared when a plugin comes or goes.
         self.impls: dict[str, tuple[pluggy.HookImpl, ...]] = {}
@@ -62,17 +65,30 @@ _loaded = _state.loaded
 
 
 def plugin_manager() -> pluggy.PluginManager:
-    """The process's plugin manager, with the entry-point plugins loaded on the first call."""
+    """The process's plugin manager, with the entry-point plugins loaded on the first call.
+
+    A plugin that fails to load raises ``PluginError`` here, and again on every later call
+    until it is fixed, uninstalled or left out with ``ANNOLAB_LOAD_PLUGINS``: a process never
+    runs on quietly without a plugin its environment installed.
+    """
     pm = _state.pm
     if pm is not None:
         return pm
     with _lock:
-        if _state.pm is None:
-            pm = pluggy.PluginManager(specs.PROJECT)
-            pm.add_hookspecs(specs)
-            _state.pm = pm
+        if _state.pm is not None:
+            return _state.pm
+        if _state.building is not None:
+            return _state.building  # asked again while its entry points load
+        pm = pluggy.PluginManager(specs.PROJECT)
+        pm.add_hookspecs(specs)
+        _state.building = pm
+        try:
             load_entry_points()
-        return _state.pm
+        finally:
+            _state.building = None
+        _state.pm = pm
+        _changed()
+        return pm
 
 
 def generation() -> int:

@@ -206,7 +206,15 @@ def _load_plugins() -> None:
         else:
             _REGISTRY[name] = before
     _PLUGGED.clear()
-    _plugged_at[0] = generation
+    _plugged_at[0] = generation  # set first: a plugin's hook may itself look a kind up
+    try:
+        _register_plugin_kinds()
+    except Exception:
+        _plugged_at[0] = -1  # ask again next time, and fail again, until the plugin is fixed
+        raise
+
+
+def _register_plugin_kinds() -> None:
     for plugin, kind in hooks.contributions("annolab_payload_kinds"):
         if not isinstance(kind, Kind):
             rule = f"gave {type(kind).__name__}; give annolab.kinds.Kind objects"
