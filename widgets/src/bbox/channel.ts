@@ -10,6 +10,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 
+import { noteEdit } from "../common/telemetry";
 import type { Patch } from "./doc";
 
 /** A message the front end sends that is not a patch of the boxes. */
@@ -31,6 +32,7 @@ export class PatchChannel {
   send(message: Patch | Notice): void {
     const uuid = uuid4();
     this.awaiting.add(uuid);
+    if (message.op !== "size") noteEdit(this.model);
     this.model.send({ ...message, uuid });
   }
 

@@ -1,12 +1,14 @@
 /**
  * The parts every annotation widget shows around its editor: the error banner (Python's
- * `error` trait) and the action bar (undo, redo, skip, submit).
+ * `error` trait) and the action bar (undo, redo, skip, submit), which also starts the view's
+ * telemetry (telemetry.ts), so every widget with an action bar has it.
  */
 import type { AnyModel } from "@anywidget/types";
 
 import "./chrome.css";
 
 import { h } from "./dom";
+import { type Telemetry, trackTelemetry } from "./telemetry";
 
 /** What the action bar's buttons do. */
 export interface Actions {
@@ -77,13 +79,22 @@ interface ActionsModel {
 /**
  * Undo, Redo, Skip and Submit buttons appended to `root`. Labels name the shortcut too
  * (aria-keyshortcuts for assistive technology, the title for a mouse user). Given a `model`
- * with a `show_submit` trait, Skip and Submit follow it.
+ * with a `show_submit` trait, Skip and Submit follow it, and telemetry counts the annotator's
+ * input inside `root` and sends summaries over the model (telemetry.ts).
  */
 export function actionBar(
   root: HTMLElement,
   actions: Actions,
   model?: AnyModel<ActionsModel>,
 ): ActionBar {
+  const telemetry: Telemetry | null =
+    model === undefined ? null : trackTelemetry(root, model);
+  const counted = (name: string, run: () => void): (() => void) => {
+    if (telemetry === null) return run;
+    if (name === "Undo") return () => telemetry.undo(run);
+    if (name === "Redo") return () => telemetry.redo(run);
+    return run;
+  };
   const specs = [
     ["Undo", "Control+Z", "Ctrl+Z", actions.onUndo],
     ["Redo", "Control+Shift+Z", "Ctrl+Shift+Z", actions.onRedo],
@@ -103,7 +114,8 @@ export function actionBar(
       title: `${name} (${shown})`,
       attrs: { type: "button", "aria-keyshortcuts": aria },
     });
-    const click = (): void => run();
+    const act = counted(name, run);
+    const click = (): void => act();
     button.addEventListener("click", click);
     cleanups.push(() => button.removeEventListener("click", click));
     bar.append(button);
@@ -137,6 +149,7 @@ export function actionBar(
     },
     dispose(): void {
       for (const cleanup of cleanups) cleanup();
+      telemetry?.dispose();
       bar.remove();
     },
   };

@@ -7,6 +7,9 @@
  */
 import type { AnyModel } from "@anywidget/types";
 
+import { noteEdit } from "./telemetry";
+import { uuid4 } from "./uuid";
+
 /** Any patch: an `op` and its fields (each widget defines its own union). */
 export interface PatchMessage {
   op: string;
@@ -45,6 +48,7 @@ export class PatchChannel<P extends PatchMessage> {
   send(patch: P): void {
     const uuid = uuid4();
     this.pending.set(uuid, now());
+    noteEdit(this.model);
     this.model.send({ ...patch, uuid });
   }
 
@@ -63,18 +67,6 @@ export class PatchChannel<P extends PatchMessage> {
     this.pending.delete(reply.uuid);
     this.onSettled(typeof reply.error === "string" ? reply.error : null, now() - sent);
   }
-}
-
-/**
- * A random (version 4) UUID. crypto.randomUUID exists only in secure contexts, and a
- * JupyterHub served over plain http on a LAN is not one; getRandomValues works everywhere.
- */
-export function uuid4(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function now(): number {
