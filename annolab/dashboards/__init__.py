@@ -25,7 +25,14 @@ and ``alt.renderers.enable("annolab")`` turns it on again.
 from __future__ import annotations
 
 from annolab.dashboards import _render
-from annolab.dashboards.annotator import annotator, quality_trend, time_per_task, volume
+from annolab.dashboards.annotator import (
+    annotator,
+    input_and_edits,
+    quality_trend,
+    time_on_task,
+    time_per_task,
+    volume,
+)
 from annolab.dashboards.personas import persona_vs_human
 from annolab.dashboards.project import (
     agreement_over_time,
@@ -45,12 +52,14 @@ __all__ = [
     "agreement_per_label",
     "annotator",
     "bottlenecks",
+    "input_and_edits",
     "label_confusion",
     "persona_vs_human",
     "progress",
     "project",
     "quality_trend",
     "task_status",
+    "time_on_task",
     "time_per_task",
     "volume",
 ]

@@ -1,4 +1,6 @@
-"""One annotator's dashboard: quality trend against the team, volume, time per task."""
+"""One annotator's dashboard: quality trend against the team, volume, time per task, and how
+they work (from widget telemetry, ``proj.telemetry()``): time on task, active and idle share,
+keyboard against mouse, edit and undo rates, each beside the other annotators."""
 
 from __future__ import annotations
 
@@ -137,17 +139,147 @@ def _time_chart(table: pl.DataFrame) -> alt.Chart:
     return chart
 
 
-def annotator(annotations: pl.DataFrame, user: str) -> alt.VConcatChart:
-    """One annotator's dashboard: agreement with peers over time against the team, volume,
-    and time per task.
+# --- how people work: widget telemetry ----------------------------------------------------------
 
-    >>> al.dashboards.annotator(proj.annotations(), "ana")  # doctest: +SKIP
+TELEMETRY_COLUMNS = (
+    "user",
+    "task",
+    "step",
+    "active_ms",
+    "idle_ms",
+    "keys",
+    "pointer",
+    "edits",
+    "undos",
+    "redos",
+)
+
+
+def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
+    # A share of nothing is no share at all: null, not 0 or NaN.
+    return pl.when(whole > 0).then(part / whole).otherwise(None)
+
+
+def habits_table(telemetry: pl.DataFrame) -> pl.DataFrame:
+    """One row per annotator from ``proj.telemetry()``: ``tasks`` (task steps measured),
+    ``seconds_per_task``, ``active_share`` (of the time on task), ``keyboard_share`` (of key
+    and pointer presses), ``edits_per_task``, ``undos_per_task`` and ``undos_per_edit``.
+
+    >>> habits_table(proj.telemetry()).select("user", "active_share")  # doctest: +SKIP
+    """
+    missing = [c for c in TELEMETRY_COLUMNS if c not in telemetry.columns]
+    if missing:
+        rule = "must be a frame from proj.telemetry(), with " + ", ".join(TELEMETRY_COLUMNS)
+        msg = f"telemetry is missing the columns {missing}: it {rule}"
+        raise QualityError(msg)
+    total = pl.col("active_ms") + pl.col("idle_ms")
+    share = _share
+    return (
+        telemetry.group_by("user")
+        .agg(
+            pl.struct("task", "step").n_unique().alias("tasks"),
+            total.sum().alias("ms"),
+            pl.col("active_ms").sum().alias("active_ms"),
+            *(pl.col(c).sum() for c in ("keys", "pointer", "edits", "undos", "redos")),
+        )
+        .select(
+            "user",
+            "tasks",
+            (pl.col("ms") / pl.col("tasks") / 1000).alias("seconds_per_task"),
+            share(pl.col("active_ms"), pl.col("ms")).alias("active_share"),
+            share(pl.col("keys"), pl.col("keys") + pl.col("pointer")).alias("keyboard_share"),
+            (pl.col("edits") / pl.col("tasks")).alias("edits_per_task"),
+            (pl.col("undos") / pl.col("tasks")).alias("undos_per_task"),
+            share(pl.col("undos"), pl.col("edits")).alias("undos_per_edit"),
+        )
+        .sort("user")
+    )
+
+
+def _habits_of(telemetry: pl.DataFrame, user: str) -> pl.DataFrame:
+    table = habits_table(telemetry)
+    if table.filter(pl.col("user") == user).height == 0:
+        shown = ", ".join(repr(u) for u in table["user"].to_list()[:10]) or "none"
+        msg = f"user={user!r} has no telemetry; the annotators with some are {shown}"
+        raise QualityError(msg)
+    return table.with_columns(
+        pl.when(pl.col("user") == user).then(pl.lit(user)).otherwise(pl.lit("others")).alias("who")
+    )
+
+
+def _habit_bars(
+    table: pl.DataFrame, user: str, title: str, fields: list[tuple[str, str, str]]
+) -> alt.HConcatChart:
+    """Bars per annotator, one small chart per measure in ``fields`` (column, name, format)."""
+    colors = alt.Scale(domain=[user, "others"], range=["#d62728", "#9e9e9e"])
+    charts = []
+    for field, name, fmt in fields:
+        chart = (
+            alt.Chart(table.select("user", "who", field), title=name.capitalize())
+            .mark_bar()
+            .encode(
+                x=alt.X(f"{field}:Q", title=None, axis=alt.Axis(format=fmt)),
+                y=alt.Y("user:N", title=None, sort="-x"),
+                color=alt.Color("who:N", title="Who", scale=colors),
+                tooltip=[
+                    alt.Tooltip("user:N", title="Annotator"),
+                    alt.Tooltip(f"{field}:Q", title=name.capitalize(), format=fmt),
+                ],
+            )
+            .properties(width=WIDTH // len(fields), height=HEIGHT)
+        )
+        charts.append(chart)
+    return alt.hconcat(*charts, title=title)
+
+
+def time_on_task(telemetry: pl.DataFrame, user: str) -> alt.HConcatChart:
+    """Seconds per task and the share of it active (input in the last 30 s, tab shown), for
+    ``user`` beside the other annotators.
+
+    >>> al.dashboards.time_on_task(proj.telemetry(), "ana")  # doctest: +SKIP
+    """
+    fields = [
+        ("seconds_per_task", "seconds per task", ".1f"),
+        ("active_share", "active share", ".0%"),
+    ]
+    return _habit_bars(_habits_of(telemetry, user), user, "Time on task", fields)
+
+
+def input_and_edits(telemetry: pl.DataFrame, user: str) -> alt.HConcatChart:
+    """Keyboard share of presses, edits and undos per task, and undos per edit, for ``user``
+    beside the other annotators.
+
+    >>> al.dashboards.input_and_edits(proj.telemetry(), "ana")  # doctest: +SKIP
+    """
+    fields = [
+        ("keyboard_share", "keyboard share", ".0%"),
+        ("edits_per_task", "edits per task", ".1f"),
+        ("undos_per_task", "undos per task", ".1f"),
+        ("undos_per_edit", "undos per edit", ".2f"),
+    ]
+    return _habit_bars(_habits_of(telemetry, user), user, "Keyboard, mouse and edits", fields)
+
+
+def annotator(
+    annotations: pl.DataFrame, user: str, *, telemetry: pl.DataFrame | None = None
+) -> alt.VConcatChart:
+    """One annotator's dashboard: agreement with peers over time against the team, volume,
+    time per task and, given ``telemetry`` (``proj.telemetry()``) with rows of theirs, how
+    they work: time on task, active share, keyboard against mouse, edit and undo rates.
+
+    >>> al.dashboards.annotator(  # doctest: +SKIP
+    ...     proj.annotations(), "ana", telemetry=proj.telemetry()
+    ... )
     """
     rows = _rows_of(annotations, user)
-    panels: list[alt.Chart] = []
+    panels: list[alt.Chart | alt.HConcatChart] = []
     if rows["at"].null_count() < rows.height:
         panels.append(_trend_chart(*trend_table(rows, user)))
         panels.append(_volume_chart(*volume_table(rows, user)))
     panels.append(_time_chart(_data.seconds_histogram(rows, user)))
+    # Checked (columns) whenever given; drawn only when the annotator has rows of their own.
+    if telemetry is not None and user in habits_table(telemetry)["user"].to_list():
+        panels.append(time_on_task(telemetry, user))
+        panels.append(input_and_edits(telemetry, user))
     rows_of_two = [panels[i : i + 2] for i in range(0, len(panels), 2)]
     return alt.vconcat(*(alt.hconcat(*pair) for pair in rows_of_two), title=f"Annotator {user}")
