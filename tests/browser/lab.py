@@ -223,8 +223,17 @@ def _scratch_env(home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def start_lab(startup_timeout: float = 60) -> Iterator[Lab]:
-    """Starts JupyterLab on a free loopback port and stops it (and its kernels) afterwards."""
+def start_lab(
+    startup_timeout: float = 60,
+    *,
+    python: str | Path = sys.executable,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Lab]:
+    """Starts JupyterLab on a free loopback port and stops it (and its kernels) afterwards.
+
+    ``python`` is the interpreter whose JupyterLab runs (another virtual environment's, to test
+    an installed wheel); ``extra_env`` is added to the server's environment.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="annolab-browser-"))
     home, root, app_settings = scratch / "home", scratch / "root", scratch / "lab-settings"
     for folder in (home, root, app_settings):
@@ -241,7 +250,7 @@ def start_lab(startup_timeout: float = 60) -> Iterator[Lab]:
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
                     [
-                        sys.executable,
+                        str(python),
                         "-m",
                         "jupyter",
                         "lab",
@@ -256,7 +265,7 @@ def start_lab(startup_timeout: float = 60) -> Iterator[Lab]:
                         "--LabApp.expose_app_in_browser=True",
                     ],
                     cwd=root,
-                    env=_scratch_env(home),
+                    env={**_scratch_env(home), **(extra_env or {})},
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -1,0 +1,139 @@
+"""The JupyterLab extension as a user gets it: the wheel, installed in a clean environment.
+
+The wheel is built from this checkout and installed (with JupyterLab and Notebook 7) in a new
+virtual environment; that environment's JupyterLab runs on the test database as the hub user
+``lab-annotator``. In Chromium: the sidebar shows a project made beforehand through the API, its
+queue opens in a tab, a task is labelled and submitted there, and the sidebar's counts move
+without a reload, also when someone else submits elsewhere. Notebook 7 shows the menu.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+
+import annolab as al
+from tests.browser.lab import Lab, expect, start_lab
+from tests.conftest import REPO
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.slow
+
+LAB_USER = "lab-annotator"
+
+
+@pytest.fixture(scope="module")
+def clean_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment with the built wheel, JupyterLab and Notebook 7 installed;
+    its ``bin`` folder."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), REPO],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    (wheel,) = out.glob("annolab-*.whl")
+    env_dir = tmp_path_factory.mktemp("clean") / "venv"
+    venv.create(env_dir, with_pip=True)
+    pip = [env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-input"]
+    subprocess.run(
+        [*pip, "--disable-pip-version-check", str(wheel), "jupyterlab>=4.2", "notebook>=7"],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return env_dir / "bin"
+
+
+@pytest.fixture(scope="module")
+def clean_lab(clean_env: Path, db_url: str) -> Iterator[Lab]:
+    extra = {"ANNOLAB_DATABASE_URL": db_url, "JUPYTERHUB_USER": LAB_USER}
+    with start_lab(python=clean_env / "python", extra_env=extra) as server:
+        yield server
+
+
+@pytest.fixture
+def page(lab_browser: Browser) -> Iterator[Page]:
+    context = lab_browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(30_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _jupyter(clean_env: Path, *args: str) -> str:
+    done = subprocess.run(
+        [clean_env / "jupyter", *args], capture_output=True, text=True, timeout=120, check=True
+    )
+    # Without colours: the lists are printed with ANSI codes around "enabled" and "OK".
+    return re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+
+
+def test_the_wheel_installs_the_lab_and_server_extensions(clean_env: Path) -> None:
+    labext = _jupyter(clean_env, "labextension", "list")
+    assert re.search(r"annolab v0\.1\.0 enabled\s+OK", labext), labext
+    server = _jupyter(clean_env, "server", "extension", "list")
+    assert re.search(r"annolab enabled", server), server
+    assert re.search(r"annolab 0\.1\.0 OK", server), server
+
+
+def test_label_in_the_queue_tab_and_watch_the_sidebar(
+    clean_lab: Lab, page: Page, workspace: al.Workspace
+) -> None:
+    name = f"lab-{uuid.uuid4().hex[:8]}"
+    proj = workspace.create_project(name, labels=["pos", "neg"], layout="classify")
+    proj.add_tasks(
+        pl.DataFrame({"id": ["a", "b", "c"], "text": ["great film", "awful", "fine"]}), id="id"
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(clean_lab.page_url(f"lab/workspaces/ext-{uuid.uuid4().hex[:8]}"))
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=60_000)
+    # The sidebar's tab, then the project with its counts.
+    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='annolab-sidebar']").click()
+    sidebar = page.locator("#annolab-sidebar")
+    item = sidebar.locator(f"[data-project='{name}']")
+    counts = item.locator(".annolab-Sidebar-counts")
+    expect(counts).to_have_text("0/3 done · my queue: 0 done, 3 open")
+    item.get_by_role("button", name="Open my queue").click()
+    tab = page.locator(f"#annolab-queue-{name}")
+    expect(tab.locator(".annolab-QueueTab-status")).to_have_text(
+        "0 of 3 in your queue done; 3 to go"
+    )
+    first = tab.get_attribute("data-task")
+    tab.locator(".annolab-classify-name", has_text="neg").click()
+    tab.locator(".annolab-action-submit").click()
+    expect(tab.locator(".annolab-QueueTab-status")).to_have_text(
+        "1 of 3 in your queue done; 2 to go"
+    )
+    expect(tab).not_to_have_attribute("data-task", first or "")
+    expect(counts).to_have_text("1/3 done · my queue: 1 done, 2 open")
+    [stored] = proj.annotations().filter(pl.col("status") == "submitted")["payload"].to_list()
+    assert '"label": "neg"' in stored or '"label":"neg"' in stored
+    # Someone else submits from a notebook: the live stream moves the sidebar, no reload.
+    other = proj.session("someone-else")
+    assert other.next() is not None
+    other.submit({"kind": "choice", "label": "pos"})
+    expect(counts).to_have_text(re.compile(r"^2/3 done · my queue: 1 done, 1 open$"))
+    assert errors == []
+
+
+def test_notebook_7_has_the_menu_and_commands(clean_lab: Lab, page: Page) -> None:
+    page.goto(clean_lab.page_url("tree"))
+    menu = page.locator(".lm-MenuBar-itemLabel", has_text="Annolab")
+    expect(menu).to_be_visible(timeout=60_000)
+    menu.click()
+    expect(page.locator(".lm-Menu-itemLabel", has_text="Open My Annotation Queue…")).to_be_visible()
