@@ -207,11 +207,14 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
     def _save_revision(self, widget: AnnotationWidget, *, draft: bool) -> None:
         del draft  # a revision has no drafts: the loop hides the button
         reason = self.panel.bar.reason.strip() if isinstance(self.panel, ReviewPanel) else ""
+        item = self.session.current
         try:
             self.session.revise(widget.payload, reason)
         except (AnnolabError, sa.exc.SQLAlchemyError) as exc:
             widget.error = f"Not saved: {exc}. Your work is still here; submit again to retry."
             return
+        finally:
+            self.session.record_telemetry(widget.take_telemetry(), item)
         self._advance()
 
     def _adjudicate(self, item: Item) -> None:
@@ -242,6 +245,7 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         self._show(widget, "", panel)
 
     def _save_adjudicated(self, widget: AnnotationWidget, *, draft: bool) -> None:
+        item = self.session.current
         try:
             if draft:
                 self.session.save_draft(widget.payload)
@@ -251,6 +255,8 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         except (AnnolabError, sa.exc.SQLAlchemyError) as exc:
             widget.error = f"Not saved: {exc}. Your work is still here; submit again to retry."
             return
+        finally:
+            self.session.record_telemetry(widget.take_telemetry(), item)
         self._advance()
 
     def _show(

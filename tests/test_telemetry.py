@@ -210,3 +210,23 @@ def test_a_telemetry_failure_loses_no_annotation_and_is_retried(
     stored = proj.telemetry().sort("task")
     assert stored.select("task", "undos").rows() == [("t0", 2), ("t1", 1)]
     assert lost["batch_id"] in stored["batch_id"].to_list()
+
+
+def test_a_reviewers_revision_stores_its_telemetry_at_the_review_step(
+    workspace: al.Workspace,
+) -> None:
+    from tests.test_review_loop import _reviewed
+
+    proj = _reviewed(workspace, ["pos"])
+    loop = proj.annotate(f"{proj.name}-rev")
+    assert loop.panel is not None
+    loop.panel.bar.press("revise")  # type: ignore[union-attr]
+    widget = loop.widget
+    assert isinstance(widget, Classify)
+    widget.value = "neg"
+    _send(widget, _summary("submit", edits=1, undos=1))
+    widget.submit_count += 1
+    rows = proj.telemetry()
+    assert rows.select("user", "task", "step", "edits", "undos").rows() == [
+        (f"{proj.name}-rev", "t0", "review", 1, 1)
+    ]
