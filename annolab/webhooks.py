@@ -220,15 +220,26 @@ def _send(client: httpx.Client, held: store.Claimed) -> tuple[bool, int | None, 
 
 
 def deliver_due(engine: Any, *, limit: int = 100, retry: Retry | None = None) -> DeliveryReport:
-    """One pass: claim up to ``limit`` due deliveries, send each, record how it went."""
+    """One pass: send up to ``limit`` due deliveries, recording how each went.
+
+    Each is claimed just before it is sent, in a transaction of its own, so its lease covers
+    one send (not a queue of them behind a slow receiver) and other workers take the rest.
+    Only what was due when the pass began is sent: a failed try waits for the next pass."""
     import httpx
 
     retry = retry or Retry()
-    with engine.begin() as conn:
-        held = store.claim_due(conn, limit=limit, lease_seconds=retry.lease)
     counts = {"delivered": 0, "pending": 0, "dead": 0, None: 0}
+    claimed = 0
+    with engine.begin() as conn:
+        began = store.database_now(conn)
     with httpx.Client(timeout=retry.timeout, follow_redirects=False) as client:
-        for one in held:
+        while claimed < limit:
+            with engine.begin() as conn:
+                held = store.claim_due(conn, limit=1, lease_seconds=retry.lease, due_by=began)
+            if not held:
+                break
+            one = held[0]
+            claimed += 1
             started = time.monotonic()
             ok, status, error = _send(client, one)
             duration = time.monotonic() - started
@@ -244,7 +255,7 @@ def deliver_due(engine: Any, *, limit: int = 100, retry: Retry | None = None) ->
                 )
             counts[moved] += 1
     return DeliveryReport(
-        claimed=len(held),
+        claimed=claimed,
         delivered=counts["delivered"],
         retrying=counts["pending"],
         dead=counts["dead"],
@@ -311,11 +322,12 @@ class Webhooks:
             return store.list_webhooks(conn)
 
     def remove(self, webhook_id: int) -> None:
-        """Deactivate a webhook: it enqueues nothing more; its log stays (``activate`` undoes)."""
+        """Deactivate a webhook: nothing more is enqueued or sent for it, and its log stays
+        (``activate`` undoes it: deliveries still pending then go out)."""
         self._set_active(webhook_id, active=False)
 
     def activate(self, webhook_id: int) -> None:
-        """Turn a removed webhook back on (events recorded meanwhile are not sent)."""
+        """Turn a removed webhook back on (events recorded while it was off are not sent)."""
         self._set_active(webhook_id, active=True)
 
     def _set_active(self, webhook_id: int, *, active: bool) -> None:

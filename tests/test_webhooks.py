@@ -577,3 +577,31 @@ def test_deliveries_are_logged_as_events_without_url_or_secret(ws: al.Workspace)
     given = ws.webhooks.deliveries()["uuid"][0]
     assert str(uuid.UUID(given)) == given
     assert ws.webhooks.deliveries()["webhook_id"].to_list() == [hook]  # its own event, for '*'
+
+
+def test_a_removed_webhooks_pending_deliveries_wait_until_it_is_activated(
+    ws: al.Workspace, receiver: Receiver
+) -> None:
+    hook = ws.webhooks.add(receiver.url("/plan/200"), secret=SECRET, actions=["task.*"])
+    event_id = _event(ws)
+    ws.webhooks.remove(hook)
+    _event(ws)  # recorded while it is off: never enqueued
+    assert ws.webhooks.deliver().claimed == 0
+    assert ws.webhooks.deliveries()["status"].to_list() == ["pending"]
+    ws.webhooks.activate(hook)
+    assert ws.webhooks.deliver().delivered == 1
+    assert [r.json["event"]["id"] for r in receiver.got("/plan/200")] == [event_id]
+
+
+def test_one_pass_tries_each_delivery_once(ws: al.Workspace, receiver: Receiver) -> None:
+    ws.webhooks.retry = Retry(timeout=2.0, base=0.3, cap=10, jitter=0.0)
+    ws.webhooks.add(receiver.url("/plan/500"), secret=SECRET, actions=["task.*"])
+    for _ in range(3):
+        _event(ws)
+    report = ws.webhooks.deliver()
+    assert (report.claimed, report.retrying) == (3, 3)  # failed tries wait for the next pass
+    assert len(receiver.got("/plan/500")) == 3
+    time.sleep(0.35)
+    assert ws.webhooks.deliver(limit=2).claimed == 2  # those two now wait 0.6 s
+    assert ws.webhooks.deliver().claimed == 1  # the third, due since the first pass
+    assert ws.webhooks.attempts()["attempt"].to_list() == [1, 2, 1, 2, 1, 2]

@@ -129,7 +129,8 @@ def add_webhook(
 
 
 def set_active(conn: sa.Connection, *, actor: str, webhook_id: int, active: bool) -> None:
-    """Turn a webhook on or off: off, it enqueues nothing new; its pending deliveries stay."""
+    """Turn a webhook on or off: off, it enqueues nothing new and its pending deliveries wait
+    (they are sent when it is turned on again)."""
     row = conn.execute(
         sa.text("UPDATE webhooks SET active = :a WHERE id = :w RETURNING project_id"),
         {"a": active, "w": webhook_id},
@@ -216,8 +217,9 @@ FROM gone WHERE d.id = gone.id RETURNING d.id
 _CLAIM = """
 WITH due AS (
     SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= clock_timestamp()
-      AND d.attempts < w.max_attempts
+    WHERE d.status = 'pending'
+      AND d.next_attempt_at <= LEAST(clock_timestamp(), CAST(:due_by AS timestamptz))
+      AND d.attempts < w.max_attempts AND w.active
     ORDER BY d.next_attempt_at, d.id LIMIT :n
     FOR UPDATE OF d SKIP LOCKED)
 UPDATE webhook_deliveries d
@@ -240,18 +242,30 @@ FROM events e LEFT JOIN projects p ON p.id = e.project_id WHERE e.id = :e
 """
 
 
-def claim_due(conn: sa.Connection, *, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Take up to ``limit`` due deliveries for ``lease_seconds``; commit before sending."""
-    conn.execute(sa.text(_BURY), {"abandoned": ABANDONED}).all()
-    conn.execute(
-        sa.text(
-            "UPDATE webhook_attempts a SET finished_at = clock_timestamp(), error = :abandoned "
-            "FROM webhook_deliveries d WHERE d.id = a.delivery_id AND d.status = 'dead' "
-            "AND a.finished_at IS NULL"
-        ),
-        {"abandoned": ABANDONED},
-    )
-    rows = conn.execute(sa.text(_CLAIM), {"n": limit, "lease": lease_seconds}).all()
+def claim_due(
+    conn: sa.Connection,
+    *,
+    limit: int,
+    lease_seconds: float,
+    due_by: dt.datetime | None = None,
+) -> list[Claimed]:
+    """Take up to ``limit`` deliveries due now (and by ``due_by``, the database's clock) for
+    ``lease_seconds``; commit before sending.
+
+    The lease must outlast sending all of them: a worker that sends one at a time claims one
+    at a time. Deliveries of an inactive webhook wait until it is activated again."""
+    buried = conn.execute(sa.text(_BURY), {"abandoned": ABANDONED}).scalars().all()
+    if buried:
+        conn.execute(
+            sa.text(
+                "UPDATE webhook_attempts SET finished_at = clock_timestamp(), error = :abandoned "
+                "WHERE delivery_id = ANY(:ids) AND finished_at IS NULL"
+            ),
+            {"abandoned": ABANDONED, "ids": list(buried)},
+        )
+    rows = conn.execute(
+        sa.text(_CLAIM), {"n": limit, "lease": lease_seconds, "due_by": due_by}
+    ).all()
     claimed = []
     for row in sorted(rows, key=lambda r: r.id):
         # The try before this one never reported: its worker died or lost the lease.
@@ -287,6 +301,11 @@ def claim_due(conn: sa.Connection, *, limit: int, lease_seconds: float) -> list[
 def _jsonable(event: dict[str, Any]) -> dict[str, Any]:
     at = event["at"]
     return {**event, "at": at.isoformat() if isinstance(at, dt.datetime) else at}
+
+
+def database_now(conn: sa.Connection) -> dt.datetime:
+    """The database's clock, which every worker shares."""
+    return conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()  # type: ignore[no-any-return]
 
 
 def record_result(
