@@ -315,3 +315,48 @@ def test_the_live_stream_tells_of_another_clients_submit(
     response.close()
     mine = [m for m in heard if m["project_id"] == classify.id]
     assert "annotation.submitted" in {m["action"] for m in mine}
+
+
+def test_ner_spans_go_through_the_widgets_patches(server: Server, workspace: al.Workspace) -> None:
+    proj = workspace.create_project(
+        f"lab-ner-{uuid.uuid4().hex[:8]}", labels=["PER", "ORG"], layout="ner"
+    )
+    proj.add_tasks(pl.DataFrame({"id": ["a"], "text": ["Ada works at IBM"]}), id="id")
+    _, view = server.call("POST", f"annolab/api/projects/{proj.name}/queue")
+    assert view["parts"][0]["bundle"] == "ner"
+    # The text travels as UTF-8 bytes, as it does to a notebook's view.
+    assert view["parts"][0]["state"]["_text_utf8"] == {"$bytes": "QWRhIHdvcmtzIGF0IElCTQ=="}
+    desk, widget = view["desk"], view["widget"]
+    span = {"start": 13, "end": 16, "label": "ORG"}
+    _, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/message",
+        {"widget": widget, "part": 0, "content": {"op": "add", "span": span, "uuid": "n1"}},
+    )
+    assert view["replies"] == [{"part": 0, "content": {"uuid": "n1", "ok": True}}]
+    _, view = server.call("POST", f"annolab/api/desks/{desk}/submit")
+    assert view["message"] == "Nothing left in your queue. Thank you!"
+    assert view["widget"] is None
+    [payload] = proj.annotations()["payload"].to_list()
+    assert json.loads(payload) == {"kind": "spans", "spans": [{**span}]}
+    # The widget that was on screen is gone: a late message is refused, naming it.
+    status, body = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/message",
+        {"widget": widget, "part": 0, "content": {"op": "add", "span": span, "uuid": "n2"}},
+    )
+    assert (status, body["field"], body["value"]) == (400, "widget", widget)
+
+
+def test_dashboard_is_a_vega_lite_spec(server: Server, classify: al.Project) -> None:
+    status, body = server.call("GET", f"annolab/api/projects/{classify.name}/dashboard")
+    assert (status, body["spec"]) == (200, None)
+    assert body["message"] == f"No annotations in {classify.name!r} yet."
+    for user, label in (("ann-1", "pos"), ("ann-2", "neg")):
+        session = classify.session(user)
+        assert session.next() is not None
+        session.submit({"kind": "choice", "label": label})
+    status, body = server.call("GET", f"annolab/api/projects/{classify.name}/dashboard")
+    assert status == 200, body
+    assert body["spec"]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
+    assert body["spec"]["title"] == "Project quality"

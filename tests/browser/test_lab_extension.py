@@ -100,6 +100,8 @@ def test_label_in_the_queue_tab_and_watch_the_sidebar(
     )
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(clean_lab.page_url(f"lab/workspaces/ext-{uuid.uuid4().hex[:8]}"))
     expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=60_000)
     # The sidebar's tab, then the project with its counts.
@@ -115,12 +117,19 @@ def test_label_in_the_queue_tab_and_watch_the_sidebar(
     )
     first = tab.get_attribute("data-task")
     tab.locator(".annolab-classify-name", has_text="neg").click()
-    tab.locator(".annolab-action-submit").click()
+    page.keyboard.press("Control+Enter")  # focus is in the tab's widget: submit
     expect(tab.locator(".annolab-QueueTab-status")).to_have_text(
         "1 of 3 in your queue done; 2 to go"
     )
     expect(tab).not_to_have_attribute("data-task", first or "")
     expect(counts).to_have_text("1/3 done · my queue: 1 done, 2 open")
+    second = tab.get_attribute("data-task")
+    tab.locator(".annolab-classify-name", has_text="pos").click()
+    page.keyboard.press("Escape")  # skip: the next task, nothing stored
+    expect(tab).not_to_have_attribute("data-task", second or "")
+    expect(tab.locator(".annolab-QueueTab-status")).to_have_text(
+        "1 of 2 in your queue done; 1 to go"
+    )
     [stored] = proj.annotations().filter(pl.col("status") == "submitted")["payload"].to_list()
     assert '"label": "neg"' in stored or '"label":"neg"' in stored
     # Someone else submits from a notebook: the live stream moves the sidebar, no reload.
@@ -128,6 +137,12 @@ def test_label_in_the_queue_tab_and_watch_the_sidebar(
     assert other.next() is not None
     other.submit({"kind": "choice", "label": "pos"})
     expect(counts).to_have_text(re.compile(r"^2/3 done · my queue: 1 done, 1 open$"))
+    # The dashboard draws with the Vega runtime the wheel ships: nothing is fetched elsewhere.
+    item.get_by_role("button", name="Dashboard").click()
+    dashboard = page.locator(f"#annolab-dashboard-{name}")
+    expect(dashboard.locator("canvas, svg.marks").first).to_be_visible()
+    outside = [url for url in requested if not url.startswith(clean_lab.url)]
+    assert outside == []
     assert errors == []
 
 
