@@ -360,3 +360,82 @@ def test_dashboard_is_a_vega_lite_spec(server: Server, classify: al.Project) -> 
     assert status == 200, body
     assert body["spec"]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
     assert body["spec"]["title"] == "Project quality"
+
+
+def test_alerts_are_the_projects_quality_alerts_newest_first(
+    server: Server, classify: al.Project
+) -> None:
+    from annolab.store.events import record_event
+
+    with classify.workspace.engine.begin() as conn:
+        for score in (0.4, 0.3):
+            record_event(
+                conn,
+                actor="annolab",
+                action="quality.alert",
+                entity="user",
+                entity_id=7,
+                project_id=classify.id,
+                after={"rule": "low accuracy", "user": "weak", "score": score},
+            )
+        record_event(
+            conn,
+            actor="annolab",
+            action="quality.cleared",
+            entity="user",
+            entity_id=7,
+            project_id=classify.id,
+        )
+    status, body = server.call("GET", "annolab/api/alerts")
+    assert status == 200
+    mine = [a for a in body["alerts"] if a["project"] == classify.name]
+    assert [json.loads(a["after"])["score"] for a in mine] == [0.3, 0.4]
+    assert {a["entity"] for a in mine} == {"user"}
+
+
+def test_a_layout_of_several_questions_comes_as_parts_and_submits_as_one_form(
+    server: Server, workspace: al.Workspace
+) -> None:
+    proj = workspace.create_project(
+        f"lab-form-{uuid.uuid4().hex[:8]}", labels=["x"], layout="clinical-ner-v1"
+    )
+    text = "Fever treated with aspirin."
+    proj.add_tasks(
+        pl.DataFrame({"id": ["n1"], "document_text": [text]}), id="id", text="document_text"
+    )
+    _, view = server.call("POST", f"annolab/api/projects/{proj.name}/queue")
+    assert [p["bundle"] for p in view["parts"]] == ["form", "ner", "form"]
+    desk, widget = view["desk"], view["widget"]
+
+    def send(part: int, content: dict[str, Any]) -> dict[str, Any]:
+        status, answer = server.call(
+            "POST",
+            f"annolab/api/desks/{desk}/message",
+            {"widget": widget, "part": part, "content": content},
+        )
+        assert status == 200, answer
+        return answer
+
+    span = {"start": 19, "end": 26, "label": "Medication"}
+    send(1, {"op": "add", "span": span, "uuid": "s"})
+    # Submitting without the required confidence is refused, in the form, as in a notebook.
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/change",
+        {"widget": widget, "part": 2, "state": {"submit_count": 1}},
+    )
+    assert status == 200
+    assert view["full"] is False
+    assert "confidence" in view["parts"][2]["state"]["error"]
+    assert proj.annotations().height == 0
+    send(2, {"op": "set", "question": "confidence", "value": "high", "uuid": "c"})
+    _, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/change",
+        {"widget": widget, "part": 2, "state": {"submit_count": 2}},
+    )
+    assert view["message"] == "Nothing left in your queue. Thank you!"
+    [payload] = proj.annotations()["payload"].to_list()
+    answers = json.loads(payload)["answers"]
+    assert answers["entities"] == {"kind": "spans", "spans": [span]}
+    assert answers["confidence"] == {"kind": "choice", "label": "high"}

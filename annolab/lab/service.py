@@ -121,7 +121,7 @@ class Service:
                         "after": event["after"],
                     }
                 )
-        found.sort(key=lambda e: e["at"], reverse=True)
+        found.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
         return {"alerts": found[:ALERTS_SHOWN]}
 
     def layouts(self) -> dict[str, Any]:

@@ -134,9 +134,10 @@ function describe(alert: AlertView): string {
   if (!alert.after) return `${alert.entity} ${alert.entity_id ?? ""}`;
   try {
     const after = JSON.parse(alert.after) as Record<string, unknown>;
-    const rule = after.rule ?? after.name ?? "";
-    const user = after.user ?? "";
-    return [rule, user].filter((x) => x !== "").join(" · ") || alert.after;
+    const parts = [after.rule, after.user, after.reason].filter(
+      (x) => typeof x === "string" && x !== "",
+    );
+    return parts.join(" · ") || alert.after;
   } catch {
     return alert.after;
   }
