@@ -439,3 +439,19 @@ def test_a_layout_of_several_questions_comes_as_parts_and_submits_as_one_form(
     answers = json.loads(payload)["answers"]
     assert answers["entities"] == {"kind": "spans", "spans": [span]}
     assert answers["confidence"] == {"kind": "choice", "label": "high"}
+
+
+def test_import_annolab_does_not_load_the_server() -> None:
+    code = (
+        "import sys, annolab\n"
+        "points = annolab._jupyter_server_extension_points()\n"
+        "paths = annolab._jupyter_labextension_paths()\n"
+        "print(points, paths, 'jupyter_server' in sys.modules, 'tornado' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    expected = (
+        "[{'module': 'annolab.lab'}] [{'src': 'labextension', 'dest': 'annolab'}] False False"
+    )
+    assert out.strip() == expected

@@ -15,7 +15,7 @@ from annolab.lab.handlers import routes
 from annolab.lab.live import Broadcast
 from annolab.lab.service import Service
 
-__all__ = ["load_extension"]
+__all__ = ["load_extension", "unload_extension"]
 
 
 def load_extension(serverapp: Any) -> None:
@@ -29,4 +29,16 @@ def load_extension(serverapp: Any) -> None:
     serverapp.log.info("annolab: API at %sannolab/api/", web_app.settings["base_url"])
 
 
+def unload_extension(serverapp: Any) -> None:
+    """Stops the live-update thread and releases the database connections at shutdown."""
+    settings = serverapp.web_app.settings
+    broadcast: Broadcast | None = settings.get("annolab_broadcast")
+    service: Service | None = settings.get("annolab_service")
+    if broadcast is not None:
+        broadcast.stop()
+    if service is not None:
+        service.close()
+
+
 _load_jupyter_server_extension = load_extension
+_unload_jupyter_server_extension = unload_extension

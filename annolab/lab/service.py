@@ -23,6 +23,9 @@ from annolab.workspace import Workspace, connect
 
 # The sidebar shows this many recent alerts.
 ALERTS_SHOWN = 20
+# Open desks kept at most: a tab closed without saying so (a crashed browser) leaves its desk
+# behind; the oldest go first. Its task stays claimed until the lease ends, as in a notebook.
+DESKS_KEPT = 64
 
 
 class NotFound(AnnolabError):
@@ -180,6 +183,8 @@ class Service:
         desk = Desk(self.project(name))
         with self._lock:
             self.desks[desk.id] = desk
+            while len(self.desks) > DESKS_KEPT:
+                del self.desks[next(iter(self.desks))]
         return desk.view()
 
     def desk(self, desk_id: str) -> Desk:
