@@ -244,6 +244,16 @@ def test_bad_input_is_a_400_naming_field_value_and_rule(
     )
     assert (status, body["field"], body["value"]) == (400, "part", 7)
     status, body = server.call(
+        "POST",
+        f"annolab/api/desks/{view['desk']}/change",
+        {"widget": view["widget"], "part": 0, "state": {"submit_count": "soon"}},
+    )
+    assert (status, body["field"], body["value"]) == (400, "state", {"submit_count": "soon"})
+    assert body["rule"].startswith("was refused: The 'submit_count' trait")
+    # The desk is unharmed: the next view sends the part in full, as Python holds it.
+    _, again = server.call("GET", f"annolab/api/desks/{view['desk']}")
+    assert again["parts"][0]["state"]["submit_count"] == 0
+    status, body = server.call(
         "POST", "annolab/api/projects", {"name": f"x-{uuid.uuid4().hex[:6]}", "labels": 5}
     )
     assert status == 400

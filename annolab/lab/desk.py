@@ -14,11 +14,14 @@ State goes as JSON: bytes traits (a text sent as UTF-8, an image) travel as
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import traitlets
 
 from annolab.annotate import AnnotationLoop
 from annolab.errors import ValidationError
@@ -28,6 +31,8 @@ from annolab.widgets._base import STATIC_DIR, AnnotationWidget
 
 if TYPE_CHECKING:
     from annolab.project import Project
+
+log = logging.getLogger(__name__)
 
 # Traits of ipywidgets' own machinery (the comm's model and view names, DOM layout, the
 # front-end code itself): the tab has no use for them.
@@ -178,7 +183,15 @@ class Desk:
             # Remember what the tab already has, so the view sends back only what Python made
             # different (a nonce, the value after validation, an error).
             self._sent[part].update({k: to_json(v) for k, v in values.items()})
-            target.set_state(values)
+            try:
+                target.set_state(values)
+            except traitlets.TraitError as exc:
+                # traitlets rolled the change back; the next view sends the part in full, so
+                # the tab takes Python's state again.
+                self._sent[part] = {}
+                if isinstance(exc, ValidationError):
+                    raise
+                raise ValidationError("state", dict(state), f"was refused: {exc}") from exc
             return self.view()
 
     def message(self, widget: int, part: int, content: Any) -> dict[str, Any]:
@@ -195,6 +208,11 @@ class Desk:
             target.send = reply
             try:
                 target._on_custom_msg(target, from_json(content), [])
+            except Exception:
+                # A bug in the widget, not a refusal: it has already answered the tab with the
+                # error and shown it; the traceback goes to the server's log, as a kernel's
+                # comm handler would log it.
+                log.exception("annolab: %s could not handle %r", type(target).__name__, content)
             finally:
                 del target.send
             return self.view()
