@@ -27,6 +27,7 @@ from __future__ import annotations
 from annolab.dashboards import _render
 from annolab.dashboards.annotator import (
     annotator,
+    habits_table,
     input_and_edits,
     quality_trend,
     time_on_task,
@@ -52,6 +53,7 @@ __all__ = [
     "agreement_per_label",
     "annotator",
     "bottlenecks",
+    "habits_table",
     "input_and_edits",
     "label_confusion",
     "persona_vs_human",
