@@ -9,9 +9,11 @@ without a reload, also when someone else submits elsewhere. Notebook 7 shows the
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import time
 import uuid
 import venv
 from collections.abc import Iterator
@@ -152,3 +154,45 @@ def test_notebook_7_has_the_menu_and_commands(clean_lab: Lab, page: Page) -> Non
     expect(menu).to_be_visible(timeout=60_000)
     menu.click()
     expect(page.locator(".lm-Menu-itemLabel", has_text="Open My Annotation Queue…")).to_be_visible()
+
+
+def test_new_project_and_export_from_the_annolab_menu(
+    clean_lab: Lab, page: Page, workspace: al.Workspace
+) -> None:
+    page.goto(clean_lab.page_url(f"lab/workspaces/ext-{uuid.uuid4().hex[:8]}"))
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=60_000)
+    name = f"menu-{uuid.uuid4().hex[:8]}"
+    dialog = page.locator(".jp-Dialog")
+    ok = dialog.locator(".jp-Dialog-button.jp-mod-accept")
+
+    def menu(item: str) -> None:
+        page.locator(".lm-MenuBar-itemLabel", has_text="Annolab").click()
+        page.locator(".lm-Menu-itemLabel", has_text=item).click()
+
+    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='annolab-sidebar']").click()
+    menu("New Annotation Project from a Layout…")
+    dialog.locator("input").fill(name)
+    ok.click()
+    dialog.locator("select").select_option("classify")
+    ok.click()
+    dialog.locator("input").fill("pos, neg")
+    ok.click()
+    # The sidebar, open beside the dialogs, shows the new project once it is made.
+    counts = page.locator(f"#annolab-sidebar [data-project='{name}'] .annolab-Sidebar-counts")
+    expect(counts).to_have_text("0/0 done · my queue: 0 done, 0 open")
+    proj = workspace.project(name)
+    assert (proj.layout_name, list(proj.labels.names)) == ("classify", ["pos", "neg"])
+    proj.add_tasks(pl.DataFrame({"id": ["a"], "text": ["good"]}), id="id")
+    proj.add_annotation("a", {"kind": "choice", "label": "pos"}, user="someone")
+    menu("Export Annotation Project…")
+    dialog.locator("select").select_option(name)
+    ok.click()
+    dialog.locator("input").fill(f"exports/{name}.jsonl")
+    ok.click()
+    expect(dialog).to_have_count(0)
+    written = clean_lab.root_dir / "exports" / f"{name}.jsonl"
+    deadline = time.monotonic() + 15
+    while not written.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [line] = written.read_text().splitlines()  # the one annotation, as proj.export writes it
+    assert '"label": "pos"' in json.dumps(json.loads(line))
