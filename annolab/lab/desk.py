@@ -14,7 +14,6 @@ State goes as JSON: bytes traits (a text sent as UTF-8, an image) travel as
 from __future__ import annotations
 
 import base64
-import logging
 import threading
 import uuid
 from collections.abc import Mapping
@@ -31,8 +30,6 @@ from annolab.widgets._base import STATIC_DIR, AnnotationWidget
 
 if TYPE_CHECKING:
     from annolab.project import Project
-
-log = logging.getLogger(__name__)
 
 # Traits of ipywidgets' own machinery (the comm's model and view names, DOM layout, the
 # front-end code itself): the tab has no use for them.
@@ -195,7 +192,7 @@ class Desk:
             return self.view()
 
     def message(self, widget: int, part: int, content: Any) -> dict[str, Any]:
-        """A custom message from the tab (``model.send``), handled as the kernel would; the
+        """A custom message from the tab (``model.send``), handled as in a kernel; the
         widget's replies come back in the view's ``replies`` (``{"part", "content"}``)."""
         with self._lock:
             target = self._part(widget, part)
@@ -207,12 +204,9 @@ class Desk:
             # The comm is a stand-in outside a kernel: what the widget sends is caught here.
             target.send = reply
             try:
-                target._on_custom_msg(target, from_json(content), [])
-            except Exception:
-                # A bug in the widget, not a refusal: it has already answered the tab with the
-                # error and shown it; the traceback goes to the server's log, as a kernel's
-                # comm handler would log it.
-                log.exception("annolab: %s could not handle %r", type(target).__name__, content)
+                # Every handler the widget registered with on_msg runs, as in a kernel; like
+                # the kernel's, ipywidgets' dispatcher logs a handler's failure and goes on.
+                target._handle_custom_msg(from_json(content), [])
             finally:
                 del target.send
             return self.view()
