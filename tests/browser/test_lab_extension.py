@@ -196,3 +196,37 @@ def test_new_project_and_export_from_the_annolab_menu(
         time.sleep(0.2)
     [line] = written.read_text().splitlines()  # the one annotation, as proj.export writes it
     assert '"label": "pos"' in json.dumps(json.loads(line))
+
+
+def test_spans_labelled_in_the_queue_tab_are_stored(
+    clean_lab: Lab, page: Page, workspace: al.Workspace
+) -> None:
+    from tests.browser.test_ner_browser import RANGE_RECT_JS
+
+    text = "Ada works at IBM"
+    proj = workspace.create_project(f"ner-{uuid.uuid4().hex[:8]}", labels=["PER", "ORG"])
+    proj.add_tasks(pl.DataFrame({"id": ["a"], "text": [text]}), id="id")
+    page.goto(clean_lab.page_url(f"lab/workspaces/ext-{uuid.uuid4().hex[:8]}"))
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=60_000)
+    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='annolab-sidebar']").click()
+    page.locator(f"#annolab-sidebar [data-project='{proj.name}'] .annolab-Sidebar-open").click()
+    tab = page.locator(f"#annolab-queue-{proj.name}")
+    part = tab.locator(".annolab-QueueTab-part")
+    expect(part.locator(".annolab-ner-text")).to_have_text(text)
+    start = text.index("IBM")
+    rect = part.evaluate(RANGE_RECT_JS, [start, start + 3])
+    page.mouse.move(rect["x1"] + 1, rect["y1"])
+    page.mouse.down()
+    page.mouse.move(rect["x2"] - 1, rect["y2"], steps=6)
+    page.mouse.up()
+    page.keyboard.press("2")  # ORG's hotkey
+    expect(part.locator(".annolab-ner-tag")).to_have_count(1)
+    page.keyboard.press("Control+Enter")
+    expect(tab.locator(".annolab-QueueTab-message")).to_have_text(
+        "Nothing left in your queue. Thank you!"
+    )
+    [payload] = proj.annotations()["payload"].to_list()
+    assert json.loads(payload) == {
+        "kind": "spans",
+        "spans": [{"start": 13, "end": 16, "label": "ORG"}],
+    }
