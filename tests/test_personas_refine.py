@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import annolab as al
-from annolab.errors import PersonaError, ValidationError
+from annolab.errors import DataError, PersonaError, ValidationError
 from tests.ollama_server import Request, serve_ollama
 
 pytestmark = pytest.mark.db
@@ -174,7 +174,7 @@ def test_refine_proposes_a_version_from_feedback_and_changes_nothing_until_accep
     assert proposal.traits_diff().rows() == [("recall", 0.4, 0.9)]
     assert "recall 0.40->0.90; 1 new example(s)" in repr(proposal)
     assert workspace.personas.get(annotated.name).version == 1  # nothing applied yet
-    better = proposal.accept()
+    better = proposal.accept(override="read by hand")
     assert better.version == 2
     assert better.traits[0].value == 0.9
     assert better.examples[0].explanation == "short first names are people"
@@ -184,7 +184,7 @@ def test_refine_proposes_a_version_from_feedback_and_changes_nothing_until_accep
             sa.text("SELECT after FROM events WHERE action = 'persona.refined' AND entity_id = :u"),
             {"u": str(better._row.user_id)},
         ).scalar_one()
-    assert after == {"version": 2, "summary": PROPOSAL["summary"]}
+    assert after == {"version": 2, "summary": PROPOSAL["summary"], "override": "read by hand"}
 
 
 @pytest.mark.parametrize(
@@ -272,3 +272,110 @@ def test_refine_offers_at_most_max_examples_corrected_items(
     (request,) = [r for r in server.requests if r.path == "/api/chat"]
     item = request.body["format"]["properties"]["examples"]["items"]["properties"]["item"]
     assert item == {"type": "string", "enum": ["a"]}
+
+
+# Item d is not a worked example of the proposal (a is): it is held out, and only a version
+# shown an example finds Bob there.
+HELD_OUT = {"d": "Bob left Rome"}
+
+
+def held_out_learner(request: Request) -> str:
+    found = re.search(r"^Text: (.*)$", request.prompt, re.MULTILINE)
+    assert found is not None
+    text = json.loads(found.group(1))
+    if text == HELD_OUT["d"]:
+        knows = "Examples of your work" in request.body["messages"][0]["content"]
+        names = [("Bob", "person")] if knows else []
+        return json.dumps({"spans": [{"text": w, "label": lab} for w, lab in names]})
+    return learner(request)
+
+
+@pytest.fixture
+def proposed(ner: al.Project, annotated: al.personas.Persona) -> al.personas.refine.Proposal:
+    ner.add_tasks(pl.DataFrame({"id": ["d"], "text": [HELD_OUT["d"]]}), id="id")
+    annotated.correct(ner, "a", {"kind": "spans", "spans": spans_of("a")})
+    with serve_ollama([MODEL]) as server:
+        server.script(json.dumps(PROPOSAL))
+        return annotated.refine(host=server.url)
+
+
+def add_gold(project: al.Project, keys: list[str]) -> None:
+    for key in keys:
+        spans = [{"start": 0, "end": 3, "label": "person"}] if key == "d" else spans_of(key)
+        project.add_annotation(key, {"kind": "spans", "spans": spans}, kind="gold")
+
+
+def refined_events(workspace: al.Workspace, persona: al.personas.Persona) -> list[dict]:
+    with workspace.engine.begin() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT after FROM events WHERE action = 'persona.refined' "
+                    "AND entity_id = :u ORDER BY id"
+                ),
+                {"u": str(persona._row.user_id)},
+            ).scalars()
+        )
+
+
+def test_accept_without_evidence_is_refused_and_changes_nothing(
+    workspace: al.Workspace, annotated: al.personas.Persona, proposed: al.personas.refine.Proposal
+) -> None:
+    with pytest.raises(PersonaError, match=r"has not been measured: run proposal.evaluate"):
+        proposed.accept()
+    assert workspace.personas.get(annotated.name).version == 1
+    assert refined_events(workspace, annotated) == []
+    with pytest.raises(ValidationError, match=r"override='  ' must say why the proposal is"):
+        proposed.accept(override="  ")
+
+
+def test_a_proposal_that_scores_higher_on_held_out_gold_is_accepted_with_its_evidence(
+    workspace: al.Workspace,
+    ner: al.Project,
+    annotated: al.personas.Persona,
+    proposed: al.personas.refine.Proposal,
+) -> None:
+    add_gold(ner, ["a", "b", "c", "d"])
+    with serve_ollama([MODEL], responder=held_out_learner) as server:
+        table = proposed.evaluate(ner, host=server.url, backoff=0.0, progress=False)
+    # a is the proposal's worked example: held out are b, c and d; v1 misses Bob on d.
+    assert table.select("rank", "version", "proposed", "items", "exact", "score").rows() == [
+        (1, 2, True, 3, 3, 1.0),
+        (2, 1, False, 3, 2, pytest.approx(2 / 3)),
+    ]
+    assert workspace.personas.get(annotated.name).version == 1  # measuring applies nothing
+    better = proposed.accept()
+    assert better.version == 2
+    (after,) = refined_events(workspace, annotated)
+    assert after["evidence"] == {
+        "items": 3,
+        "score_before": pytest.approx(2 / 3),
+        "score_after": 1.0,
+    }
+    assert "override" not in after
+
+
+def test_a_proposal_no_better_on_held_out_gold_needs_a_recorded_override(
+    workspace: al.Workspace,
+    ner: al.Project,
+    annotated: al.personas.Persona,
+    proposed: al.personas.refine.Proposal,
+) -> None:
+    add_gold(ner, ["a", "b", "c"])  # held out: b and c, which both versions get right
+    with serve_ollama([MODEL], responder=held_out_learner) as server:
+        proposed.evaluate(ner, host=server.url, backoff=0.0, progress=False)
+    with pytest.raises(PersonaError, match=r"scored 1.000 on 2 held-out gold items, not above v1"):
+        proposed.accept()
+    assert workspace.personas.get(annotated.name).version == 1
+    assert proposed.accept(override="the team lead asked for it").version == 2
+    (after,) = refined_events(workspace, annotated)
+    assert after["override"] == "the team lead asked for it"
+    assert after["evidence"] == {"items": 2, "score_before": 1.0, "score_after": 1.0}
+
+
+def test_evaluating_a_proposal_with_only_its_own_examples_as_gold_says_so(
+    ner: al.Project, proposed: al.personas.refine.Proposal
+) -> None:
+    add_gold(ner, ["a"])
+    with pytest.raises(DataError, match=r"no held-out gold to measure the proposal on: all 1"):
+        proposed.evaluate(ner, host="http://127.0.0.1:9", progress=False)

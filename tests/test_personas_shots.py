@@ -118,3 +118,18 @@ def test_personas_are_ranked_by_how_close_their_examples_are_to_the_task(
     assert mine["persona"].to_list() == [f"critic-{tag}", f"pundit-{tag}"]
     assert mine["examples"].to_list() == [2, 2]
     assert mine["similarity"][0] > 0.9 > 0.2 > mine["similarity"][1]
+
+
+def test_choose_asks_the_embedding_model_named_on_the_host_given(
+    workspace: al.Workspace,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    workspace.personas.create(f"critic-{tag}", model=MODEL, examples=EXAMPLES[:1])
+    with serve_ollama([MODEL, "nomic-embed-text"], dimensions=8) as server:
+        ranked = workspace.personas.choose(
+            f"the band {tag}", embedder="nomic-embed-text", host=server.url
+        )
+        asked = [r.body["model"] for r in server.requests if r.path == "/api/embed"]
+    assert f"critic-{tag}" in ranked["persona"].to_list()
+    assert asked != []
+    assert set(asked) == {"nomic-embed-text"}

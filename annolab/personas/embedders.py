@@ -134,10 +134,11 @@ class SentenceTransformerEmbedder:
         return f"SentenceTransformerEmbedder({self.model!r})"
 
 
-def as_embedder(embedder: Embedder | str) -> Embedder:
-    """An ``Embedder``; a string names an Ollama model."""
+def as_embedder(embedder: Embedder | str, *, host: str | None = None) -> Embedder:
+    """An ``Embedder``; a string names an Ollama model, served on ``host`` (``OLLAMA_HOST``
+    when None)."""
     if isinstance(embedder, str):
-        return OllamaEmbedder(embedder)
+        return OllamaEmbedder(embedder, host=host)
     if not isinstance(embedder, Embedder):
         raise ValidationError(
             "embedder", embedder, "must be an Ollama model name or have .model and .embed(texts)"

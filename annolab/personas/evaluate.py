@@ -112,7 +112,13 @@ def evaluate(
     """
     if not versions:
         raise ValidationError("versions", list(versions), "must name at least one persona version")
-    answers = gold_answers(project, gold)
+    return evaluate_on(versions, project, gold_answers(project, gold), **annotate)
+
+
+def evaluate_on(
+    versions: Sequence[Persona], project: Project, answers: pl.DataFrame, **annotate: Any
+) -> pl.DataFrame:
+    """``evaluate`` on gold ``answers`` as ``gold_answers`` gives them (a chosen subset, say)."""
     frame = answers.select(pl.col("external_id").alias("id"), "text")
     kind = task_kind(project._row.layout)
     rows = []

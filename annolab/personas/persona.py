@@ -11,7 +11,7 @@ import polars as pl
 
 from annolab.errors import ValidationError
 from annolab.personas import batch
-from annolab.personas.embedders import DEFAULT_MODEL, OllamaEmbedder
+from annolab.personas.embedders import DEFAULT_MODEL, as_embedder
 from annolab.personas.prompts import render
 from annolab.personas.shots import few_shots, rank_personas
 from annolab.personas.spec import DEFAULT_TEMPLATE, Example, PersonaSpec, Trait
@@ -208,7 +208,7 @@ class Persona:
                 version_id=row.id,
                 examples=self.examples,
                 k=shots,
-                embedder=embedder or OllamaEmbedder(DEFAULT_MODEL, host=host),
+                embedder=as_embedder(embedder or DEFAULT_MODEL, host=host),
                 prompt_with=lambda examples: system_prompt(
                     row.name, self.spec.model_copy(update={"examples": tuple(examples)})
                 ),
@@ -469,7 +469,8 @@ class Personas:
             self.workspace.engine,
             task,
             [(p.name, p._row.id, p.examples) for p in latest],
-            embedder=embedder or OllamaEmbedder(DEFAULT_MODEL, host=host),
+            # A model named by a string is asked on ``host``, not on the default host.
+            embedder=as_embedder(embedder or DEFAULT_MODEL, host=host),
         )
         return ranked if k is None else ranked.head(k)
 

@@ -3,10 +3,17 @@ version, which a person accepts or not. Nothing changes until ``proposal.accept(
 
 New examples are not written by the model: it picks corrected items, and each example's input
 and answer are taken from the item's text and the person's correction.
+
+A proposal is kept on evidence: ``proposal.evaluate(project)`` scores the current version and
+the proposed one on held-out gold (gold items whose text is not one of the proposal's worked
+examples, which would be answered from memory), and ``accept()`` applies it only when the
+proposed version scores higher. ``accept(override="why")`` applies it anyway and records the
+reason in the event log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,16 +21,17 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pydantic
 
-from annolab.errors import PersonaError, ValidationError
+from annolab.errors import DataError, PersonaError, ValidationError
 from annolab.personas.answers import as_answer
 from annolab.personas.ask import ask_json
 from annolab.personas.checks import converted
 from annolab.personas.prompts import render
-from annolab.personas.spec import Example, Trait
+from annolab.personas.spec import Example, PersonaSpec, Trait
 from annolab.store.events import record_event
 
 if TYPE_CHECKING:
     from annolab.personas.persona import Persona
+    from annolab.project import Project
 
 REFINE_TEMPLATE = "refine.j2"
 
@@ -91,6 +99,8 @@ class Proposal:
     traits: tuple[Trait, ...]
     examples: tuple[Example, ...]  # the new ones, added after the persona's own
     raw: str
+    # Set by evaluate(): the evidence accept() asks for.
+    evaluation: pl.DataFrame | None = dataclasses.field(default=None, compare=False)
 
     def changes(self) -> dict[str, Any]:
         """What ``accept`` passes to ``persona.edit``."""
@@ -113,9 +123,73 @@ class Proposal:
             schema={"trait": pl.String, "before": pl.Float64, "after": pl.Float64},
         )
 
-    def accept(self) -> Persona:
-        """Make the proposal the persona's next version (``persona.edit``) and log why."""
+    def candidate(self) -> Persona:
+        """The proposed version as a persona that can annotate frames but is not stored: its
+        number is the next one, and a failure it meets is logged under the current version."""
+        from annolab.personas.persona import Persona, system_prompt
+
+        spec = PersonaSpec.coerce({**self.persona.spec.to_dict(), **self.changes()})
+        row = dataclasses.replace(
+            self.persona._row,
+            version=self.persona.version + 1,
+            description=spec.description,
+            traits=[t.model_dump() for t in spec.traits],
+            examples=[e.model_dump() for e in spec.examples],
+            system_prompt=system_prompt(self.persona.name, spec),
+        )
+        return Persona(self.persona.workspace, row)
+
+    def evaluate(self, project: Project, *, gold: Any = None, **annotate: Any) -> pl.DataFrame:
+        """Score the current version and the proposed one on held-out gold, best first (the
+        columns of ``workspace.personas.evaluate`` and ``proposed``); ``accept()`` reads it.
+
+        Gold items whose text is one of the proposed version's worked examples are left out:
+        the proposal has seen their answers. ``gold`` and the other keyword arguments are as
+        for ``workspace.personas.evaluate`` (``host=``, ``progress=``...).
+
+        >>> proposal.evaluate(proj)  # doctest: +SKIP
+        """
+        from annolab.personas.evaluate import evaluate_on, gold_answers
+
+        answers = gold_answers(project, gold)
+        seen = {e.input for e in (*self.persona.examples, *self.examples)}
+        held_out = answers.filter(~pl.col("text").is_in(list(seen)))
+        if held_out.height == 0:
+            msg = (
+                f"no held-out gold to measure the proposal on: all {answers.height} gold items "
+                f"of project {project.name!r} are worked examples of the proposed version; add "
+                "gold answers for other tasks, or accept(override='why') to apply it anyway"
+            )
+            raise DataError(msg)
+        table = evaluate_on([self.persona, self.candidate()], project, held_out, **annotate)
+        table = table.with_columns(
+            (pl.col("version") == self.persona.version + 1).alias("proposed")
+        )
+        object.__setattr__(self, "evaluation", table)
+        return table
+
+    def accept(self, *, override: str | None = None) -> Persona:
+        """Make the proposal the persona's next version (``persona.edit``) and log why.
+
+        It must score higher than the current version in ``evaluate()`` (held-out gold), or
+        come with ``override``, the reason to apply it without that evidence, which is
+        recorded in the ``persona.refined`` event.
+
+        >>> proposal.evaluate(proj)  # doctest: +SKIP
+        >>> better = proposal.accept()  # doctest: +SKIP
+        """
+        if override is not None and (not isinstance(override, str) or not override.strip()):
+            rule = "must say why the proposal is applied without evidence, e.g. 'checked by hand'"
+            raise ValidationError("override", override, rule)
+        evidence = self._evidence()
+        if override is None:
+            self._check_improved(evidence)
         new = self.persona.edit(**self.changes())
+        after: dict[str, Any] = {"version": new.version, "summary": self.summary}
+        if evidence is not None:
+            after["evidence"] = evidence
+        if override is not None:
+            after["override"] = override.strip()
         ws = self.persona.workspace
         with ws.engine.begin() as conn:
             record_event(
@@ -125,9 +199,39 @@ class Proposal:
                 entity="user",
                 entity_id=new._row.user_id,
                 before={"version": self.persona.version},
-                after={"version": new.version, "summary": self.summary},
+                after=after,
             )
         return new
+
+    def _evidence(self) -> dict[str, Any] | None:
+        """The two scores of the last ``evaluate()``, as the event records them."""
+        table = self.evaluation
+        if table is None:
+            return None
+        by = {row["proposed"]: row for row in table.iter_rows(named=True)}
+        return {
+            "items": by[True]["items"],
+            "score_before": by[False]["score"],
+            "score_after": by[True]["score"],
+        }
+
+    def _check_improved(self, evidence: dict[str, Any] | None) -> None:
+        name, version = self.persona.name, self.persona.version
+        if evidence is None:
+            msg = (
+                f"the proposal for {name!r} v{version} has not been measured: run "
+                "proposal.evaluate(project) to score it on held-out gold first, or "
+                "accept(override='why') to apply it without evidence"
+            )
+            raise PersonaError(msg)
+        before, after = evidence["score_before"] or 0.0, evidence["score_after"] or 0.0
+        if after <= before:
+            msg = (
+                f"the proposal for {name!r} scored {after:.3f} on {evidence['items']} held-out "
+                f"gold items, not above v{version}'s {before:.3f}: it is not applied; "
+                "accept(override='why') applies it anyway"
+            )
+            raise PersonaError(msg)
 
     def __repr__(self) -> str:
         changed = [
