@@ -4,7 +4,8 @@ The wheel is built from this checkout and installed (with JupyterLab and Noteboo
 virtual environment; that environment's JupyterLab runs on the test database as the hub user
 ``lab-annotator``. In Chromium: the sidebar shows a project made beforehand through the API, its
 queue opens in a tab, a task is labelled and submitted there, and the sidebar's counts move
-without a reload, also when someone else submits elsewhere. Notebook 7 shows the menu.
+without a reload, also when someone else submits elsewhere. In Notebook 7 the menu opens the
+queue in the side panel.
 """
 
 from __future__ import annotations
@@ -148,12 +149,28 @@ def test_label_in_the_queue_tab_and_watch_the_sidebar(
     assert errors == []
 
 
-def test_notebook_7_has_the_menu_and_commands(clean_lab: Lab, page: Page) -> None:
+def test_notebook_7_opens_the_queue_from_its_menu(
+    clean_lab: Lab, page: Page, workspace: al.Workspace
+) -> None:
+    name = f"nb7-{uuid.uuid4().hex[:8]}"
+    proj = workspace.create_project(name, labels=["pos", "neg"], layout="classify")
+    proj.add_tasks(pl.DataFrame({"id": ["a"], "text": ["good"]}), id="id")
     page.goto(clean_lab.page_url("tree"))
     menu = page.locator(".lm-MenuBar-itemLabel", has_text="Annolab")
     expect(menu).to_be_visible(timeout=60_000)
     menu.click()
-    expect(page.locator(".lm-Menu-itemLabel", has_text="Open My Annotation Queue…")).to_be_visible()
+    page.locator(".lm-Menu-itemLabel", has_text="Open My Annotation Queue…").click()
+    page.locator(".jp-Dialog select").select_option(name)
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    # The tree page keeps its file browser: the queue opens in the side panel.
+    tab = page.locator(f"#annolab-queue-{name}")
+    tab.locator(".annolab-classify-name", has_text="pos").click()
+    tab.locator(".annolab-action-submit").click()
+    expect(tab.locator(".annolab-QueueTab-message")).to_have_text(
+        "Nothing left in your queue. Thank you!"
+    )
+    [payload] = proj.annotations()["payload"].to_list()
+    assert json.loads(payload) == {"kind": "choice", "label": "pos"}
 
 
 def test_new_project_and_export_from_the_annolab_menu(

@@ -54,6 +54,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         widget = make();
         opened.set(key, widget);
         app.shell.add(widget, "main");
+        // Notebook 7's pages keep their one main widget (the file browser, the notebook) and
+        // ignore another: there the tab opens in the right side panel instead.
+        if (!widget.isAttached) app.shell.add(widget, "right", { rank: 1000 });
       }
       app.shell.activateById(widget.id);
     };
