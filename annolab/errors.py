@@ -2,9 +2,18 @@
 
 Every message names what was wrong, quotes the offending value and says the rule or the fix, so
 the person reading it in a notebook can act without reading our source.
+
+In IPython (a notebook, the console) an ``AnnolabError`` that reaches the prompt is shown as its
+message alone, the cause first: the frames and the chained low-level error (a refused
+connection under "Ollama is not reachable") are for whoever debugs annolab, and show with
+``debug(True)`` or ``ANNOLAB_DEBUG=1``. Other errors keep IPython's usual traceback.
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from typing import Any
 
 __all__ = [
     "AnnolabError",
@@ -18,8 +27,13 @@ __all__ = [
     "StoreError",
     "ValidationError",
     "WorkflowError",
+    "debug",
     "describe",
+    "show_in_ipython",
 ]
+
+DEBUG_HINT = "(full traceback: annolab.errors.debug(True) or ANNOLAB_DEBUG=1)"
+_debug: bool | None = None  # None: follow ANNOLAB_DEBUG
 
 
 class AnnolabError(Exception):
@@ -94,3 +108,61 @@ def _quote(value: object, limit: int = 80) -> str:
     if len(text) > limit:
         text = f"{text[: limit - 3]}...({len(text)} chars)"
     return text
+
+
+def debug(on: bool | None = None) -> bool:
+    """Whether annolab errors show their full traceback in IPython; ``debug(True)`` turns it on
+    for this kernel, ``debug(False)`` off, and with no argument it says the current setting
+    (by default ``ANNOLAB_DEBUG`` in the environment: 1, true or yes).
+
+    >>> al.errors.debug(True)  # doctest: +SKIP
+    True
+    """
+    global _debug  # noqa: PLW0603 (one switch per process, as ANNOLAB_DEBUG is)
+    if on is not None:
+        if not isinstance(on, bool):
+            raise ValidationError("on", on, "must be True, False or None")
+        _debug = on
+    if _debug is not None:
+        return _debug
+    return os.environ.get("ANNOLAB_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def short_traceback(error: BaseException) -> list[str]:
+    """What a notebook shows for ``error``: its class and message, then the hint."""
+    return [f"{type(error).__name__}: {error}", DEBUG_HINT]
+
+
+def _show(
+    shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None
+) -> list[str]:
+    """IPython's handler for ``AnnolabError``: the short form, or IPython's own when debugging.
+
+    IPython does not show what a custom handler returns: the handler shows it, through the
+    same call IPython's own traceback goes through (a kernel sends it as the cell's error).
+    """
+    if debug():
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return []
+    stb = short_traceback(value)
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def show_in_ipython(shell: Any = None) -> bool:
+    """Show ``AnnolabError`` in the short form in this IPython ``shell`` (the running one when
+    None); True when installed. Runs when annolab is imported; a custom handler some other
+    package installed first is left alone."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    installed = tuple(getattr(shell, "custom_exceptions", ()))
+    if installed and installed != (AnnolabError,):
+        return False
+    shell.set_custom_exc((AnnolabError,), _show)
+    return True
+
+
+show_in_ipython()
