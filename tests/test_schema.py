@@ -38,6 +38,7 @@ from annolab.schema.fields import (
     check_seconds,
     check_str,
 )
+from annolab.schema.labels import MIN_TEXT_CONTRAST, contrast_with_black, label_color, pick_hotkey
 
 PER_ORG = LabelSchema.from_names(["PER", "ORG"])
 KINDS = (
@@ -501,10 +502,56 @@ def test_a_span_may_split_an_emoji_and_its_skin_tone() -> None:
 
 def test_from_names_gives_palette_colours_and_digit_hotkeys() -> None:
     schema = LabelSchema.from_names([f"L{i}" for i in range(12)])
-    assert [label.hotkey for label in schema.labels] == [*"123456789", None, None, None]
+    # Past the digits, the label's own letter ("l"), then the next free letter.
+    assert [label.hotkey for label in schema.labels] == [*"123456789", "l", "a", "b"]
     assert [label.color for label in schema.labels[:10]] == list(PALETTE)
-    assert schema.labels[10].color == PALETTE[0]
     assert schema.allow_overlap is False
+
+
+def test_label_colours_never_repeat_and_keep_black_text_readable() -> None:
+    colors = [label_color(index) for index in range(200)]
+    assert len(set(colors)) == 200
+    assert min(contrast_with_black(color) for color in colors) >= MIN_TEXT_CONTRAST
+    # The same values as widgets/src/common/labels.test.ts: both sides compute them alike.
+    assert colors[10:14] == ["#ecb4ac", "#83e2aa", "#d9acec", "#e2e183"]
+    assert LabelSchema.from_names([f"L{i}" for i in range(11)]).labels[10].color == "#ecb4ac"
+
+
+def test_every_label_of_a_long_list_gets_its_own_hotkey() -> None:
+    names = ["PER", "ORG", "LOC", "MISC", "DATE", "TIME", "MONEY", "PCT", "QTY", "LAW", "EVENT"]
+    keys = [label.hotkey for label in LabelSchema.from_names(names).labels]
+    assert keys == [*"123456789", "l", "e"]
+    many = LabelSchema.from_names([f"label {i}" for i in range(80)])
+    hotkeys = [label.hotkey for label in many.labels]
+    assert None not in hotkeys and len(set(hotkeys)) == 80
+    assert not {"?", "0", "+", "-", "=", "_", " "} & set(hotkeys)  # keys the widgets use
+
+
+def test_pick_hotkey_prefers_the_names_letters() -> None:
+    assert pick_hotkey("ORG", set()) == "1"
+    assert pick_hotkey("ORG", set("123456789")) == "o"
+    assert pick_hotkey("ORG", set("123456789org")) == "a"
+    assert pick_hotkey("x", set("123456789abcdefghijklmnopqrstuvwxyz")) == "A"
+
+
+def test_label_schema_repr_lists_keys_names_and_colours() -> None:
+    schema = LabelSchema.coerce(
+        [{"name": "PER", "description": "a person"}, {"name": "LOCATION", "hotkey": "l"}]
+    )
+    assert repr(schema) == (
+        "LabelSchema: 2 labels, spans may not overlap\n"
+        "  [ ] PER       #aec7e8  a person\n"
+        "  [l] LOCATION  #ffbb78"
+    )
+
+
+def test_label_schema_html_is_a_legend_with_swatches() -> None:
+    schema = LabelSchema.coerce([{"name": "<b>PER</b>", "hotkey": "p"}, "ORG"])
+    html = schema._repr_html_()
+    assert "&lt;b&gt;PER&lt;/b&gt;" in html and "<b>PER" not in html
+    assert html.count('class="annolab-legend-chip" style="background:#aec7e8') == 1
+    assert '<kbd style="font-size:13px">p</kbd>' in html
+    assert "2 labels" in html and "Spans may not overlap." in html
 
 
 def test_names_and_label_lookup() -> None:

@@ -6,6 +6,7 @@ shapes people write in notebooks and raises ``annolab.errors.ValidationError``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -14,10 +15,18 @@ from pydantic import Strict, field_validator
 
 from annolab.schema.payloads import SchemaModel, annolab_error, text_problem
 
-__all__ = ["PALETTE", "Label", "LabelSchema"]
+__all__ = [
+    "MIN_TEXT_CONTRAST",
+    "PALETTE",
+    "Label",
+    "LabelSchema",
+    "contrast_with_black",
+    "label_color",
+    "pick_hotkey",
+]
 
 # Light tints (Tableau 20's light half): black text stays readable on each, and each still shows
-# on white. Labels past the tenth reuse them in order.
+# on white. Labels past the tenth get generated colours (label_color), so none repeats.
 PALETTE: tuple[str, ...] = (
     "#aec7e8",
     "#ffbb78",
@@ -30,6 +39,102 @@ PALETTE: tuple[str, ...] = (
     "#9edae5",
     "#c7c7c7",
 )
+
+# Past the palette: hues a golden angle apart (each new hue lands in the widest gap left), with
+# lightness alternating so neighbours in hue still differ. widgets/src/common/labels.ts computes
+# the same colours with the same arithmetic; tests pin a few values on both sides.
+_GOLDEN_ANGLE = 137.508
+_SATURATION = 0.62
+_LIGHTNESS = (0.80, 0.70)
+# Black text on a label colour must keep at least this contrast ratio (WCAG AA for text).
+MIN_TEXT_CONTRAST = 4.5
+
+
+def _hsl_to_hex(hue: float, saturation: float, lightness: float) -> str:
+    chroma = (1 - abs(2 * lightness - 1)) * saturation
+    x = chroma * (1 - abs((hue / 60) % 2 - 1))
+    m = lightness - chroma / 2
+    sector = int(hue // 60) % 6
+    r, g, b = [
+        (chroma, x, 0.0),
+        (x, chroma, 0.0),
+        (0.0, chroma, x),
+        (0.0, x, chroma),
+        (x, 0.0, chroma),
+        (chroma, 0.0, x),
+    ][sector]
+    # floor(v + 0.5), not round(): Python rounds halves to even, JavaScript up.
+    return "#" + "".join(f"{math.floor((v + m) * 255 + 0.5):02x}" for v in (r, g, b))
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``.
+
+    >>> relative_luminance("#ffffff")
+    1.0
+    """
+    channels = []
+    for pair in (color[1:3], color[3:5], color[5:7]):
+        c = int(pair, 16) / 255
+        channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+    r, g, b = channels
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_with_black(color: str) -> float:
+    """The WCAG contrast ratio of black text on ``color`` (1 to 21).
+
+    >>> round(contrast_with_black("#ffffff"), 1)
+    21.0
+    """
+    return (relative_luminance(color) + 0.05) / 0.05
+
+
+def label_color(index: int) -> str:
+    """The colour of the label at position ``index``: the palette, then generated, never repeated.
+
+    >>> label_color(0), label_color(10)
+    ('#aec7e8', '#ecb4ac')
+    """
+    if index < len(PALETTE):
+        return PALETTE[index]
+    step = index - len(PALETTE)
+    hue = (step * _GOLDEN_ANGLE + 7.0) % 360
+    lightness = _LIGHTNESS[step % 2]
+    color = _hsl_to_hex(hue, _SATURATION, lightness)
+    # Blue and violet hues are dark at equal lightness: lighten until black text reads.
+    while contrast_with_black(color) < MIN_TEXT_CONTRAST:
+        lightness = min(lightness + 0.04, 0.96)
+        color = _hsl_to_hex(hue, _SATURATION, lightness)
+    return color
+
+
+# Hotkeys for labels past the digits: a letter of the label's name first (so "LOC" gets "l"),
+# then any free letter, then capitals, then punctuation. "?" opens the shortcut list and
+# "0 + - = _" zoom an image, so they are never handed out.
+_DIGITS = "123456789"
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_PUNCTUATION = "!@#$%^&*()[]{};:',.<>/|\\`~\""
+
+
+def pick_hotkey(name: str, taken: set[str]) -> str | None:
+    """The hotkey a label without one gets, given the keys already ``taken`` (None: all are).
+
+    The free digits first, then the letters of ``name``, then any letter, then punctuation.
+    widgets/src/common/hotkeys.ts picks the same way for labels that reach it without a key.
+
+    >>> pick_hotkey("LOC", set("123456789"))
+    'l'
+    >>> pick_hotkey("LOC", set("123456789l"))
+    'o'
+    """
+    own = [ch for ch in name.lower() if ch in _LOWER]
+    candidates: list[str] = [*_DIGITS, *own, *_LOWER, *_LOWER.upper(), *_PUNCTUATION]
+    for key in candidates:
+        if key not in taken:
+            return key
+    return None
+
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -121,7 +226,7 @@ class LabelSchema(SchemaModel):
         return tuple(
             label
             if label.color is not None
-            else label.model_copy(update={"color": PALETTE[index % len(PALETTE)]})
+            else label.model_copy(update={"color": label_color(index)})
             for index, label in enumerate(labels)
         )
 
@@ -149,7 +254,7 @@ class LabelSchema(SchemaModel):
 
     @classmethod
     def from_names(cls, names: Iterable[str], *, allow_overlap: bool = False) -> LabelSchema:
-        """Labels from names alone: palette colours, hotkeys "1".."9" for the first nine.
+        """Labels from names alone: colours by position, hotkeys "1".."9" then letters.
 
         >>> LabelSchema.from_names(["PER", "ORG"]).label("PER").to_dict()
         {'name': 'PER', 'color': '#aec7e8', 'hotkey': '1', 'description': ''}
@@ -191,3 +296,52 @@ class LabelSchema(SchemaModel):
         False
         """
         return self.model_dump(mode="json")
+
+    def __repr__(self) -> str:
+        """One line per label (hotkey, name, colour), so ``proj.labels`` reads in a console.
+
+        >>> LabelSchema.from_names(["PER", "ORG"])
+        LabelSchema: 2 labels, spans may not overlap
+          [1] PER  #aec7e8
+          [2] ORG  #ffbb78
+        """
+        overlap = "spans may overlap" if self.allow_overlap else "spans may not overlap"
+        count = f"{len(self.labels)} label{'' if len(self.labels) == 1 else 's'}"
+        lines = [f"LabelSchema: {count}, {overlap}"]
+        width = max((len(label.name) for label in self.labels), default=0)
+        for label in self.labels:
+            key = f"[{label.hotkey}]" if label.hotkey is not None else "[ ]"
+            line = f"  {key} {label.name:<{width}}  {label.color}"
+            if label.description:
+                line += f"  {label.description}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A legend for notebooks: a swatch in the label's colour, its name, hotkey, description."""
+        from html import escape
+
+        rows = []
+        for label in self.labels:
+            color = label.color or "#ffffff"
+            key = "" if label.hotkey is None else escape(label.hotkey)
+            rows.append(
+                "<tr>"
+                f'<td><span class="annolab-legend-chip" style="background:{color};'
+                f"color:#000;border:1px solid #0006;border-radius:4px;padding:2px 8px;"
+                f'display:inline-block;min-height:20px;line-height:20px">'
+                f"{escape(label.name)}</span></td>"
+                f'<td><kbd style="font-size:13px">{key}</kbd></td>'
+                f"<td><code>{color}</code></td>"
+                f"<td>{escape(label.description)}</td>"
+                "</tr>"
+            )
+        overlap = "Spans may overlap." if self.allow_overlap else "Spans may not overlap."
+        count = f"{len(self.labels)} label{'' if len(self.labels) == 1 else 's'}"
+        return (
+            '<div class="annolab-legend">'
+            f"<p><strong>Labels</strong> ({count}). {overlap}</p>"
+            '<table style="font-size:13px"><thead><tr><th>Label</th><th>Key</th>'
+            "<th>Colour</th><th>Description</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )

@@ -16,7 +16,7 @@ import pydantic
 from pydantic import BaseModel
 
 from annolab.errors import ValidationError
-from annolab.schema.labels import LabelSchema
+from annolab.schema.labels import LabelSchema, pick_hotkey
 from annolab.schema.payloads import (
     KEEP_ORDER,
     MAX_SAFE_INT,
@@ -145,7 +145,7 @@ def payload_from_dict(data: object) -> Payload:
 
 def validate_labels(raw: object) -> LabelSchema:
     """A LabelSchema from a LabelSchema, a list of names, a list of dicts or Labels, or a dict
-    ``{"labels": [...], "allow_overlap": ...}``; a list of names gets hotkeys "1".."9".
+    ``{"labels": [...], "allow_overlap": ...}``; a list of names gets hotkeys ("1".."9", letters).
 
     >>> validate_labels(["PER", "ORG"]).names
     ('PER', 'ORG')
@@ -191,15 +191,19 @@ def _refuse_one_string(raw: object) -> None:
 
 
 def _expand_names(items: object) -> object:
-    """Names become label dicts; an all-names list also gets hotkeys "1".."9", as from_names."""
+    """Names become label dicts; an all-names list also gets hotkeys: "1".."9", then letters."""
     _refuse_one_string(items)
     if not isinstance(items, (list, tuple)):
         return items  # pydantic says what is wrong with it
     if all(isinstance(item, str) for item in items):
-        return [
-            {"name": name, "hotkey": str(index + 1)} if index < 9 else {"name": name}
-            for index, name in enumerate(items)
-        ]
+        taken: set[str] = set()
+        expanded: list[dict[str, Any]] = []
+        for name in items:
+            hotkey = pick_hotkey(name, taken)
+            if hotkey is not None:
+                taken.add(hotkey)
+            expanded.append({"name": name, "hotkey": hotkey})
+        return expanded
     return [{"name": item} if isinstance(item, str) else item for item in items]
 
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { type LabelInfo, assignHotkeys, labelForKey } from "./hotkeys";
+import { type LabelInfo, assignHotkeys, labelForKey, pickHotkey } from "./hotkeys";
 
 const label = (name: string, hotkey: string | null = null): LabelInfo => ({
   name,
@@ -22,11 +22,27 @@ test("configured hotkeys win; the others get the free digits in order", () => {
   ]);
 });
 
-test("past nine labels without hotkeys, the rest have none", () => {
+test("past nine labels, the rest get a letter of their name, then any free letter", () => {
   const labels = Array.from({ length: 11 }, (_, i) => label(`L${i}`));
   const keys = assignHotkeys(labels);
   assert.equal(keys.byLabel.get("L8"), "9");
-  assert.equal(keys.byLabel.has("L9"), false);
+  assert.equal(keys.byLabel.get("L9"), "l");
+  assert.equal(keys.byLabel.get("L10"), "a");
+  assert.equal(labelForKey(keys, "l"), "L9");
+});
+
+test("every one of 80 labels has its own key, none of the widgets' own keys", () => {
+  const keys = assignHotkeys(Array.from({ length: 80 }, (_, i) => label(`label ${i}`)));
+  assert.equal(keys.byLabel.size, 80);
+  assert.equal(keys.byKey.size, 80);
+  for (const reserved of ["?", "0", "+", "-", "=", "_", " "]) assert.equal(keys.byKey.has(reserved), false);
+});
+
+test("the same keys as Python's pick_hotkey for a list of names", () => {
+  const names = ["PER", "ORG", "LOC", "MISC", "DATE", "TIME", "MONEY", "PCT", "QTY", "LAW", "EVENT"];
+  const keys = assignHotkeys(names.map((name) => label(name)));
+  assert.deepEqual([...keys.byLabel.values()], [..."123456789", "l", "e"]);
+  assert.equal(pickHotkey("x", new Set([..."123456789abcdefghijklmnopqrstuvwxyz"])), "A");
 });
 
 test("a key in the other case still picks the label, unless it has its own", () => {

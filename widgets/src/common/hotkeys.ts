@@ -1,6 +1,8 @@
 /**
- * Which key picks which label. A label's own `hotkey` wins; labels without one get the digits
- * 1-9 that no label claimed, in order, so `labels=[{"name": ...}, ...]` still has hotkeys.
+ * Which key picks which label. A label's own `hotkey` wins; labels without one get a key as
+ * annolab.schema.labels.pick_hotkey gives it: the free digits 1-9 in order, then a letter of
+ * the label's name, any free letter, capitals, punctuation. So every label has a key, however
+ * many there are ("?" opens the shortcut list and 0 + - = _ zoom an image: never handed out).
  */
 
 /** One entry of the `labels` traitlet of an annotation widget (validate_labels' dicts). */
@@ -18,6 +20,17 @@ export interface Hotkeys {
   byLabel: Map<string, string>;
 }
 
+const DIGITS = "123456789";
+const LOWER = "abcdefghijklmnopqrstuvwxyz";
+const PUNCTUATION = "!@#$%^&*()[]{};:',.<>/|\\`~\"";
+
+/** The key a label without one gets, given the keys `taken`; null when all are. */
+export function pickHotkey(name: string, taken: ReadonlySet<string>): string | null {
+  const own = [...name.toLowerCase()].filter((ch) => LOWER.includes(ch));
+  const candidates = [...DIGITS, ...own, ...LOWER, ...LOWER.toUpperCase(), ...PUNCTUATION];
+  return candidates.find((key) => !taken.has(key)) ?? null;
+}
+
 export function assignHotkeys(labels: readonly LabelInfo[]): Hotkeys {
   const byKey = new Map<string, string>();
   const byLabel = new Map<string, string>();
@@ -26,13 +39,14 @@ export function assignHotkeys(labels: readonly LabelInfo[]): Hotkeys {
     byKey.set(label.hotkey, label.name);
     byLabel.set(label.name, label.hotkey);
   }
-  const free = "123456789".split("").filter((digit) => !byKey.has(digit));
+  const taken = new Set(byKey.keys());
   for (const label of labels) {
     if (byLabel.has(label.name)) continue;
-    const digit = free.shift();
-    if (digit === undefined) break;
-    byKey.set(digit, label.name);
-    byLabel.set(label.name, digit);
+    const key = pickHotkey(label.name, taken);
+    if (key === null) break;
+    taken.add(key);
+    byKey.set(key, label.name);
+    byLabel.set(label.name, key);
   }
   return { byKey, byLabel };
 }
