@@ -14,6 +14,8 @@ persona's or model's latest answer to the task is offered as suggestions (``sugg
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,7 @@ import traitlets
 import annolab.kinds
 from annolab.errors import AnnolabError
 from annolab.kinds import compare
-from annolab.session import Item, Session
+from annolab.session import Item, Queue, Session
 from annolab.widgets.layout import LayoutWidget
 from annolab.widgets.review import AdjudicationPanel, ReviewPanel, Shown
 
@@ -60,8 +62,15 @@ def _part(question: Any, data: Mapping[str, Any], labels: Any) -> AnnotationWidg
     return built  # type: ignore[no-any-return]
 
 
+# No rate or finish estimate before this much work: three quick submits say nothing yet.
+ESTIMATE_MIN_SUBMITS = 5
+ESTIMATE_MIN_WORK = dt.timedelta(minutes=2)
+
+
 class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships no types
-    """A VBox holding the status line, the guidelines and the current task's widget."""
+    """A VBox: a header (project, task id, position), a progress bar over your queue, a status
+    line confirming the last action, ways back to skipped and drafted tasks, the guidelines
+    (when the project has any) and the current task's widget."""
 
     def __init__(
         self,
@@ -76,26 +85,93 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         self._widget_for = widget_for
         self._suggestions = suggestions
         self.panel: ReviewPanel | AdjudicationPanel | None = None
-        self._status = ipywidgets.Label()  # Label renders text, never HTML
-        self._message = ipywidgets.Label()
-        guidelines = ipywidgets.Textarea(
-            project._row.guidelines, disabled=True, layout={"width": "100%"}
+        self._header = ipywidgets.HTML()
+        self.bar = ipywidgets.IntProgress(
+            value=0, min=0, max=1, description="Your queue", bar_style="info"
         )
-        self._guides = ipywidgets.Accordion(children=[guidelines], titles=("Guidelines",))
-        self._guides.selected_index = None
+        self._counts = ipywidgets.Label()  # Label renders text, never HTML
+        self._status = ipywidgets.Label()
+        self._estimate = ipywidgets.Label()
+        self._message = ipywidgets.Label()
+        self.back_to_skipped = ipywidgets.Button(icon="undo", layout={"display": "none"})
+        self.back_to_skipped.on_click(lambda _b: self._reopen(self._queue_skipped()))
+        self.back_to_drafts = ipywidgets.Button(icon="pencil", layout={"display": "none"})
+        self.back_to_drafts.on_click(lambda _b: self._reopen(self._queue_drafts()))
+        self._guides: ipywidgets.Accordion | None = None
+        if project._row.guidelines.strip():
+            guidelines = ipywidgets.Textarea(
+                project._row.guidelines, disabled=True, layout={"width": "100%"}
+            )
+            self._guides = ipywidgets.Accordion(children=[guidelines], titles=("Guidelines",))
+            self._guides.selected_index = None
+        self._top = ipywidgets.VBox(
+            [
+                self._header,
+                ipywidgets.HBox([self.bar, self._counts]),
+                ipywidgets.HBox([self.back_to_skipped, self.back_to_drafts]),
+                self._status,
+                self._estimate,
+            ]
+        )
+        self._top.add_class("annolab-loop-header")
+        self.queue = Queue(0, 0, 0, 0)
+        self._started = session.clock()
+        self._submitted_at: list[dt.datetime] = []
         self.widget: AnnotationWidget | None = None
-        super().__init__([self._status, self._guides, self._message])
+        super().__init__([self._top, self._message])
+        self.add_class("annolab-loop")
         self._advance()
 
     @property
     def progress(self) -> str:
-        """The status line, e.g. ``"1 of 3 in your queue done; 2 to go"``."""
+        """The counts beside the bar, e.g. ``"1 of 3 in your queue done; 2 to go (1 skipped)"``."""
+        return str(self._counts.value)
+
+    @property
+    def header(self) -> str:
+        """The header as text: project, task id and position."""
+        return html.unescape(_TAGS.sub("", str(self._header.value)))
+
+    @property
+    def status(self) -> str:
+        """What the last action did ("Draft saved 14:02:31", "Submitted doc-17"); it stays
+        until the next action."""
         return str(self._status.value)
+
+    @property
+    def estimate(self) -> str:
+        """Time per task and time left, once enough work was done to say ("" before)."""
+        return str(self._estimate.value)
 
     @property
     def message(self) -> str:
         """What the loop says when no task is on screen ("Nothing left ..." or a refusal)."""
         return str(self._message.value)
+
+    def _queue_skipped(self) -> str | None:
+        skipped = self.session.skipped()
+        return skipped[0] if skipped else None
+
+    def _queue_drafts(self) -> str | None:
+        current = self.session.current
+        drafts = [t for t in self.session.drafts() if current is None or t != current.external_id]
+        return drafts[0] if drafts else None
+
+    def reopen(self, task: str) -> None:
+        """Show task ``task`` again: one you skipped or left a draft on (your draft filled in).
+        The task that was on screen stays yours and comes back after it."""
+        self._reopen(task)
+
+    def _reopen(self, task: str | None) -> None:
+        if task is None:
+            return
+        try:
+            self.session.reopen(task)
+        except (AnnolabError, sa.exc.SQLAlchemyError) as exc:
+            self._status.value = f"Could not reopen {task}: {exc}"
+            return
+        self._open(self.session.current)
+        self._status.value = f"Reopened {task}"
 
     def _advance(self) -> None:
         try:
@@ -103,8 +179,12 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         except AnnolabError as exc:
             self._show(None, str(exc))
             return
+        self._open(item)
+
+    def _open(self, item: Item | None) -> None:
         if item is None:
-            self._show(None, "Nothing left in your queue. Thank you!")
+            self._show(None, "")
+            self._message.value = self._nothing_left()
             return
         kind = self.project.workflow.step(item.step).kind
         if kind == "review":
@@ -114,7 +194,10 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             self._adjudicate(item)
             return
         widget = self._bind(self._widget_for(self.project, item), self._save)
-        if self._suggestions:
+        draft = self.session.draft()
+        if draft is not None:
+            _fill(self.project, widget, draft)  # the annotator's own work comes back
+        elif self._suggestions:
             try:
                 suggested = self.session.suggestion()
             except AnnolabError as exc:
@@ -268,8 +351,10 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         self.widget = widget
         self.panel = panel
         self._message.value = message
-        self._status.value = self._progress_line()
-        shown: list[Any] = [self._status, self._guides]
+        self._refresh()
+        shown: list[Any] = [self._top]
+        if self._guides is not None:
+            shown.append(self._guides)
         # While a reviewer revises, the panel stays off screen: the reason they typed is kept
         # and goes with the revision. An adjudicator's merge keeps the answers in view above.
         if panel is not None and not (widget is not None and isinstance(panel, ReviewPanel)):
@@ -282,6 +367,56 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             shown.append(self._message)
         self.children = shown
 
+    def _refresh(self) -> None:
+        """Header, bar, counts and the ways back, from the queue as the store has it now."""
+        queue = self.queue = self.session.queue()
+        item = self.session.current
+        parts = [f"<b>{html.escape(self.project.name)}</b>"]
+        if item is not None:
+            position = min(queue.done + 1, queue.total)
+            parts.append(f"task <code>{html.escape(item.external_id)}</code>")
+            parts.append(f"{position} of {queue.total}")
+        self._header.value = " · ".join(parts)
+        self.bar.max = max(queue.total, 1)  # an empty queue shows an empty bar, not an error
+        self.bar.value = queue.done
+        self.bar.bar_style = "success" if queue.total and not queue.left else "info"
+        counts = f"{queue.done} of {queue.total} in your queue done"
+        if queue.left:
+            counts += f"; {queue.left} to go"
+        aside = [f"{queue.skipped} skipped"] if queue.skipped else []
+        aside += [f"{queue.drafted} with a draft"] if queue.drafted else []
+        self._counts.value = counts + (f" ({', '.join(aside)})" if aside else "")
+        drafts = queue.drafted - (1 if item is not None and self._has_draft(item) else 0)
+        _button(self.back_to_skipped, f"Back to skipped ({queue.skipped})", queue.skipped)
+        _button(self.back_to_drafts, f"Drafts ({drafts})", drafts)
+        self._estimate.value = self._estimate_line(queue)
+
+    def _has_draft(self, item: Item) -> bool:
+        return item.external_id in self.session.drafts()
+
+    def _nothing_left(self) -> str:
+        skipped = self.queue.skipped
+        if not skipped:
+            return "Nothing left in your queue. Thank you!"
+        them = "it" if skipped == 1 else "them"
+        return (
+            f"No new tasks left. You skipped {skipped}: press Back to skipped ({skipped}) "
+            f"to return to {them}, or call loop.reopen(task)."
+        )
+
+    def _estimate_line(self, queue: Queue) -> str:
+        """Time per task and time left from this loop's submits, once there are enough."""
+        if len(self._submitted_at) < ESTIMATE_MIN_SUBMITS:
+            return ""
+        worked = self._submitted_at[-1] - self._started
+        if worked < ESTIMATE_MIN_WORK:
+            return ""
+        per_task = worked / len(self._submitted_at)
+        line = f"About {_duration(per_task)} a task"
+        if queue.left:
+            line += f"; about {_duration(per_task * queue.left)} for the {queue.left} left"
+        return line
+
     def _save(self, widget: AnnotationWidget, *, draft: bool) -> None:
         item = self.session.current
         try:
@@ -289,6 +424,8 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             if draft:
                 self.session.save_draft(payload)
                 widget.error = ""
+                self._refresh()
+                self._status.value = f"Draft saved {self._now():%H:%M:%S}"
                 return
             self.session.submit(payload)
         except (AnnolabError, sa.exc.SQLAlchemyError) as exc:
@@ -298,7 +435,14 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         finally:
             # After the answer's own transaction, and never raising: see record_telemetry.
             self.session.record_telemetry(widget.take_telemetry(), item)
+        self._submitted_at.append(self.session.clock())
         self._advance()
+        if item is not None:
+            self._status.value = f"Submitted {item.external_id} at {self._now():%H:%M:%S}"
+
+    def _now(self) -> dt.datetime:
+        """The session's clock in the local time zone: the time on the annotator's wall."""
+        return self.session.clock().astimezone()
 
     def _skip(self) -> None:
         item, widget = self.session.current, self.widget
@@ -312,6 +456,11 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             if widget is not None:
                 self.session.record_telemetry(widget.take_telemetry(), item)
         self._advance()
+        if item is not None:
+            skipped = self.queue.skipped
+            self._status.value = (
+                f"Skipped {item.external_id}: it is kept in Back to skipped ({skipped})"
+            )
 
     def _renew(self) -> None:
         """Keep the lease while the annotator works: renew once half of it has passed."""
@@ -328,10 +477,25 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
                 return
             self.session.current = replace(item, lease_expires_at=until)
 
-    def _progress_line(self) -> str:
-        done, open_ = self.session.queue_counts()
-        total = done + open_
-        return f"{done} of {total} in your queue done" + (f"; {open_} to go" if open_ else "")
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _button(button: ipywidgets.Button, description: str, count: int) -> None:
+    button.description = description
+    button.layout.display = "" if count else "none"
+
+
+def _duration(span: dt.timedelta) -> str:
+    """A span of time as a person says it: ``"40 s"``, ``"12 min"``, ``"2 h 5 min"``."""
+    seconds = round(span.total_seconds())
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def _fill(project: Project, widget: AnnotationWidget, payload: dict[str, Any] | None) -> None:

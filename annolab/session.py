@@ -21,8 +21,9 @@ from annolab.errors import AnnolabError, AssignmentError, WorkflowError
 from annolab.hooks import manager as hooks
 from annolab.schema.enums import AnnotationKind, AnnotationStatus, ReviewDecision, UserKind
 from annolab.schema.fields import check_member, check_name, check_seconds, check_str, check_uuid
+from annolab.store import revisit
 from annolab.store.annotations import NewAnnotation
-from annolab.store.assignments import queue_counts, renew_lease, step_annotations
+from annolab.store.assignments import Claim, queue_counts, renew_lease, standing, step_annotations
 from annolab.store.telemetry import TelemetryRow, write_telemetry
 from annolab.store.users import UserProfile, ensure_user, user_profile
 from annolab.workflow.engine import Clock, Engine, refusal
@@ -66,6 +67,25 @@ class Item:
     # pick to the annotation it came from.
     shown_by: tuple[str, ...] = field(default=())
     shown_ids: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Your queue: tasks done, open to you, skipped (you can take them up again) and drafted
+    (a draft saved, not yet submitted; these are among the open ones)."""
+
+    done: int
+    open: int
+    skipped: int
+    drafted: int
+
+    @property
+    def total(self) -> int:
+        return self.done + self.open + self.skipped
+
+    @property
+    def left(self) -> int:
+        return self.open + self.skipped
 
 
 class Session:
@@ -133,8 +153,12 @@ class Session:
             earlier: list[tuple[str, str, dict[str, Any]]] = []
             if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
                 earlier = self._earlier(conn, claim.task_id, claim.step)
+        self.current = self._item(claim, earlier)
+        return self.current, False
+
+    def _item(self, claim: Claim, earlier: list[tuple[str, str, dict[str, Any]]]) -> Item:
         self._opened_at = time.monotonic()
-        self.current = Item(
+        return Item(
             task_id=claim.task_id,
             external_id=claim.external_id,
             step=claim.step,
@@ -146,7 +170,6 @@ class Session:
             shown_by=tuple(name for _, name, _ in earlier),
             shown_ids=tuple(ann_id for ann_id, _, _ in earlier),
         )
-        return self.current, False
 
     def _earlier(
         self, conn: sa.Connection, task_id: int, step: str
@@ -354,18 +377,127 @@ class Session:
         return self._write(payload, AnnotationStatus.SUBMITTED, None, None, parent)
 
     def skip(self) -> None:
-        """Hand the current task back; you will not be offered it at this step again."""
+        """Set the current task aside: its place goes back to the pool and ``next()`` does not
+        offer it to you again, but it stays in your queue (``skipped()``) and ``reopen`` takes
+        it up again while it has room."""
         item = self._require_current()
         with self.project.workspace.engine.begin() as conn:
             self._engine.skip(conn, self._who(conn), item.assignment_id)
         self.current = None
 
     def queue_counts(self) -> tuple[int, int]:
-        """(tasks you finished, tasks still open to you) in this project."""
+        """(tasks you finished, tasks still open to you) in this project; the tasks you skipped
+        are in neither (see :meth:`queue`)."""
         with self.project.workspace.engine.begin() as conn:
-            profile = user_profile(conn, self.user_id)
-            steps = [s.name for s in self.project.workflow.steps if refusal(s, profile) is None]
+            steps = self._my_steps(conn)
             return queue_counts(conn, project_id=self.project.id, user_id=self.user_id, steps=steps)
+
+    def queue(self) -> Queue:
+        """Your queue in one read: done, open, skipped (still yours to take up) and drafted.
+
+        ``total`` counts the skipped tasks too: skipping one does not make the queue shorter.
+
+        >>> session.queue()  # doctest: +SKIP
+        Queue(done=3, open=0, skipped=1, drafted=0)
+        """
+        key = {"project_id": self.project.id, "user_id": self.user_id}
+        with self.project.workspace.engine.begin() as conn:
+            steps = self._my_steps(conn)
+            done, open_ = queue_counts(conn, steps=steps, **key)
+            skipped = revisit.skipped_count(conn, steps=steps, **key)
+            drafted = len(revisit.drafted_tasks(conn, steps=steps, **key))
+        return Queue(done=done, open=open_, skipped=skipped, drafted=drafted)
+
+    def skipped(self) -> list[str]:
+        """The tasks you skipped that you can take up again (``reopen``), oldest skip first.
+
+        A task drops out of this list when others filled its places or it moved on.
+
+        >>> session.skipped()  # doctest: +SKIP
+        ['doc-17', 'doc-4']
+        """
+        with self.project.workspace.engine.begin() as conn:
+            rows = revisit.skipped_tasks(
+                conn,
+                project_id=self.project.id,
+                user_id=self.user_id,
+                steps=self._my_steps(conn),
+            )
+        return [r.external_id for r in rows]
+
+    def drafts(self) -> list[str]:
+        """The tasks you saved a draft on and have not submitted, oldest draft first.
+
+        >>> session.drafts()  # doctest: +SKIP
+        ['doc-9']
+        """
+        with self.project.workspace.engine.begin() as conn:
+            rows = revisit.drafted_tasks(
+                conn,
+                project_id=self.project.id,
+                user_id=self.user_id,
+                steps=self._my_steps(conn),
+            )
+        return [r.external_id for r in rows]
+
+    def reopen(self, task: str) -> Item:
+        """Open task ``task`` (its id in your data) again: one you skipped, one you left a draft
+        on, or one you hold. It becomes the current task; the task that was current stays yours
+        and comes back with ``next()``. Your draft, if any, is in :meth:`draft`.
+
+        >>> item = session.reopen(session.skipped()[0])  # doctest: +SKIP
+        """
+        check_str(task, "task")
+        now = self.clock()
+        workflow = self.project.workflow
+        with self.project.workspace.engine.begin() as conn:
+            task_id = revisit.task_id_of(conn, project_id=self.project.id, external_id=task)
+            if task_id is None:
+                msg = f"task={task!r} is not a task of project {self.project.name!r}"
+                raise AssignmentError(msg)
+            key = {"project_id": self.project.id, "user_id": self.user_id, "task_id": task_id}
+            claim = revisit.held_claim(conn, now=now, **key)
+            if claim is None:
+                stand = standing(conn, project_id=self.project.id, user_id=self.user_id, now=now)
+                self._profile = stand.user
+                if stand.restricted is not None:
+                    raise AssignmentError(stand.restricted)
+                if stand.holding >= workflow.max_concurrent:
+                    msg = f"You have reached max concurrent tasks ({workflow.max_concurrent})"
+                    raise AssignmentError(msg)
+                claim = revisit.take_up_again(
+                    conn,
+                    actor=self.user,
+                    steps=self._my_steps(conn),
+                    lease=dt.timedelta(minutes=workflow.lease_minutes),
+                    now=now,
+                    **key,
+                )
+            if claim is None:
+                msg = (
+                    f"task={task!r} is not open to you again: you did not skip it or leave a "
+                    "draft on it, or it was submitted, filled by others or moved on; see "
+                    "session.skipped() and session.drafts()"
+                )
+                raise AssignmentError(msg)
+            step = workflow.step(claim.step)
+            earlier: list[tuple[str, str, dict[str, Any]]] = []
+            if step.kind in {"adjudicate", "review"} or not workflow.blind:
+                earlier = self._earlier(conn, claim.task_id, claim.step)
+        self.current = self._item(claim, earlier)
+        return self.current
+
+    def draft(self) -> dict[str, Any] | None:
+        """Your saved draft of the current task's answer, or None."""
+        item = self._require_current()
+        with self.project.workspace.engine.begin() as conn:
+            return revisit.my_draft(
+                conn, task_id=item.task_id, step=item.step, user_id=self.user_id
+            )
+
+    def _my_steps(self, conn: sa.Connection) -> list[str]:
+        profile = user_profile(conn, self.user_id)
+        return [s.name for s in self.project.workflow.steps if refusal(s, profile) is None]
 
     def renew(self) -> dt.datetime:
         """Extend the lease on the current task (the widget calls this while it is in use)."""

@@ -331,7 +331,9 @@ BEGIN
             RAISE EXCEPTION 'assignment %: only a lead releases an assignment', OLD.id
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        IF OLD.status IN ('skipped', 'released') AND NEW.status <> OLD.status THEN
+        -- A skip is "not now": its owner may take it up again (session.reopen), as a lease
+        -- that ran out. A lead's release is final.
+        IF OLD.status = 'released' AND NEW.status <> OLD.status THEN
             RAISE EXCEPTION 'assignment % is %: it is not taken up again', OLD.id, OLD.status
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
