@@ -54,11 +54,13 @@ from annolab.store.annotations import (
     count_tasks,
     iter_task_answers,
     read_annotations,
+    read_annotations_with_text,
     upsert_annotations,
 )
 from annolab.store.events import read_events, record_event
 from annolab.store.events import replay as replay_events
 from annolab.store.listen import Listener
+from annolab.store.payload_columns import unnest_payloads
 from annolab.store.progress import update_settings
 from annolab.store.projects import ProjectRow
 from annolab.store.tasks import copy_tasks, read_tasks, task_lookup
@@ -250,10 +252,21 @@ class Project:
         with self.workspace.engine.begin() as conn:
             return read_tasks(conn, self.id)
 
-    def annotations(self) -> pl.DataFrame:
-        """Every annotation with its task's external id, user, kind, status and payload (JSON)."""
+    def annotations(self, *, raw: bool = False) -> pl.DataFrame:
+        """Every annotation with its task's external id, user, kind, status and payload (JSON),
+        and the payload unnested after it: ``answer_kind``, then a column per payload kind
+        (``spans`` as a list of ``{start, end, label, text}``, ``label`` for a choice,
+        ``labels``, ``boxes``, ``rating``, ``answer_text``, ``verdict``, ``order``, ``scores``,
+        ``error_spans``; see ``annolab.store.payload_columns``). ``raw=True``: only the JSON.
+
+        >>> proj.annotations().select("external_id", "user", "spans")  # doctest: +SKIP
+        """
         with self.workspace.engine.begin() as conn:
-            return read_annotations(conn, self.id)
+            if raw:
+                return read_annotations(conn, self.id)
+            frame = read_annotations_with_text(conn, self.id)
+        texts = frame["text"].to_list()
+        return unnest_payloads(frame.drop("text"), texts, kinds=self.answer_kinds)
 
     def add_annotation(
         self,

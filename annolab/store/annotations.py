@@ -166,6 +166,11 @@ def read_annotations(conn: sa.Connection, project_id: int) -> pl.DataFrame:
     return read_frame(conn, _SELECT.format(extra=""), {"p": project_id}, ANNOTATION_SCHEMA)
 
 
+def read_annotations_with_text(conn: sa.Connection, project_id: int) -> pl.DataFrame:
+    """``read_annotations`` with each task's ``text`` as the last column."""
+    return read_frame(conn, _SELECT.format(extra=_EXPORT_TEXT), {"p": project_id}, EXPORT_SCHEMA)
+
+
 def iter_export_batches(conn: sa.Connection, project_id: int) -> Iterator[pl.DataFrame]:
     """The project's annotations with their task text, one bounded batch at a time."""
     sql = _SELECT.format(extra=_EXPORT_TEXT)
