@@ -8,10 +8,17 @@ busy with someone else's work.
 
     idle = settle()          # wait (up to a limit) for the machine to be quiet, then measure
     figures["machine_idle_before"] = idle
+
+and ``Probe`` samples, during the run, how much CPU other people's work took (the benchmark's
+own processes and its Postgres are told apart from the rest).
 """
 
 from __future__ import annotations
 
+import math
+import os
+import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -44,3 +51,110 @@ def settle(quiet: float = 0.9, limit_s: float = 30.0, window_s: float = 1.0) -> 
     while share < quiet and time.monotonic() < deadline:
         share = idle_share(window_s)
     return share
+
+
+def _process_table() -> dict[int, tuple[int, int, str]]:
+    """pid -> (parent pid, CPU ticks of the process and its reaped children, command line)."""
+    table: dict[int, tuple[int, int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it exited while we read it
+            continue
+        # The command name (field 2) is in parentheses and may hold spaces: split after it.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid = int(fields[1])
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        table[int(entry.name)] = (ppid, utime + stime + cutime + cstime, cmdline)
+    return table
+
+
+def _our_ticks(table: dict[int, tuple[int, int, str]], markers: tuple[str, ...]) -> int:
+    """CPU ticks of this process, the servers named by ``markers`` and everything under them.
+
+    A process that exits is reaped by its parent, whose reaped-children ticks then hold its
+    time, so the sum only grows as the run's own processes come and go.
+    """
+    me = os.getpid()
+    roots = {me} | {pid for pid, (_, _, cmd) in table.items() if any(m in cmd for m in markers)}
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    ours: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in ours or pid not in table:
+            continue
+        ours.add(pid)
+        todo.extend(children.get(pid, ()))
+    # A descendant counts once: its own ticks, not again inside a parent that has not reaped it.
+    return sum(table[pid][1] for pid in ours)
+
+
+class Probe:
+    """Samples, on a thread of its own while a benchmark runs, how much CPU other work took.
+
+    Every ``interval_s`` it reads the machine's CPU counters and every process's CPU time, and
+    splits the busy time into the benchmark's (this process, its children, and any process
+    whose command line holds one of ``markers``, e.g. the embedded Postgres' data folder, with
+    their children) and everyone else's. ``others_cpu_share`` is the share of the machine's
+    CPU time (all cores) that other work used: 0.0 is a machine to ourselves, 0.5 one of two
+    cores taken by someone else for the whole run.
+
+        with Probe(markers=(str(work),)) as probe:
+            ...  # the measurements
+        figures["machine"] = probe.figures()
+    """
+
+    def __init__(self, markers: tuple[str, ...] = (), interval_s: float = 1.0) -> None:
+        self.markers = markers
+        self.interval_s = interval_s
+        self.shares: list[float] = []
+        self.idle_before = 1.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="machine-probe", daemon=True)
+
+    def __enter__(self) -> Probe:
+        self.idle_before = idle_share(1.0)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> tuple[int, int, int]:
+        idle, total = _cpu_times()
+        return total - idle, total, _our_ticks(_process_table(), self.markers)
+
+    def _run(self) -> None:
+        busy_0, total_0, ours_0 = self._sample()
+        while not self._stop.wait(self.interval_s):
+            busy_1, total_1, ours_1 = self._sample()
+            others = max(0, (busy_1 - busy_0) - max(0, ours_1 - ours_0))
+            self.shares.append(min(1.0, others / max(total_1 - total_0, 1)))
+            busy_0, total_0, ours_0 = busy_1, total_1, ours_1
+
+    def figures(self) -> dict[str, float | int]:
+        """The idle share just before the run, and other work's CPU share during it."""
+        shares = sorted(self.shares) or [0.0]
+        return {
+            "idle_before": self.idle_before,
+            "others_cpu_share_median": round(statistics.median(shares), 3),
+            "others_cpu_share_p90": round(shares[math.ceil(0.9 * len(shares)) - 1], 3),
+            "others_cpu_share_max": round(shares[-1], 3),
+            "probe_samples": len(self.shares),
+        }
+
+    def describe(self) -> str:
+        """One line for stderr."""
+        f = self.figures()
+        return (
+            f"machine: idle {f['idle_before']:.2f} before; other work took "
+            f"{f['others_cpu_share_median']:.0%} of the CPU (median of {f['probe_samples']} "
+            f"samples, p90 {f['others_cpu_share_p90']:.0%}, max {f['others_cpu_share_max']:.0%})"
+        )

@@ -13,7 +13,8 @@ child with ``time.perf_counter`` around the import alone, so interpreter start-u
 - first widget: ``import annolab; annolab.BBox``, the imports a widget-only cell pays.
 
 Medians and the spread (min, max) are reported; runs alternate between the cases so a burst of
-load on the machine falls on all of them. Progress goes to stderr; the last line of stdout is
+load on the machine falls on all of them. Other work's share of the CPU during the runs is
+sampled by ``_machine.Probe``. Progress goes to stderr; the last line of stdout is
 one JSON object.
 """
 
@@ -24,6 +25,8 @@ import json
 import statistics
 import subprocess
 import sys
+
+from _machine import Probe
 
 CASES = {
     "annolab": "import annolab",
@@ -43,11 +46,8 @@ def once(code: str) -> float:
     return float(done.stdout.strip())
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="7 runs of each, not 21")
-    args = parser.parse_args(argv)
-    runs = 7 if args.quick else 21
+def measure(runs: int) -> dict[str, float | int]:
+    """Each case ``runs`` times, alternating; the medians, spreads and the eager ratio."""
     for code in CASES.values():  # warm the file cache; not counted
         once(code)
     seconds: dict[str, list[float]] = {name: [] for name in CASES}
@@ -63,11 +63,23 @@ def main(argv: list[str] | None = None) -> None:
         figures[f"{name}_max_s"] = round(max(values), 4)
         print(
             f"{name:13} median {median * 1000:7.1f} ms  ({min(values) * 1000:.1f}-"
-            f"{max(values) * 1000:.1f})"
+            f"{max(values) * 1000:.1f})",
+            file=sys.stderr,
         )
     figures["eager_over_annolab"] = round(
         figures["eager_median_s"] / figures["annolab_median_s"], 1
     )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="7 runs of each, not 21")
+    args = parser.parse_args(argv)
+    with Probe() as probe:
+        figures = measure(7 if args.quick else 21)
+    print(probe.describe(), file=sys.stderr)
+    figures["machine"] = probe.figures()  # type: ignore[assignment]
     figures["target_met"] = int(figures["annolab_median_s"] < 0.3)
     print(json.dumps(figures))
 
