@@ -175,7 +175,7 @@ def test_queue_labels_and_submits_through_the_widget(server: Server, classify: a
     assert view["full"] is True
     assert view["parts"][0]["bundle"] == "classify"
     assert view["parts"][0]["state"]["value"] is None
-    assert view["progress"] == "0 of 3 in your queue done; 3 to go"
+    assert view["queue"] == {"done": 0, "open": 3}
     first, desk, widget = view["task"], view["desk"], view["widget"]
     # A patch, as the classify front end sends it: Python validates and answers.
     status, view = server.call(
@@ -196,7 +196,7 @@ def test_queue_labels_and_submits_through_the_widget(server: Server, classify: a
     assert status == 200, view
     assert view["full"] is True
     assert view["task"] != first
-    assert view["progress"] == "1 of 3 in your queue done; 2 to go"
+    assert view["queue"] == {"done": 1, "open": 2}
     stored = classify.annotations()
     assert stored.height == 1
     assert json.loads(stored["payload"][0]) == {"kind": "choice", "label": "neg"}
@@ -345,7 +345,8 @@ def test_ner_spans_go_through_the_widgets_patches(server: Server, workspace: al.
     )
     assert view["replies"] == [{"part": 0, "content": {"uuid": "n1", "ok": True}}]
     _, view = server.call("POST", f"annolab/api/desks/{desk}/submit")
-    assert view["message"] == "Nothing left in your queue. Thank you!"
+    assert (view["task"], view["queue"]["open"]) == (None, 0)  # the queue is done
+    assert view["message"].startswith("Nothing left")
     assert view["widget"] is None
     [payload] = proj.annotations()["payload"].to_list()
     assert json.loads(payload) == {"kind": "spans", "spans": [{**span}]}
@@ -444,7 +445,8 @@ def test_a_layout_of_several_questions_comes_as_parts_and_submits_as_one_form(
         f"annolab/api/desks/{desk}/change",
         {"widget": widget, "part": 2, "state": {"submit_count": 2}},
     )
-    assert view["message"] == "Nothing left in your queue. Thank you!"
+    assert (view["task"], view["queue"]["open"]) == (None, 0)  # the queue is done
+    assert view["message"].startswith("Nothing left")
     [payload] = proj.annotations()["payload"].to_list()
     answers = json.loads(payload)["answers"]
     assert answers["entities"] == {"kind": "spans", "spans": [span]}

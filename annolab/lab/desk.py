@@ -107,6 +107,7 @@ class Desk:
         self._shown: tuple[int, ...] = ()
         self._sent: list[dict[str, Any]] = []
         self._generation = 0
+        self._queue = {"done": 0, "open": 0}
         self.loop = AnnotationLoop(project, Session(project, user))
 
     # -- what the tab shows ----------------------------------------------------------------
@@ -121,7 +122,8 @@ class Desk:
         return [widget]
 
     def view(self) -> dict[str, Any]:
-        """The loop as JSON: the status line, a message, and the current widget's parts.
+        """The loop as JSON: the status line and your queue's counts, a message, and the current
+        widget's parts.
 
         When the same widget is still on screen, each part carries only the traits that
         changed since the last view (``"full": false``); a new widget comes in full.
@@ -133,6 +135,9 @@ class Desk:
             self._generation += 1
             self._shown = shown
             self._sent = [{} for _ in parts]
+            # The counts change only when the task does (submitted, skipped, the queue ran dry).
+            done, open_ = self.loop.session.queue_counts()
+            self._queue = {"done": done, "open": open_}
         out_parts = []
         for index, part in enumerate(parts):
             state = synced_state(part)
@@ -158,6 +163,7 @@ class Desk:
             "full": full,
             "parts": out_parts,
             "progress": self.loop.progress,
+            "queue": dict(self._queue),
             "message": unsupported or self.loop.message,
             "task": None if item is None else item.external_id,
             "replies": replies,

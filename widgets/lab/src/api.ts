@@ -85,6 +85,7 @@ export interface DeskView {
   full: boolean;
   parts: PartView[];
   progress: string;
+  queue: { done: number; open: number };
   message: string;
   task: string | null;
   replies: { part: number; content: unknown }[];

@@ -78,6 +78,8 @@ export class QueueTab extends Widget {
     this.note.textContent = view.message;
     this.note.classList.remove("annolab-mod-error");
     this.node.dataset.task = view.task ?? "";
+    this.node.dataset.done = String(view.queue.done);
+    this.node.dataset.open = String(view.queue.open);
     if (view.full || view.widget !== this.generation) {
       await this.mount(view);
     } else {
