@@ -97,6 +97,7 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         self.back_to_skipped.on_click(lambda _b: self._reopen(self._queue_skipped()))
         self.back_to_drafts = ipywidgets.Button(icon="pencil", layout={"display": "none"})
         self.back_to_drafts.on_click(lambda _b: self._reopen(self._queue_drafts()))
+        self._ways_back = ipywidgets.HBox([self.back_to_skipped, self.back_to_drafts])
         self._guides: ipywidgets.Accordion | None = None
         if project._row.guidelines.strip():
             guidelines = ipywidgets.Textarea(
@@ -108,7 +109,7 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
             [
                 self._header,
                 ipywidgets.HBox([self.bar, self._counts]),
-                ipywidgets.HBox([self.back_to_skipped, self.back_to_drafts]),
+                self._ways_back,
                 self._status,
                 self._estimate,
             ]
@@ -390,6 +391,9 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         _button(self.back_to_skipped, f"Back to skipped ({queue.skipped})", queue.skipped)
         _button(self.back_to_drafts, f"Drafts ({drafts})", drafts)
         self._estimate.value = self._estimate_line(queue)
+        # Empty rows take no room: the widget stays where the eye expects it.
+        self._ways_back.layout.display = "" if queue.skipped or drafts else "none"
+        self._estimate.layout.display = "" if self._estimate.value else "none"
 
     def _has_draft(self, item: Item) -> bool:
         return item.external_id in self.session.drafts()

@@ -3,6 +3,7 @@ the database from the next cell. Texts from WNUT 2017 (CC-BY 4.0)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -13,7 +14,7 @@ from tests.browser.lab import Notebook, expect
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
 
-def test_the_loop_submits_drafts_skips_and_ends_from_the_keyboard(
+def test_the_loop_confirms_skips_and_comes_back_to_the_skipped_task(
     notebook: Notebook, db_url: str
 ) -> None:
     texts = wnut17()["text"].head(3).to_list()
@@ -29,25 +30,38 @@ def test_the_loop_submits_drafts_skips_and_ends_from_the_keyboard(
     )
     area = output.locator
     keys = notebook.page.keyboard
+    header = area.locator(".annolab-loop-header")
+    bar = area.locator(".widget-hprogress .progress-bar")
 
     def shown(text: str) -> None:
         expect(area.locator(".annolab-classify-text")).to_have_text(text)
 
+    def bar_at(done: int, total: int) -> None:
+        # ipywidgets sets the bar's width to 100 * value / max percent; the browser keeps six
+        # digits of it (33.3333%), so the whole percent is compared.
+        whole = 100 * done // total
+        expect(bar).to_have_attribute("style", re.compile(rf"width: {whole}(\.\d+)?%"))
+
+    expect(header).to_contain_text(f"{name} · task t0 · 1 of 3")
     expect(area.get_by_text("0 of 3 in your queue done; 3 to go")).to_be_visible()
+    expect(area.get_by_text("Guidelines")).to_be_visible()
+    bar_at(0, 3)
     shown(texts[0])
     item = area.locator(".annolab-classify-item")
     item.click()
     keys.press("1")
     keys.press("Control+Enter")  # submit & next
-    expect(area.get_by_text("1 of 3 in your queue done; 2 to go")).to_be_visible()
+    expect(area.get_by_text(re.compile(r"^Submitted t0 at \d\d:\d\d:\d\d$"))).to_be_visible()
+    expect(header).to_contain_text("task t1 · 2 of 3")
+    bar_at(1, 3)
     shown(texts[1])
 
     item.click()
     keys.press("2")
     expect(area.locator(".annolab-action-save")).to_be_visible()
+    keys.press("Control+s")  # a draft: the task stays on screen, and the loop says so
+    expect(area.get_by_text(re.compile(r"^Draft saved \d\d:\d\d:\d\d$"))).to_be_visible()
     notebook.screenshot("annotate_loop", area)
-    keys.press("Control+s")  # a draft: the task stays on screen
-    notebook.wait_until_idle()
     assert notebook.value(
         "proj.annotations().select('external_id', 'status', 'payload').rows()"
     ) == [
@@ -57,17 +71,32 @@ def test_the_loop_submits_drafts_skips_and_ends_from_the_keyboard(
     shown(texts[1])
 
     item.click()
-    keys.press("Escape")  # skip
+    keys.press("Escape")  # skip: set aside, not gone
     shown(texts[2])
+    expect(area.get_by_text("Skipped t1: it is kept in Back to skipped (1)")).to_be_visible()
+    expect(area.get_by_text("1 of 3 in your queue done; 2 to go (1 skipped)")).to_be_visible()
+    bar_at(1, 3)  # the denominator stays 3
     item.click()
     keys.press("3")
     area.locator(".annolab-action-submit").click()
+    expect(area.get_by_text(re.compile(r"^No new tasks left\. You skipped 1"))).to_be_visible()
+    bar_at(2, 3)
+    assert notebook.value("[p.completed, p.total] if (p := proj.progress()) else None") == [2, 3]
+
+    area.get_by_role("button", name="Back to skipped (1)").click()
+    shown(texts[1])  # the skipped task, with the draft saved before the skip
+    expect(header).to_contain_text("task t1 · 3 of 3")
+    expect(area.get_by_text("Reopened t1")).to_be_visible()
+    area.locator(".annolab-action-submit").click()
     expect(area.get_by_text("Nothing left in your queue. Thank you!")).to_be_visible()
+    expect(area.get_by_text(re.compile(r"^Submitted t1 at "))).to_be_visible()
+    bar_at(3, 3)
     assert notebook.value(
         "proj.annotations().filter(pl.col('status') == 'submitted')"
-        ".select('external_id', 'payload').rows()"
+        ".sort('external_id').select('external_id', 'payload').rows()"
     ) == [
         ["t0", '{"kind": "choice", "label": "positive"}'],
+        ["t1", '{"kind": "choice", "label": "negative"}'],
         ["t2", '{"kind": "choice", "label": "mixed"}'],
     ]
     assert notebook.page_errors == []
