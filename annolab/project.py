@@ -949,6 +949,43 @@ class Project:
                 conn, actor=self.workspace.user, project_id=self.id, status=chosen
             )
 
+    # Clean-up: project admins, team leads and the project's creator; each step is an event.
+
+    def archive(self) -> None:
+        """Hide the project: it leaves ``ws.projects()`` and every queue, and keeps all its
+        data; ``restore()`` brings it back as it was. Running it twice changes nothing.
+
+        >>> proj.archive()  # doctest: +SKIP
+        """
+        with self._admin() as (conn, _engine, actor):
+            self._row = projects.archive_project(conn, actor=actor.name, project_id=self.id)
+
+    def restore(self) -> None:
+        """Undo ``archive()``: the project gets back the status it had (active if unknown).
+        A deleted project can not be restored.
+
+        >>> proj.restore()  # doctest: +SKIP
+        """
+        with self._admin() as (conn, _engine, actor):
+            self._row = projects.restore_project(conn, actor=actor.name, project_id=self.id)
+
+    def delete(self, *, confirm: str) -> dict[str, int]:
+        """Delete the project's tasks and everything done on them (assignments, annotations,
+        reviews, feedback, gold entries), for good, and archive it; ``confirm`` must be the
+        project's name. The event log is kept: ``events()`` still tells what happened. Returns
+        what was deleted: ``{"tasks": n, "annotations": m}``.
+
+        >>> proj.delete(confirm=proj.name)  # doctest: +SKIP
+        {'tasks': 50, 'annotations': 150}
+        """
+        if confirm != self.name:
+            rule = f"must be the project's name, {self.name!r}, to delete its tasks and answers"
+            raise ValidationError("confirm", confirm, rule)
+        with self._admin() as (conn, _engine, actor):
+            counts = projects.delete_project_data(conn, actor=actor.name, project_id=self.id)
+            self._row = projects.get_project(conn, self.name)
+        return counts
+
     def __repr__(self) -> str:
         return f"<Project {self.name!r} ({self.status.value}), labels {self.labels.names}>"
 

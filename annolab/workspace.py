@@ -247,16 +247,18 @@ class Workspace:
             _warn_if_deprecated(conn, row.layout)
             return Project(self, row)
 
-    def projects(self) -> pl.DataFrame:
-        """Every project with its status and counts."""
+    def projects(self, *, archived: bool = False) -> pl.DataFrame:
+        """Every project with its status and counts; archived ones (``proj.archive()``) only
+        with ``archived=True``."""
         with self.engine.begin() as conn:
             return read_frame(
                 conn,
                 "SELECT p.id, p.name, p.status::text, "
                 "(SELECT count(*) FROM tasks t WHERE t.project_id = p.id), "
                 "(SELECT count(*) FROM annotations a JOIN tasks t ON t.id = a.task_id "
-                " WHERE t.project_id = p.id), p.created_at FROM projects p ORDER BY p.id",
-                {},
+                " WHERE t.project_id = p.id), p.created_at FROM projects p "
+                "WHERE %(archived)s OR p.status <> 'archived' ORDER BY p.id",
+                {"archived": archived},
                 _PROJECT_SCHEMA,
             )
 

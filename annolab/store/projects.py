@@ -122,3 +122,139 @@ def set_status(
         after={"status": status.value},
     )
     return _row(row)
+
+
+# --- archive, restore, delete -------------------------------------------------------------------
+#
+# An archived project keeps everything but leaves ws.projects() and every queue (a claim refuses
+# a project that is not active). Deleting removes its tasks and with them what hangs off them
+# (assignments, annotations, reviews, feedback, gold entries, telemetry, task embeddings); the
+# project row stays, archived, because the append-only event log still names it.
+
+DELETE_TASKS_FUNCTION = "public.annolab_delete_project_tasks(bigint)"
+# Task embeddings name their task by id without a foreign key: they go first, by hand.
+DELETE_TASKS_SQL = (
+    "DELETE FROM public.embeddings WHERE owner_kind = 'task' AND project_id = :p",
+    "DELETE FROM public.tasks WHERE project_id = :p",
+)
+
+
+def _lock_status(conn: sa.Connection, project_id: int) -> ProjectStatus:
+    return ProjectStatus(
+        conn.execute(
+            sa.select(projects.c.status).where(projects.c.id == project_id).with_for_update()
+        ).scalar_one()
+    )
+
+
+def _was_deleted(conn: sa.Connection, project_id: int) -> bool:
+    return (
+        conn.execute(
+            sa.text(
+                "SELECT 1 FROM events WHERE action = 'project.deleted' AND entity = 'project' "
+                "AND entity_id = :p LIMIT 1"
+            ),
+            {"p": str(project_id)},
+        ).first()
+        is not None
+    )
+
+
+def _set(conn: sa.Connection, project_id: int, status: ProjectStatus) -> ProjectRow:
+    row = conn.execute(
+        projects.update()
+        .where(projects.c.id == project_id)
+        .values(status=status)
+        .returning(*projects.c)
+    ).one()
+    return _row(row)
+
+
+def archive_project(conn: sa.Connection, *, actor: str, project_id: int) -> ProjectRow:
+    """Archive the project from any status (a second call changes nothing and logs nothing)."""
+    current = _lock_status(conn, project_id)
+    row = _set(conn, project_id, ProjectStatus.ARCHIVED)
+    if current != ProjectStatus.ARCHIVED:
+        record_event(
+            conn,
+            actor=actor,
+            action="project.archived",
+            entity="project",
+            entity_id=project_id,
+            project_id=project_id,
+            before={"status": current.value},
+            after={"status": ProjectStatus.ARCHIVED.value},
+        )
+    return row
+
+
+def restore_project(conn: sa.Connection, *, actor: str, project_id: int) -> ProjectRow:
+    """Give an archived project back the status it had when archived (active if unknown)."""
+    current = _lock_status(conn, project_id)
+    if current != ProjectStatus.ARCHIVED:
+        return _set(conn, project_id, current)
+    if _was_deleted(conn, project_id):
+        msg = (
+            f"project id={project_id} was deleted: its tasks and answers are gone, so it can "
+            "not be restored; its event log is kept (project.events())"
+        )
+        raise StoreError(msg)
+    before = conn.execute(
+        sa.text(
+            "SELECT before->>'status' FROM events WHERE action = 'project.archived' "
+            "AND entity = 'project' AND entity_id = :p ORDER BY id DESC LIMIT 1"
+        ),
+        {"p": str(project_id)},
+    ).scalar()
+    status = ProjectStatus(before) if before else ProjectStatus.ACTIVE
+    row = _set(conn, project_id, status)
+    record_event(
+        conn,
+        actor=actor,
+        action="project.restored",
+        entity="project",
+        entity_id=project_id,
+        project_id=project_id,
+        before={"status": current.value},
+        after={"status": status.value},
+    )
+    return row
+
+
+def delete_project_data(conn: sa.Connection, *, actor: str, project_id: int) -> dict[str, int]:
+    """Delete the project's tasks (and all that hangs off them), archive it, and log it with
+    the counts; returns the counts. On a team server the rows go through a SECURITY DEFINER
+    function that only leads may run (nobody holds DELETE on these tables)."""
+    current = _lock_status(conn, project_id)
+    counts = dict(
+        conn.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM tasks WHERE project_id = :p) AS tasks, "
+                "(SELECT count(*) FROM annotations a JOIN tasks t ON t.id = a.task_id "
+                " WHERE t.project_id = :p) AS annotations"
+            ),
+            {"p": project_id},
+        )
+        .one()
+        ._mapping
+    )
+    guarded = conn.execute(
+        sa.text("SELECT to_regprocedure(:f) IS NOT NULL"), {"f": DELETE_TASKS_FUNCTION}
+    ).scalar_one()
+    if guarded:
+        conn.execute(sa.text("SELECT public.annolab_delete_project_tasks(:p)"), {"p": project_id})
+    else:
+        for statement in DELETE_TASKS_SQL:
+            conn.execute(sa.text(statement), {"p": project_id})
+    _set(conn, project_id, ProjectStatus.ARCHIVED)
+    record_event(
+        conn,
+        actor=actor,
+        action="project.deleted",
+        entity="project",
+        entity_id=project_id,
+        project_id=project_id,
+        before={"status": current.value, **counts},
+        after={"status": ProjectStatus.ARCHIVED.value, "tasks": 0},
+    )
+    return {k: int(v) for k, v in counts.items()}

@@ -32,8 +32,10 @@ annolab client (``docs/team-server.md`` has the table of who may do what):
 - SECURITY DEFINER functions pin ``search_path = pg_catalog, public, pg_temp`` and qualify every
   name, so a temporary table or function can not stand in for a table they read.
 
-Leads read and write everything (but still delete nothing and never rewrite events). The owner
-of the tables (who runs migrations and this set-up) is not subject to any of it.
+Leads read and write everything (but still delete nothing and never rewrite events), except
+that a lead deletes a project's tasks through ``annolab_delete_project_tasks``
+(``project.delete``). The owner of the tables (who runs migrations and this set-up) is not
+subject to any of it.
 """
 
 from __future__ import annotations
@@ -404,6 +406,21 @@ DROP TRIGGER IF EXISTS annolab_guard ON tasks;
 CREATE TRIGGER annolab_guard BEFORE UPDATE ON tasks
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION public.annolab_guard_task();
+
+-- project.delete(): nobody holds DELETE on tasks; a lead (or the owner) deletes a project's tasks
+-- (and, by cascade, what hangs off them) through this function only. Its events stay.
+CREATE OR REPLACE FUNCTION public.annolab_delete_project_tasks(p_project bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER {_PATH} AS $f$
+BEGIN
+    IF public.annolab_restricted() THEN
+        RAISE EXCEPTION 'only a lead deletes a project''s tasks'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    DELETE FROM public.embeddings WHERE owner_kind = 'task' AND project_id = p_project;
+    DELETE FROM public.tasks WHERE project_id = p_project;
+END $f$;
+REVOKE ALL ON FUNCTION public.annolab_delete_project_tasks(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.annolab_delete_project_tasks(bigint) TO {LEAD};
 """
 
 
