@@ -452,7 +452,8 @@ def test_a_refused_accept_leaves_the_suggestion_in_place(image: bytes) -> None:
     replies = Replies(w)
     patch(w, {"op": "accept", "index": 0})
     assert replies.last["error"] == (
-        "value[1]={'x': 1.0, 'y': 1.0, 'width': 5.0, 'height': 5.0, 'label': 'cat'} "
+        # The banner lists the box's fields, not a Python dict.
+        "value[1] (x 1.0, y 1.0, width 5.0, height 5.0, label cat) "
         "is the same box as value[0]; remove one"
     )
     assert len(w.suggestions) == 1

@@ -165,10 +165,10 @@ def test_add_after_emoji_and_cjk_counts_code_points(sent: list[dict[str, Any]]) 
 def test_an_overlapping_add_is_refused_visibly(sent: list[dict[str, Any]]) -> None:
     ner = NER(TEXT, labels=["PER", "LOC"], value=[span("Babbage", "PER")])
     patch(ner, "add", span=span("Babbage in London", "LOC"))
+    # The banner quotes the text, not a Python dict.
     message = (
-        "span={'start': 8, 'end': 25, 'label': 'LOC'} overlaps PER (8, 15) 'Babbage'; "
-        "overlapping spans are not allowed here (allow_overlap=False): "
-        "remove or shorten one of them"
+        "Spans 'Babbage' (PER, 8-15) and 'Babbage in London' (LOC, 8-25) overlap: "
+        "remove or shorten one"
     )
     assert sent == [{"uuid": "u", "error": message}]
     assert ner.error == message
@@ -185,7 +185,7 @@ def test_an_add_past_the_text_is_refused(sent: list[dict[str, Any]]) -> None:
 def test_a_duplicate_add_is_refused_even_with_overlaps_allowed(sent: list[dict[str, Any]]) -> None:
     ner = NER(TEXT, labels=["PER"], value=[span("Ada", "PER")], allow_overlap=True)
     patch(ner, "add", span=span("Ada", "PER"))
-    assert sent[-1]["error"] == "span={'start': 0, 'end': 3, 'label': 'PER'} is already in value"
+    assert sent[-1]["error"] == "'Ada' (PER, 0-3) is already labelled"
 
 
 def test_remove_and_relabel(sent: list[dict[str, Any]]) -> None:
@@ -195,9 +195,7 @@ def test_remove_and_relabel(sent: list[dict[str, Any]]) -> None:
     patch(ner, "remove", span=span("Ada", "PER"))
     assert ner.value == [span("London", "LOC")]
     patch(ner, "remove", span=span("Ada", "PER"))
-    assert sent[-1]["error"] == (
-        "span={'start': 0, 'end': 3, 'label': 'PER'} is not in value; it may have changed meanwhile"
-    )
+    assert sent[-1]["error"] == "'Ada' (PER, 0-3) is no longer there; it may have changed meanwhile"
     assert ner.error == sent[-1]["error"]
     # The next accepted edit clears the message.
     patch(ner, "add", span=span("Ada", "PER"))
@@ -257,9 +255,7 @@ def test_replace_moves_both_lists_for_undo_and_redo(sent: list[dict[str, Any]]) 
     assert ner.suggestions == [span("Babbage", "PER", score=0.7)]
     # A replace is checked as a whole list, so its errors name the trait.
     patch(ner, "replace", value={"remove": [], "add": [span("London ", "PER")]})
-    assert sent[-1]["error"].startswith(
-        "value[1]={'start': 19, 'end': 26, 'label': 'PER'} overlaps"
-    )
+    assert sent[-1]["error"].startswith("value[1] (start 19, end 26, label PER) overlaps")
     assert ner.value == [span("London", "LOC")]
 
 
@@ -346,3 +342,14 @@ def test_suggestions_are_accepted_from_python() -> None:
     ]
     assert w.suggestions == [{"start": 0, "end": 7, "label": "PER", "score": 0.2}]
     assert w.error.startswith("1 suggestion was left: each overlaps a span already labelled")
+
+
+def test_a_refused_edit_still_raises_the_house_form_in_python() -> None:
+    # The banner is for the annotator; Python callers keep field, value and rule.
+    ner = NER(TEXT, labels=["PER", "LOC"], value=[span("Babbage", "PER")])
+    with pytest.raises(WidgetTraitError, match=r"^span=\{'start': 8, .* overlaps PER") as info:
+        ner._edit_value().add(span("Babbage in London", "LOC"))
+    assert info.value.banner == (
+        "Spans 'Babbage' (PER, 8-15) and 'Babbage in London' (LOC, 8-25) overlap: "
+        "remove or shorten one"
+    )

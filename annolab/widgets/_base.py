@@ -59,8 +59,31 @@ class WidgetTraitError(ValidationError, traitlets.TraitError):
 
     It is an annolab ``ValidationError`` (with ``field``, ``value`` and ``rule``) and a
     ``TraitError``, so traitlets rolls back every change made in the same
-    ``hold_trait_notifications()`` block.
+    ``hold_trait_notifications()`` block. ``banner`` is the sentence the widget shows the
+    annotator (quoting the text, not a Python dict); the message keeps the house form.
     """
+
+    def __init__(self, field: str, value: object, rule: str, *, banner: str | None = None) -> None:
+        super().__init__(field, value, rule)
+        self.banner = banner
+
+
+def banner_text(exc: ValidationError) -> str:
+    """What the error banner of a widget says about a refused edit: a sentence, no reprs.
+
+    >>> banner_text(WidgetTraitError("span", {"start": 1}, "is bad", banner="Span 1 is bad"))
+    'Span 1 is bad'
+    >>> banner_text(ValidationError("box", {"x": 1, "y": 2}, "is off the image"))
+    'box (x 1, y 2) is off the image'
+    """
+    banner = getattr(exc, "banner", None)
+    if isinstance(banner, str) and banner:
+        return banner
+    value = exc.value
+    if isinstance(value, Mapping):
+        shown = ", ".join(f"{key} {item}" for key, item in value.items())
+        return f"{exc.field} ({shown}) {exc.rule}"
+    return str(exc)
 
 
 def front_end(name: str, suffix: str) -> pathlib.Path | str:
@@ -390,8 +413,8 @@ class AnnotationWidget(anywidget.AnyWidget):
         except ValidationError as exc:
             # A refused edit (an overlap, an unknown label): the front end rolls it back and
             # the annotator reads why in the widget.
-            self.error = str(exc)
-            self.send({"uuid": uuid, "error": str(exc)})
+            self.error = banner_text(exc)
+            self.send({"uuid": uuid, "error": self.error})
             return
         except Exception as exc:
             # A bug, not a refusal: answer so the front end does not wait forever, show it, and

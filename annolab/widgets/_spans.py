@@ -115,7 +115,10 @@ class SpanList:
         at = bisect.bisect_left(self.keys, key)
         if at == len(self.keys) or self.keys[at] != key:
             raise WidgetTraitError(
-                "span", _show(key), f"is not in {self.field}; it may have changed meanwhile"
+                "span",
+                _show(key),
+                f"is not in {self.field}; it may have changed meanwhile",
+                banner=f"{self._quote(key)} is no longer there; it may have changed meanwhile",
             )
         return at
 
@@ -132,7 +135,12 @@ class SpanList:
         key = span_key(span)
         at = bisect.bisect_left(self.keys, key)
         if at < len(self.keys) and self.keys[at] == key:
-            raise WidgetTraitError("span", span, f"is already in {self.field}")
+            raise WidgetTraitError(
+                "span",
+                span,
+                f"is already in {self.field}",
+                banner=f"{self._quote(key)} is already labelled",
+            )
         if not self.allow_overlap:
             self._refuse_overlap(span, at)
         self.spans.insert(at, span)
@@ -171,7 +179,17 @@ class SpanList:
                     "overlapping spans are not allowed here (allow_overlap=False): "
                     "remove or shorten one of them"
                 )
-                raise WidgetTraitError("span", _show(span_key(span)), rule)
+                mine, theirs = self._quote(span_key(span)), self._quote(span_key(other))
+                banner = f"Spans {theirs} and {mine} overlap: remove or shorten one"
+                raise WidgetTraitError("span", _show(span_key(span)), rule, banner=banner)
+
+    def _quote(self, key: SpanKey) -> str:
+        """``'Paris' (LOC, 12-17)``: a span as the annotator sees it, cut if long."""
+        start, end, label = key
+        words = self.text[start:end]
+        if len(words) > 40:
+            words = words[:37] + "..."
+        return f"'{words}' ({label}, {start}-{end})"
 
 
 def key_of(raw: object, field: str = "span") -> SpanKey:

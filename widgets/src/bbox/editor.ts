@@ -10,6 +10,7 @@
 import type { AnyModel } from "@anywidget/types";
 
 import { type ActionBar, actionBar, errorBanner } from "../common/chrome";
+import { assignHotkeys } from "../common/hotkeys";
 import {
   bumpNonce,
   guardShortcuts,
@@ -33,7 +34,9 @@ import {
   panBy,
   rectToDisplay,
   toNatural,
+  stageHeight,
   wheelFactor,
+  wheelZooms,
   zoomAt,
 } from "./geometry";
 import {
@@ -153,7 +156,7 @@ export class Editor {
     this.listen<PointerEvent>(stage, "pointermove", (e) => this.onPointerMove(e));
     this.listen<PointerEvent>(stage, "pointerup", (e) => this.onPointerUp(e));
     this.listen<PointerEvent>(stage, "pointercancel", () => this.cancelGesture());
-    // Not passive: the wheel zooms the image instead of scrolling the notebook.
+    // Not passive: Ctrl/Cmd + wheel zooms the image, and must not also zoom the page.
     this.listen<WheelEvent>(stage, "wheel", (e) => this.onWheel(e), { passive: false });
     // The middle button must not start the browser's autoscroll.
     this.listen<MouseEvent>(stage, "auxclick", (e) => e.preventDefault());
@@ -206,6 +209,7 @@ export class Editor {
           onSubmit: () => bumpNonce(model, "submit_count"),
           onSkip: () => bumpNonce(model, "skip_count"),
           onDraft: () => bumpNonce(model, "draft_count"),
+          shortcuts: () => BBOX_SHORTCUTS,
         },
         // With the model, Skip and Submit follow show_submit and Save draft show_draft.
         model,
@@ -223,11 +227,20 @@ export class Editor {
   private readLabels(): void {
     const labels = this.model.get("labels");
     this.colors = new Map(labels.map((l) => [l.name, l.color]));
-    this.hotkeys = new Map(labels.flatMap((l) => (l.hotkey ? [[l.hotkey, l.name] as const] : [])));
+    // Every label gets a key, as in NER and Classify (digits, then letters of its name).
+    const keys = assignHotkeys(
+      labels.map((l) => ({
+        name: l.name,
+        color: l.color,
+        hotkey: l.hotkey ?? null,
+        description: l.description ?? "",
+      })),
+    );
+    this.hotkeys = keys.byKey;
     if (this.drawLabel === null || !this.colors.has(this.drawLabel)) {
       this.drawLabel = labels[0]?.name ?? null;
     }
-    this.view.toolbar.setLabels(labels);
+    this.view.toolbar.setLabels(labels, keys.byLabel);
     this.invalidate({ base: true, overlay: true });
   }
 
@@ -268,9 +281,8 @@ export class Editor {
   private layout(): void {
     const width = Math.floor(this.view.stage.clientWidth);
     if (width <= 0) return; // not attached yet; the ResizeObserver calls again
-    const aspect = this.image === null ? 0.6 : this.image.height / this.image.width;
-    const most = Math.max(STAGE_MIN_HEIGHT, window.innerHeight * STAGE_MAX_SHARE_OF_WINDOW);
-    const height = Math.round(Math.min(most, Math.max(STAGE_MIN_HEIGHT, width * aspect)));
+    const most = window.innerHeight * STAGE_MAX_SHARE_OF_WINDOW;
+    const height = stageHeight(width, this.image, STAGE_MIN_HEIGHT, most);
     if (width !== this.stage.width || height !== this.stage.height) {
       this.stage = { width, height };
       this.view.stage.style.height = `${height}px`;
@@ -448,7 +460,8 @@ export class Editor {
   }
 
   private onWheel(e: WheelEvent): void {
-    if (this.image === null) return;
+    // Scroll is scroll: without Ctrl/Cmd the event goes on and the notebook scrolls.
+    if (this.image === null || !wheelZooms(e)) return;
     e.preventDefault();
     this.zoom(wheelFactor(e.deltaY, e.deltaMode), this.point(e));
   }
@@ -634,3 +647,14 @@ export class Editor {
     }
   }
 }
+
+/** The BBox keys, for the shortcut list ("?"); keymap.ts is the whole table. */
+const BBOX_SHORTCUTS = [
+  { keys: "Drag", what: "Draw a box; drag a box to move it, a handle to resize" },
+  { keys: "Label key", what: "Pick the label to draw with; relabel the selected box" },
+  { keys: "Ctrl+wheel, + / - / 0", what: "Zoom in, out, fit (the wheel alone scrolls the page)" },
+  { keys: "Space+drag, middle button", what: "Pan" },
+  { keys: "Arrows (Shift: 10 px)", what: "Move the selected box" },
+  { keys: "Tab / Shift+Tab", what: "Select the next / previous box" },
+  { keys: "Delete / Enter", what: "Delete the selected box or reject a suggestion / accept it" },
+] as const;

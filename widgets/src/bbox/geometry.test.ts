@@ -18,9 +18,11 @@ import {
   panBy,
   rectFromCorners,
   rectToDisplay,
+  stageHeight,
   resizeRect,
   toDisplay,
   toNatural,
+  wheelZooms,
   wheelFactor,
   zoomAt,
 } from "./geometry";
@@ -40,6 +42,27 @@ describe("display <-> natural", () => {
     assert.equal(v.scale, 0.2);
     assert.equal(v.x, 100);
     assert.equal(v.y, 0);
+  });
+
+  test("a small image is shown at its natural size, never enlarged", () => {
+    const v = fitViewport({ width: 320, height: 240 }, { width: 954, height: 500 });
+    assert.deepEqual(v, { scale: 1, x: (954 - 320) / 2, y: (500 - 240) / 2 });
+  });
+
+  test("the stage is as tall as the fitted image, within its bounds", () => {
+    // A 320x240 image in a 954 px wide cell: 240 px tall, not 954 * 0.75.
+    assert.equal(stageHeight(954, { width: 320, height: 240 }, 200, 600), 240);
+    // A large photo is capped at the share of the window.
+    assert.equal(stageHeight(954, { width: 4000, height: 3000 }, 200, 600), 600);
+    // A wide strip still leaves room for the message and the toolbar.
+    assert.equal(stageHeight(954, { width: 2000, height: 100 }, 200, 600), 200);
+    assert.equal(stageHeight(1000, null, 200, 600), 600);
+  });
+
+  test("only Ctrl or Cmd + wheel zooms; a plain wheel scrolls", () => {
+    assert.equal(wheelZooms({ ctrlKey: false, metaKey: false }), false);
+    assert.equal(wheelZooms({ ctrlKey: true, metaKey: false }), true);
+    assert.equal(wheelZooms({ ctrlKey: false, metaKey: true }), true);
   });
 
   test("an unknown size gives the identity", () => {

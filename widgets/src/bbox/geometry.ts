@@ -64,12 +64,16 @@ export function rectToDisplay(v: Viewport, r: Rect): Rect {
   };
 }
 
-/** The scale and offset that show the whole image centred in the stage. */
+/**
+ * The scale and offset that show the whole image centred in the stage. A small image is shown
+ * at its natural size, never enlarged to the stage (a 320 px image at 298% is all blur);
+ * zooming in is the annotator's choice.
+ */
 export function fitViewport(image: Size, stage: Size): Viewport {
   if (image.width <= 0 || image.height <= 0 || stage.width <= 0 || stage.height <= 0) {
     return { scale: 1, x: 0, y: 0 };
   }
-  const scale = Math.min(stage.width / image.width, stage.height / image.height);
+  const scale = Math.min(stage.width / image.width, stage.height / image.height, 1);
   return {
     scale,
     x: (stage.width - image.width * scale) / 2,
@@ -91,6 +95,28 @@ export function zoomAt(v: Viewport, factor: number, anchor: Point, fitScale: num
 
 export function panBy(v: Viewport, dx: number, dy: number): Viewport {
   return { scale: v.scale, x: v.x + dx, y: v.y + dy };
+}
+
+/**
+ * The stage's height for a stage `width` wide: the image's height at the fit scale (never
+ * enlarged), at least `least` so the toolbar and an empty state fit, and at most `most` (a
+ * share of the window) so the whole image is in view without scrolling the notebook.
+ */
+export function stageHeight(width: number, image: Size | null, least: number, most: number): number {
+  const ceiling = Math.max(least, most);
+  if (image === null || image.width <= 0 || image.height <= 0) {
+    return Math.round(Math.min(ceiling, Math.max(least, width * 0.6)));
+  }
+  const shown = Math.min(width, image.width) * (image.height / image.width);
+  return Math.round(Math.min(ceiling, Math.max(least, shown)));
+}
+
+/**
+ * Whether a wheel event zooms: only with Ctrl or Cmd held (a trackpad pinch arrives as a wheel
+ * event with ctrlKey set). A plain wheel scrolls the notebook, as it does everywhere else.
+ */
+export function wheelZooms(e: { ctrlKey: boolean; metaKey: boolean }): boolean {
+  return e.ctrlKey || e.metaKey;
 }
 
 /** The zoom factor of one wheel event; trackpads send many small deltas, mice a few big ones. */

@@ -41,7 +41,11 @@ export interface Scene {
 }
 
 const FALLBACK_COLOR = "#c7c7c7";
-const HALO = "rgba(0, 0, 0, 0.55)";
+/**
+ * A dark band under every outline: the label's light tint reads on dark images by itself, and
+ * the band makes it read on bright, busy ones too (a double stroke, as map labels have).
+ */
+const HALO = "rgba(0, 0, 0, 0.85)";
 const HANDLE_SIZE = 8;
 const TAG_HEIGHT = 16;
 /** Tags are left off boxes smaller than this on screen: they would hide what they label. */
@@ -95,12 +99,12 @@ export class Layers {
     ctx.globalAlpha = 0.14;
     for (const [color, rects] of byColor) fillRects(ctx, rects, color);
     ctx.globalAlpha = 1;
-    strokeRects(ctx, boxes.map((b) => b.rect), HALO, 3, []);
-    for (const [color, rects] of byColor) strokeRects(ctx, rects, color, 1.5, []);
+    strokeRects(ctx, boxes.map((b) => b.rect), HALO, 4.5, []);
+    for (const [color, rects] of byColor) strokeRects(ctx, rects, color, 2, []);
 
-    strokeRects(ctx, suggestions.map((s) => s.rect), HALO, 3, SUGGESTION_DASH);
+    strokeRects(ctx, suggestions.map((s) => s.rect), HALO, 4.5, SUGGESTION_DASH);
     for (const [color, rects] of groupByColor(suggestions, scene.colors)) {
-      strokeRects(ctx, rects, color, 1.5, SUGGESTION_DASH);
+      strokeRects(ctx, rects, color, 2, SUGGESTION_DASH);
     }
 
     // Only when some are disputed: a view without any pays nothing for it.

@@ -82,14 +82,15 @@ export class Toolbar {
     this.element.addEventListener("click", this.onClick);
   }
 
-  setLabels(labels: readonly BoxLabel[]): void {
+  /** `keys` maps a label to its key (assignHotkeys), shown in the chip. */
+  setLabels(labels: readonly BoxLabel[], keys: ReadonlyMap<string, string>): void {
     replaceChildren(
       this.labels,
       labels.map((label) => {
         const chip = h(
           "button",
           {
-            className: "annolab-button annolab-bbox-label",
+            className: "annolab-button annolab-chip annolab-bbox-label",
             title: label.description || label.name,
             attrs: {
               type: "button",
@@ -101,7 +102,8 @@ export class Toolbar {
           },
           [h("span", { text: label.name })],
         );
-        if (label.hotkey) chip.append(h("kbd", { text: label.hotkey }));
+        const key = keys.get(label.name);
+        if (key !== undefined) chip.append(h("kbd", { text: key }));
         return chip;
       }),
     );

@@ -20,10 +20,10 @@ import { Layers } from "./render";
 import { Toolbar, type ToolbarAction } from "./toolbar";
 
 export const HELP =
-  "Drag to draw · drag a box to move it, its handles to resize · wheel to zoom · " +
+  "Drag to draw · drag a box to move it, its handles to resize · Ctrl+wheel to zoom · " +
   "Space+drag or middle button to pan · arrows nudge · Tab selects · Delete removes";
 /** A read-only view only looks. */
-export const VIEW_HELP = "Read only · wheel to zoom · drag to pan · click or Tab selects";
+export const VIEW_HELP = "Read only · Ctrl+wheel to zoom · drag to pan · click or Tab selects";
 
 export class EditorView {
   readonly root: HTMLElement;

@@ -5,6 +5,7 @@
  */
 import { h, replaceChildren } from "../common/dom";
 import type { Hotkeys, LabelInfo } from "../common/hotkeys";
+import { readableTextColor } from "../common/labels";
 import type { Suggestion, Value } from "./model";
 import { isChosen } from "./state";
 
@@ -51,14 +52,12 @@ export class Choices {
     this.options = labels.map((label, index) => {
       const chosen = isChosen(value, label.name);
       const key = hotkeys.byLabel.get(label.name);
-      const swatch = h("span", { className: "annolab-classify-swatch" });
-      swatch.style.backgroundColor = label.color;
       const mark = h("span", {
         className: multi ? "annolab-classify-mark is-box" : "annolab-classify-mark",
         attrs: { "aria-hidden": "true" },
       });
       const name = h("span", { className: "annolab-classify-name", text: label.name });
-      const children: Node[] = [mark, swatch, name];
+      const children: Node[] = [mark, name];
       let description = label.description;
       if (scores.has(label.name)) {
         const score = scores.get(label.name);
@@ -70,7 +69,10 @@ export class Choices {
       const option = h(
         "div",
         {
+          // The chip shared with NER and BBox (common/chrome.css), in the label's colour.
+          style: { backgroundColor: label.color, color: readableTextColor(label.color) ?? "" },
           className: [
+            "annolab-chip",
             "annolab-classify-option",
             ...(chosen ? ["is-chosen"] : []),
             ...(scores.has(label.name) ? ["is-suggested"] : []),

@@ -71,6 +71,7 @@ export class Editor {
       onSubmit: () => bumpNonce(model, "submit_count"),
       onSkip: () => bumpNonce(model, "skip_count"),
       onDraft: () => bumpNonce(model, "draft_count"),
+      shortcuts: () => CLASSIFY_SHORTCUTS,
     }, model);
     this.listen(this.root, "keydown", (e) => this.onKeyDown(e as KeyboardEvent));
     this.listen(this.acceptButton, "click", () => this.acceptBest());
@@ -224,3 +225,11 @@ export class Editor {
     }
   }
 }
+
+/** The Classify keys, for the shortcut list ("?"). */
+const CLASSIFY_SHORTCUTS = [
+  { keys: "Label key", what: "Choose the label (with several allowed, add or remove it)" },
+  { keys: "Arrows, Home, End", what: "Move between the labels" },
+  { keys: "Space / Enter", what: "Choose the label under focus" },
+  { keys: "Delete", what: "Clear the answer" },
+] as const;

@@ -8,6 +8,9 @@ import type { AnyModel } from "@anywidget/types";
 import "./chrome.css";
 
 import { h } from "./dom";
+import { type HelpOverlay, type ShortcutRow, helpOverlay } from "./help";
+import type { LabelInfo } from "./hotkeys";
+import { isSaveDraft } from "./keys";
 import { type Telemetry, trackTelemetry } from "./telemetry";
 
 /** What the action bar's buttons do. */
@@ -17,11 +20,15 @@ export interface Actions {
   onSubmit(): void;
   onSkip(): void;
   onDraft(): void;
+  /** The widget's own keys for the shortcut list ("?"); the action bar's are added. */
+  shortcuts?(): readonly ShortcutRow[];
 }
 
 export interface ActionBar {
   /** Enables or disables Undo and Redo. */
   update(canUndo: boolean, canRedo: boolean): void;
+  /** The shortcut list ("?"). */
+  readonly help: HelpOverlay;
   dispose(): void;
 }
 
@@ -95,6 +102,14 @@ export function actionBar(
     if (name === "Redo") return () => telemetry.redo(run);
     return run;
   };
+  const cleanups: Array<() => void> = [];
+  const help = helpOverlay(
+    root,
+    () => actions.shortcuts?.() ?? [],
+    () => labelsOf(model),
+  );
+  cleanups.push(() => help.dispose());
+  cleanups.push(passSaveToNotebook(root));
   const specs = [
     ["Undo", "Control+Z", "Ctrl+Z", actions.onUndo],
     ["Redo", "Control+Shift+Z", "Ctrl+Shift+Z", actions.onRedo],
@@ -106,12 +121,20 @@ export function actionBar(
     className: "annolab-actions",
     attrs: { role: "toolbar", "aria-label": "Annotation actions" },
   });
-  const cleanups: Array<() => void> = [];
+  const helpButton = h("button", {
+    className: "annolab-action annolab-action-help",
+    text: "?",
+    title: "Keyboard shortcuts (?)",
+    attrs: { type: "button", "aria-keyshortcuts": "?", "aria-label": "Keyboard shortcuts" },
+  });
+  const toggleHelp = (): void => help.toggle();
+  helpButton.addEventListener("click", toggleHelp);
+  cleanups.push(() => helpButton.removeEventListener("click", toggleHelp));
   const buttons = specs.map(([name, aria, shown, run]) => {
     const button = h("button", {
       className: `annolab-action annolab-action-${name.split(" ")[0]?.toLowerCase()}`,
       text: name,
-      title: `${name} (${shown})`,
+      title: name === "Save draft" ? `${name} (${shown}; saves the notebook too)` : `${name} (${shown})`,
       attrs: { type: "button", "aria-keyshortcuts": aria },
     });
     const act = counted(name, run);
@@ -121,6 +144,7 @@ export function actionBar(
     bar.append(button);
     return button;
   });
+  bar.append(helpButton);
   const [undo, redo, skip, draft, submit] = buttons as [
     HTMLButtonElement,
     HTMLButtonElement,
@@ -147,10 +171,59 @@ export function actionBar(
       undo.disabled = !canUndo;
       redo.disabled = !canRedo;
     },
+    help,
     dispose(): void {
       for (const cleanup of cleanups) cleanup();
       telemetry?.dispose();
       bar.remove();
     },
   };
+}
+
+/** The `labels` trait of a widget that has one (NER, Classify, BBox...), else none. */
+function labelsOf(model: AnyModel<ActionsModel> | undefined): readonly LabelInfo[] {
+  const raw: unknown = (model as unknown as AnyModel<{ labels: unknown }> | undefined)?.get("labels");
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((item: unknown) => {
+    if (typeof item !== "object" || item === null) return [];
+    const { name, color, hotkey, description } = item as Record<string, unknown>;
+    if (typeof name !== "string") return [];
+    return [
+      {
+        name,
+        color: typeof color === "string" ? color : "#c7c7c7",
+        hotkey: typeof hotkey === "string" ? hotkey : null,
+        description: typeof description === "string" ? description : "",
+      },
+    ];
+  });
+}
+
+/**
+ * Ctrl+S (Cmd+S) inside a widget saves the draft (the widget's own handler) AND the notebook,
+ * as the hand expects: JupyterLab does not see the key while focus is inside the widget
+ * (guardShortcuts hides it), so the same key is sent again from just outside the widget, where
+ * JupyterLab's "Save" binding (selector `body`) matches. Outside JupyterLab nothing listens for
+ * it and nothing happens. The browser's own "Save page" is kept off either way.
+ */
+export function passSaveToNotebook(root: HTMLElement): () => void {
+  const onKeyDown = (e: KeyboardEvent): void => {
+    // isTrusted: the copy sent below, or a script's, is never sent again.
+    if (!e.isTrusted || !isSaveDraft(e)) return;
+    e.preventDefault();
+    const outside = root.parentElement;
+    if (outside === null) return;
+    const copy = new KeyboardEvent("keydown", {
+      key: e.key,
+      code: e.code,
+      ctrlKey: e.ctrlKey,
+      metaKey: e.metaKey,
+      bubbles: true,
+      cancelable: true,
+    });
+    // After the widget's own handlers have stored the draft.
+    queueMicrotask(() => outside.dispatchEvent(copy));
+  };
+  root.addEventListener("keydown", onKeyDown, true);
+  return () => root.removeEventListener("keydown", onKeyDown, true);
 }

@@ -72,6 +72,8 @@ export class Editor {
   private head = 0;
   /** A label picked with nothing selected: the next selection gets it (Label Studio's way). */
   private armed: string | null = null;
+  /** The span just made from a selection, while it keeps the focus it was given. */
+  private fresh: Span | null = null;
   private colors = new Map<string, string>();
   private hotkeys: Hotkeys = { byKey: new Map(), byLabel: new Map() };
   private releasePointer: (() => void) | null = null;
@@ -96,6 +98,7 @@ export class Editor {
       onSubmit: () => bumpNonce(model, "submit_count"),
       onSkip: () => bumpNonce(model, "skip_count"),
       onDraft: () => bumpNonce(model, "draft_count"),
+      shortcuts: () => NER_SHORTCUTS,
     }, model);
     this.readLabels();
     this.readText();
@@ -327,12 +330,22 @@ export class Editor {
       const span = this.selectedSpan(label);
       this.collapse(this.head);
       if (span !== null) {
+        // The new span is focused (Delete, a comment act on it), but only softly: the next
+        // label key starts the next span instead of silently relabelling this one.
         this.focus = { kind: "span", span };
+        this.fresh = span;
         this.edit({ op: "add", span }, `Added ${label}`);
       }
       return;
     }
     const focus = this.focus;
+    if (focus?.kind === "span" && this.fresh !== null && sameSpan(focus.span, this.fresh)) {
+      this.fresh = null;
+      this.setFocus(null);
+      this.armed = label;
+      this.updateStatus();
+      return;
+    }
     if (focus?.kind === "span") {
       if (focus.span.label === label) return;
       this.focus = { kind: "span", span: { start: focus.span.start, end: focus.span.end, label } };
@@ -377,6 +390,7 @@ export class Editor {
 
   private setFocus(focus: Focus | null): void {
     this.focus = focus;
+    this.fresh = null;
     if (focus !== null) {
       const at = this.index.toUtf16(focus.span.start);
       this.collapse(at);
@@ -591,3 +605,17 @@ export class Editor {
 function readDoc(model: AnyModel<NerModel>): Doc {
   return { value: decodeSpans(model.get("value")), suggestions: decodeSpans(model.get("suggestions")) };
 }
+
+function sameSpan(a: Span, b: Span): boolean {
+  return a.start === b.start && a.end === b.end && a.label === b.label;
+}
+
+/** The NER keys, for the shortcut list ("?"). */
+const NER_SHORTCUTS = [
+  { keys: "Drag, Shift+arrows", what: "Select text" },
+  { keys: "Label key", what: "Label the selection; with none, relabel the focused span or pick the label for the next selection" },
+  { keys: "Tab / Shift+Tab", what: "Next / previous span or suggestion" },
+  { keys: "Delete", what: "Delete the focused span, or reject the focused suggestion" },
+  { keys: "Enter", what: "Accept the focused suggestion" },
+  { keys: "Esc", what: "Clear the selection, then the focus" },
+] as const;

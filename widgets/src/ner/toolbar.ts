@@ -80,14 +80,14 @@ export class Toolbar {
     this.buttons = new Map();
     const nodes = labels.map((label) => {
       const key = hotkeys.byLabel.get(label.name);
-      const swatch = h("span", { className: "annolab-ner-swatch" });
-      swatch.style.backgroundColor = label.color;
-      const children: Node[] = [swatch, h("span", { text: label.name })];
+      const children: Node[] = [h("span", { text: label.name })];
       if (key !== undefined) children.push(h("kbd", { className: "annolab-ner-key", text: key }));
+      // The chip shared with Classify and BBox (common/chrome.css), in the label's colour.
       const button = h(
         "button",
         {
-          className: "annolab-button annolab-ner-label",
+          className: "annolab-button annolab-chip annolab-ner-label",
+          style: { backgroundColor: label.color, color: readableTextColor(label.color) ?? "" },
           attrs: {
             type: "button",
             "aria-pressed": "false",
@@ -98,8 +98,6 @@ export class Toolbar {
         children,
       );
       if (label.description !== "") button.title = label.description;
-      const ink = readableTextColor(label.color);
-      if (ink !== null) swatch.style.color = ink;
       this.actions.set(button, { kind: "label", label: label.name });
       this.buttons.set(label.name, button);
       return button;
