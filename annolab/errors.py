@@ -141,6 +141,8 @@ def _show(
     IPython does not show what a custom handler returns: the handler shows it, through the
     same call IPython's own traceback goes through (a kernel sends it as the cell's error).
     """
+    # As IPython's own handler does, so %debug and %tb still find the error.
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     if debug():
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return []

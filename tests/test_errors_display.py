@@ -67,7 +67,7 @@ def test_the_debug_switch_shows_the_chain(kernel: BlockingKernelClient) -> None:
     try:
         _, sent = run(kernel, RAISE)
     finally:
-        run(kernel, "annolab.errors.debug(None)")
+        run(kernel, "annolab.errors.debug(False)")
     text = "\n".join(sent[0]["traceback"])
     assert "ConnectionError" in text
     assert "direct cause" in text
@@ -108,3 +108,30 @@ def test_a_custom_handler_installed_first_is_left_alone() -> None:
         assert errors.short_traceback(PersonaError("x")) == ["PersonaError: x", DEBUG_HINT]
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_ollama_down_reads_as_the_cause_first(kernel: BlockingKernelClient) -> None:
+    code = (
+        "from annolab.personas.embedders import OllamaEmbedder\n"
+        "OllamaEmbedder('all-minilm', host='http://127.0.0.1:9').embed(['x'])"
+    )
+    _, sent = run(kernel, code)
+    (error,) = sent
+    assert error["ename"] == "PersonaError"
+    first, hint = error["traceback"]
+    assert first.startswith("PersonaError: ")
+    assert "http://127.0.0.1:9" in first
+    assert hint == DEBUG_HINT
+    assert "ConnectError" not in first  # the chained httpx error is not shown
+
+    printed: list[str] = []
+
+    def keep(msg: dict[str, Any]) -> None:
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+
+    # %debug and %tb still find the error: IPython's last error is set as usual.
+    kernel.execute_interactive(
+        "import sys; print(type(sys.last_value).__name__)", timeout=60, output_hook=keep
+    )
+    assert "".join(printed).strip() == "PersonaError"
