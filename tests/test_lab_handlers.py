@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 import annolab as al
 
@@ -467,3 +468,242 @@ def test_import_annolab_does_not_load_the_server() -> None:
         "[{'module': 'annolab.lab'}] [{'src': 'labextension', 'dest': 'annolab'}] False False"
     )
     assert out.strip() == expected
+
+
+# -- review and adjudication steps in the tab ------------------------------------------------
+
+
+def _rows(proj: al.Project, sql: str) -> list[tuple[object, ...]]:
+    with proj.workspace.engine.begin() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), {"p": proj.id}).all()]
+
+
+@pytest.fixture
+def reviewer(workspace: al.Workspace) -> Iterator[None]:
+    """The server's user only reviews, so a rejected task does not come back to it to annotate
+    again; its roles as before afterwards, as the other tests expect."""
+    workspace.set_roles(LAB_USER, ["reviewer"])
+    yield
+    with workspace.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET roles = DEFAULT WHERE name = :u"), {"u": LAB_USER})
+
+
+def _for_review(workspace: al.Workspace, labels: list[str]) -> al.Project:
+    """A classify project under full review: another annotator labelled every task."""
+    proj = workspace.create_project(
+        f"lab-rev-{uuid.uuid4().hex[:8]}",
+        labels=["pos", "neg"],
+        layout="classify",
+        workflow=al.workflows.review(fraction=1.0),
+    )
+    ids = [f"t{i}" for i in range(len(labels))]
+    proj.add_tasks(pl.DataFrame({"id": ids, "text": [f"text {i}" for i in ids]}), id="id")
+    worker = proj.session(f"{proj.name}-lab")
+    for label in labels:
+        assert worker.next() is not None
+        worker.submit({"kind": "choice", "label": label})
+    return proj
+
+
+def test_a_review_step_shows_the_work_read_only_and_takes_the_decisions(
+    server: Server, workspace: al.Workspace, reviewer: None
+) -> None:
+    proj = _for_review(workspace, ["pos", "neg", "pos"])
+    status, view = server.call("POST", f"annolab/api/projects/{proj.name}/queue")
+    assert status == 200, view
+    desk = view["desk"]
+    step = view["step"]
+    assert step["kind"] == "review"
+    assert step["heading"] == "Work under review (annotator hidden: blind workflow)"
+    assert [a["name"] for a in step["answers"]] == ["The work"]
+    assert step["answers"][0]["line"].startswith("Label: ")
+    assert [a["name"] for a in step["actions"]] == ["approve", "reject", "revise"]
+    assert step["editing"] is False
+    approved = view["task"]
+
+    # A bare submit, or a change to a read-only view, never completes the task unseen.
+    status, refused = server.call("POST", f"annolab/api/desks/{desk}/submit")
+    assert (status, refused["field"], refused["value"]) == (400, "action", "submit")
+    assert "decide" in refused["rule"]
+
+    status, view = server.call("POST", f"annolab/api/desks/{desk}/decide", {"decision": "approve"})
+    assert status == 200, view
+    assert view["task"] != approved and view["step"]["kind"] == "review"
+    rejected = view["task"]
+
+    # Reject without a reason: a 400 naming the field and the rule; nothing recorded.
+    status, refused = server.call(
+        "POST", f"annolab/api/desks/{desk}/decide", {"decision": "reject", "reason": "  "}
+    )
+    assert status == 400
+    assert (refused["field"], refused["value"]) == ("reason", "  ")
+    assert refused["rule"] == "a rejection needs a reason saying what is wrong"
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/decide",
+        {"decision": "reject", "reason": "it is not what the text says"},
+    )
+    assert status == 200, view
+    revised = view["task"]
+    assert revised not in (approved, rejected)
+
+    # Revise: the editable copy in the project's widget, submitted as the revision.
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/decide",
+        {"decision": "revise", "reason": "sarcasm"},
+    )
+    assert status == 200, view
+    assert view["step"]["editing"] is True and view["read_only"] == 0
+    assert [p["bundle"] for p in view["parts"]] == ["classify"]
+    assert view["parts"][0]["state"]["value"] in ("pos", "neg")
+    widget = view["widget"]
+    server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/message",
+        {"widget": widget, "part": 0, "content": {"op": "choose", "label": "neg", "uuid": "r"}},
+    )
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/change",
+        {"widget": widget, "part": 0, "state": {"submit_count": 1}},
+    )
+    assert status == 200, view
+    assert view["task"] is None and view["step"] is None
+
+    statuses = dict(_rows(proj, "SELECT external_id, status::text FROM tasks WHERE project_id=:p"))
+    assert statuses == {approved: "completed", rejected: "pending", revised: "completed"}
+    decisions = _rows(
+        proj,
+        "SELECT t.external_id, r.decision::text, r.comment FROM reviews r JOIN annotations a"
+        " ON a.id = r.annotation_id JOIN tasks t ON t.id = a.task_id WHERE t.project_id = :p"
+        " ORDER BY r.decision",
+    )
+    assert decisions == [
+        (approved, "approve", ""),
+        (rejected, "reject", "it is not what the text says"),
+        (revised, "revise", "sarcasm"),
+    ]
+    [revision] = _rows(
+        proj,
+        "SELECT a.payload->>'label', a.status::text FROM annotations a JOIN tasks t"
+        " ON t.id = a.task_id WHERE t.project_id = :p AND a.step = 'review'",
+    )
+    assert revision == ("neg", "approved")
+    actions = dict(
+        _rows(
+            proj,
+            "SELECT action, count(*) FROM events WHERE project_id = :p AND action IN"
+            " ('review.approve', 'review.reject', 'review.revise', 'task.rejected')"
+            " GROUP BY action",
+        )
+    )
+    assert actions == {
+        "review.approve": 1,
+        "review.reject": 1,
+        "review.revise": 1,
+        "task.rejected": 1,
+    }
+
+
+@pytest.fixture
+def voted(workspace: al.Workspace) -> al.Project:
+    """Two annotators disagreed on both tasks: the server's user adjudicates them."""
+    proj = workspace.create_project(
+        f"lab-adj-{uuid.uuid4().hex[:8]}",
+        labels=["person", "location"],
+        workflow=al.workflows.vote(annotators=2, metric="span_f1", threshold=0.9),
+    )
+    proj.add_tasks(
+        pl.DataFrame({"id": ["t1", "t2"], "text": ["Ada met Grace in Paris", "Bob in Rome"]}),
+        id="id",
+    )
+    workspace.set_roles(LAB_USER, ["annotator", "reviewer", "adjudicator"])
+    answers = {
+        "ann": {"t1": [(0, 3, "person"), (17, 22, "location")], "t2": [(0, 3, "person")]},
+        "bea": {"t1": [(0, 3, "person")], "t2": [(7, 11, "location")]},
+    }
+    for who, theirs in answers.items():
+        session = proj.session(f"{proj.name}-{who}")
+        while (item := session.next()) is not None:
+            spans = [{"start": s, "end": e, "label": lab} for s, e, lab in theirs[item.external_id]]
+            session.submit({"kind": "spans", "spans": spans})
+    return proj
+
+
+def test_an_adjudication_step_shows_the_answers_and_picks_or_writes_my_own(
+    server: Server, voted: al.Project
+) -> None:
+    status, view = server.call("POST", f"annolab/api/projects/{voted.name}/queue")
+    assert status == 200, view
+    desk, step = view["desk"], view["step"]
+    assert step["kind"] == "adjudicate"
+    assert [a["name"] for a in step["answers"]] == ["Annotator 1", "Annotator 2"]
+    # Each answer drawn read-only with the preview bundle, what it disagrees on as a note.
+    assert [a["parts"] for a in step["answers"]] == [[0], [1]]
+    assert view["read_only"] == 2
+    assert [p["bundle"] for p in view["parts"]] == ["preview", "preview"]
+    assert any(a["note"].startswith("⚠ Not in every answer") for a in step["answers"])
+    picked = view["task"]
+    status, refused = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/change",
+        {"widget": view["widget"], "part": 0, "state": {"spans": []}},
+    )
+    assert (status, refused["field"], refused["rule"]) == (
+        400,
+        "part",
+        "is a read-only view of a stored answer",
+    )
+    status, refused = server.call(
+        "POST", f"annolab/api/desks/{desk}/decide", {"decision": "pick", "answer": 2}
+    )
+    assert (status, refused["field"], refused["value"]) == (400, "answer", 2)
+    status, view = server.call(
+        "POST", f"annolab/api/desks/{desk}/decide", {"decision": "pick", "answer": 1}
+    )
+    assert status == 200, view
+    own = view["task"]
+    assert own != picked and view["step"]["kind"] == "adjudicate"
+
+    # Write my own: an empty editable widget below the answers, which stay in view.
+    status, view = server.call("POST", f"annolab/api/desks/{desk}/decide", {"decision": "own"})
+    assert status == 200, view
+    assert [p["bundle"] for p in view["parts"]] == ["preview", "preview", "ner"]
+    assert view["read_only"] == 2 and view["step"]["editing"] is True
+    widget = view["widget"]
+    span = {"start": 0, "end": 3, "label": "person"}
+    server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/message",
+        {"widget": widget, "part": 2, "content": {"op": "add", "span": span, "uuid": "o"}},
+    )
+    status, view = server.call(
+        "POST",
+        f"annolab/api/desks/{desk}/change",
+        {"widget": widget, "part": 2, "state": {"submit_count": 1}},
+    )
+    assert status == 200, view
+    assert view["task"] is None
+
+    rows = _rows(
+        voted,
+        "SELECT t.external_id, a.payload::text, a.parent_id::text, t.status::text"
+        " FROM annotations a JOIN tasks t ON t.id = a.task_id"
+        " WHERE t.project_id = :p AND a.step = 'adjudicate' ORDER BY t.external_id",
+    )
+    got = {r[0]: r[1:] for r in rows}
+    # The pick stores the chosen answer itself, linked to it.
+    released = dict(
+        _rows(
+            voted,
+            "SELECT a.id::text, a.payload::text FROM annotations a JOIN tasks t"
+            f" ON t.id = a.task_id WHERE t.project_id = :p AND t.external_id = '{picked}'"
+            " AND a.step = 'annotate'",
+        )
+    )
+    assert got[picked][1] in released
+    assert json.loads(got[picked][0]) == json.loads(str(released[got[picked][1]]))
+    assert got[picked][2] == "completed"
+    assert json.loads(got[own][0]) == {"kind": "spans", "spans": [span]}
+    assert got[own][1:] == (None, "completed")

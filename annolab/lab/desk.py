@@ -24,6 +24,7 @@ import traitlets
 
 from annolab.annotate import AnnotationLoop
 from annolab.errors import ValidationError
+from annolab.lab import steps
 from annolab.session import Session
 from annolab.widgets import LayoutWidget
 from annolab.widgets._base import STATIC_DIR, AnnotationWidget
@@ -113,13 +114,19 @@ class Desk:
     # -- what the tab shows ----------------------------------------------------------------
 
     def parts(self) -> list[AnnotationWidget]:
-        """The anywidgets on screen: the widget itself, or a layout's parts in order."""
+        """The anywidgets on screen: at a review or adjudication step the answers' read-only
+        views first, then the editable widget itself, or a layout's parts in order."""
+        shown: list[Any] = steps.panel_views(self.loop)
         widget = self.loop.widget
         if widget is None:
-            return []
+            return shown
         if isinstance(widget, LayoutWidget):
-            return list(widget.children)
-        return [widget]
+            return [*shown, *widget.children]
+        return [*shown, widget]
+
+    def _read_only(self) -> int:
+        """How many of ``parts()`` are read-only views of stored answers (they come first)."""
+        return len(steps.panel_views(self.loop))
 
     def view(self) -> dict[str, Any]:
         """The loop as JSON: the status line and your queue's counts, a message, and the current
@@ -149,12 +156,7 @@ class Desk:
                 entry["bundle"] = bundle_of(part)
             out_parts.append(entry)
         item = self.loop.session.current
-        unsupported = None
-        if self.loop.panel is not None:
-            unsupported = (
-                "This task is at a review or adjudication step, which the tab does not show "
-                f"yet: open it in a notebook with ws.project({self.project.name!r}).annotate()"
-            )
+        step = steps.step_view(self.loop, {id(p): i for i, p in enumerate(parts)})
         replies, self._replies = self._replies, []
         return {
             "desk": self.id,
@@ -164,10 +166,19 @@ class Desk:
             "parts": out_parts,
             "progress": self.loop.progress,
             "queue": dict(self._queue),
-            "message": unsupported or self.loop.message,
+            "message": self.loop.message,
+            "step": step,
+            "read_only": self._read_only(),
             "task": None if item is None else item.external_id,
             "replies": replies,
         }
+
+    def full_view(self) -> dict[str, Any]:
+        """The view with every part in full under a new widget number: for a tab that has none
+        of it yet (a page reloaded, a tab restored onto this desk)."""
+        with self._lock:
+            self._shown = ()
+            return self.view()
 
     # -- what the tab did ------------------------------------------------------------------
 
@@ -221,14 +232,26 @@ class Desk:
         """``submit``, ``skip`` or ``draft`` from outside the widget (a button of the tab, an
         API client): the same nonces the widget's own buttons bump."""
         with self._lock:
-            parts = self.parts()
-            if not parts:
-                raise ValidationError("action", action, "has no task to act on: the queue is empty")
             widget = self.loop.widget
+            if widget is None and self.loop.panel is not None:
+                # Nothing is submitted at a review or adjudication step but a decision taken
+                # on the work shown: a bare submit must never complete a task unseen.
+                rule = "is not a decision: at a review or adjudication step POST decide"
+                raise ValidationError("action", action, rule)
+            if widget is None:
+                raise ValidationError("action", action, "has no task to act on: the queue is empty")
             actions = {"submit": "submit", "skip": "skip", "draft": "save_draft"}
             if action not in actions:
                 raise ValidationError("action", action, f"must be one of {sorted(actions)}")
             getattr(widget, actions[action])()
+            return self.view()
+
+    def decide(self, decision: Any, reason: Any = "", answer: Any = None) -> dict[str, Any]:
+        """A decision at a review (``approve``, ``reject`` with a reason, ``revise``) or an
+        adjudication (``pick`` with ``answer``, ``merge``, ``own``), taken by the loop's own
+        code as a click in the notebook's panel."""
+        with self._lock:
+            steps.decide(self.loop, decision, reason, answer)
             return self.view()
 
     def _part(self, widget: int, part: int) -> AnnotationWidget:
@@ -241,6 +264,9 @@ class Desk:
             raise ValidationError("widget", widget, rule)
         if not isinstance(part, int) or isinstance(part, bool) or not 0 <= part < len(parts):
             raise ValidationError("part", part, f"must be an index from 0 to {len(parts) - 1}")
+        if part < self._read_only():
+            # A stored answer under review is shown, never changed (nor submitted) from here.
+            raise ValidationError("part", part, "is a read-only view of a stored answer")
         return parts[part]
 
 

@@ -140,13 +140,14 @@ class QueueHandler(AnnolabHandler):
 
 
 class DeskHandler(AnnolabHandler):
-    """GET the desk's view; DELETE closes it (the task stays claimed until its lease ends)."""
+    """GET the desk's view in full (a restored tab draws it afresh); DELETE closes it (the task
+    stays claimed until its lease ends)."""
 
     @tornado.web.authenticated
     async def get(self, desk_id: str) -> None:
         desk = await self.call(self.service.desk, desk_id)
         if desk is not None:
-            self.answer(await self.call(desk.view))
+            self.answer(await self.call(desk.full_view))
 
     @tornado.web.authenticated
     async def delete(self, desk_id: str) -> None:
@@ -187,6 +188,19 @@ class DeskActionHandler(AnnolabHandler):
         desk = await self.call(self.service.desk, desk_id)
         if desk is not None:
             self.answer(await self.call(desk.act, action))
+
+
+class DeskDecideHandler(AnnolabHandler):
+    """``{"decision", "reason"?, "answer"?}`` at a review or adjudication step: approve, reject
+    (a reason required), revise; pick (``answer``: the index of the answer shown), merge, own."""
+
+    @tornado.web.authenticated
+    async def post(self, desk_id: str) -> None:
+        body = self.body()
+        desk = await self.call(self.service.desk, desk_id)
+        if desk is not None:
+            args = (body.get("decision"), body.get("reason", ""), body.get("answer"))
+            self.answer(await self.call(desk.decide, *args))
 
 
 class EventsHandler(AnnolabHandler):
@@ -247,5 +261,6 @@ def routes(base_url: str) -> list[tuple[str, type[tornado.web.RequestHandler]]]:
         (url_path_join(api, "desks", desk, "change"), DeskChangeHandler),
         (url_path_join(api, "desks", desk, "message"), DeskMessageHandler),
         (url_path_join(api, "desks", desk, r"(?P<action>submit|skip|draft)"), DeskActionHandler),
+        (url_path_join(api, "desks", desk, "decide"), DeskDecideHandler),
         (url_path_join(base_url, "annolab", "static", r"(?P<name>[^/]+)"), StaticHandler),
     ]
