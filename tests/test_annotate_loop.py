@@ -267,3 +267,23 @@ def test_guidelines_show_only_when_the_project_has_some(workspace: al.Workspace)
     bare.add_tasks(pl.DataFrame({"id": ["b0"], "text": ["x"]}), id="id")
     loop = bare.annotate("reader")
     assert not [c for c in loop.children if isinstance(c, ipywidgets.Accordion)]
+
+
+def test_printed_progress_states_no_rate_after_three_quick_completions(
+    workspace: al.Workspace,
+) -> None:
+    proj = _project(workspace, "classify", [f"text {i}" for i in range(8)])
+    session = proj.session("sprinter")
+    for _ in range(3):
+        assert session.next() is not None
+        session.submit({"kind": "choice", "label": "pos"})
+    shown = repr(proj.progress())
+    assert "no rate yet (fewer than 5 completed in 24 h)" in shown
+    assert "/h" not in shown and "done by" not in shown
+    for _ in range(2):
+        assert session.next() is not None
+        session.submit({"kind": "choice", "label": "pos"})
+    progress = proj.progress()
+    assert progress.recent == 5
+    assert f"{5 / 24:.1f} tasks an hour over the last 24 h" in repr(progress)
+    assert "done by" in repr(progress)

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from annolab.store import progress as store
 from annolab.workflow.goals import Facts, Goal, GoalStatus, evaluate
 
+# Completions in the window before the printed progress states a rate and a finish.
+RATE_MIN_COMPLETIONS = 5
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -25,6 +28,7 @@ class Progress:
     rate_per_hour: float | None
     eta: dt.datetime | None
     goals: tuple[GoalStatus, ...]
+    recent: int = 0  # tasks completed in the rate's window (the last 24 hours)
 
     @property
     def fraction(self) -> float:
@@ -46,8 +50,15 @@ class Progress:
         )
 
     def __repr__(self) -> str:
-        rate = f"{self.rate_per_hour:.1f}/h" if self.rate_per_hour else "no rate yet"
-        eta = f", done by {self.eta:%Y-%m-%d %H:%M} UTC" if self.eta else ""
+        # A rate from a handful of completions says nothing yet ("0.1/h" after three quick
+        # ones): it is shown, with its window, only once there are enough of them.
+        enough = self.rate_per_hour and self.recent >= RATE_MIN_COMPLETIONS
+        rate = (
+            f"{self.rate_per_hour:.1f} tasks an hour over the last 24 h"
+            if enough
+            else f"no rate yet (fewer than {RATE_MIN_COMPLETIONS} completed in 24 h)"
+        )
+        eta = f", done by {self.eta:%Y-%m-%d %H:%M} UTC" if enough and self.eta else ""
         lines = [
             f"<Progress {self.completed} of {self.total} completed ({self.fraction:.0%}), "
             f"{self.in_progress} in progress, {self.escalated} escalated; {rate}{eta}>"
@@ -84,4 +95,5 @@ def compute_progress(
         rate_per_hour=rate,
         eta=eta,
         goals=tuple(evaluate(g, facts) for g in goals),
+        recent=recent,
     )
