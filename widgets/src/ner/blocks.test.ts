@@ -57,13 +57,18 @@ test("a range over a block boundary is drawn in each block it covers", () => {
   assert.deepEqual(clipToBlock(middle, [long]), [{ start: 0, end: 10 }]);
 });
 
-test("100,000 words and 5,000 spans are indexed in well under the render budget", () => {
+// Its speed is measured in benchmarks/widgets_browser.py, not here: a timed unit test fails on a
+// busy machine while the code is fine.
+test("100,000 words and 5,000 spans: every span is indexed in each block it touches", () => {
   const text = Array.from({ length: 100_000 }, (_, i) => `w${i % 997}`).join(" ");
-  const ranges = Array.from({ length: 5000 }, (_, i) => ({ start: i * 100, end: i * 100 + 5 }));
-  const started = performance.now();
+  const ranges = Array.from({ length: 5000 }, (_, i) => ({ start: i * 97, end: i * 97 + 5 }));
+  assert.ok(ranges.every((r) => r.end <= text.length));
   const blocks = splitBlocks(text);
   const byBlock = rangesByBlock(blocks, ranges);
-  const elapsed = performance.now() - started;
-  assert.equal(byBlock.flat().length >= ranges.length, true);
-  assert.ok(elapsed < 100, `took ${elapsed.toFixed(1)} ms`);
+  assert.equal(byBlock.length, blocks.length);
+  ranges.forEach((range, index) => {
+    const touched = blocks.flatMap((b, i) => (b.start < range.end && range.start < b.end ? [i] : []));
+    const indexedIn = byBlock.flatMap((ids, i) => (ids.includes(index) ? [i] : []));
+    assert.deepEqual(indexedIn, touched, `span ${index}`);
+  });
 });
