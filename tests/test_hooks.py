@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -636,12 +635,17 @@ def test_unregistering_an_unknown_name_says_what_is_registered() -> None:
         hooks.unregister("nobody")
 
 
-def test_a_call_site_with_no_plugin_costs_a_lookup() -> None:
-    manager.implementations("annolab_on_submit")
-    start = time.perf_counter()
-    for _ in range(100_000):
-        manager.implementations("annolab_on_submit")
-    assert time.perf_counter() - start < 0.5  # about 50 ns each here
+def test_a_call_site_with_no_plugin_costs_a_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cost itself is a benchmark's business; what keeps it low is that, once asked, a hook's
+    # implementations come from the cache and pluggy is not consulted again.
+    first = manager.implementations("annolab_on_submit")
+    assert first == ()
+
+    def consulted() -> None:
+        raise AssertionError("pluggy asked again")
+
+    monkeypatch.setattr(manager, "plugin_manager", consulted)
+    assert manager.implementations("annolab_on_submit") is first
 
 
 def _hookspecs() -> list[ast.FunctionDef]:
