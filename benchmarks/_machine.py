@@ -118,14 +118,21 @@ class Probe:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="machine-probe", daemon=True)
 
-    def __enter__(self) -> Probe:
+    def start(self) -> Probe:
+        """Read the idle share for a second, then sample on the thread until ``stop()``."""
         self.idle_before = idle_share(1.0)
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    def __enter__(self) -> Probe:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def _sample(self) -> tuple[int, int, int]:
         idle, total = _cpu_times()

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from _machine import Probe
 
 ANNOTATORS = 5
 MISSING = 0.05
@@ -363,6 +364,7 @@ def main() -> int:
                 ("package-1thread", "package", True),
             )
         }
+        probe = Probe().start()
         alpha = measure(alpha_specs, repeat)
         boot_specs = {
             f"bootstrap-{level}": {
@@ -375,6 +377,8 @@ def main() -> int:
             for level in LEVELS
         }
         boot = measure(boot_specs, min(repeat, 3))
+        probe.stop()
+        log(probe.describe())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     figures = summarize(rows, boot_items, alpha, boot)
@@ -383,6 +387,7 @@ def main() -> int:
         repeat=repeat,
         calls=calls,
         peak_rss_method=alpha["annolab-nominal"][0]["peak_method"],
+        machine=probe.figures(),
     )
     report(figures)
     print(json.dumps(figures))

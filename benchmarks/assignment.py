@@ -58,7 +58,7 @@ from typing import Any
 import polars as pl
 import psycopg
 import sqlalchemy as sa
-from _machine import settle
+from _machine import Probe, settle
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
@@ -329,8 +329,11 @@ class Server:
 
 
 class Bench:
-    def __init__(self, url: str, *, tasks: int, seconds: float) -> None:
+    def __init__(
+        self, url: str, *, tasks: int, seconds: float, markers: tuple[str, ...] = ()
+    ) -> None:
         self.url = url
+        self.markers = markers  # what tells the embedded server's processes apart, for Probe
         self.tasks = tasks
         self.seconds = seconds
         self.ws = al.connect(url, user="bench")
@@ -392,18 +395,22 @@ class Bench:
             procs.append(self.ctx.Process(target=CLIENTS[kind], args=(spec, start, results)))
         # Read before the clients start: their own start-up is not someone else's load.
         idle_before = settle()
+        probe = Probe(markers=self.markers).start()
         for proc in procs:
             proc.start()
         start.wait(300)
         began = time.monotonic()
-        collected = [results.get(timeout=self.seconds + 300) for _ in procs]
+        try:
+            collected = [results.get(timeout=self.seconds + 300) for _ in procs]
+        finally:
+            probe.stop()
         for proc in procs:
             proc.join(60)
             if proc.exitcode != 0:
                 msg = f"a {kind} client exited with {proc.exitcode}; see its error above"
                 raise RuntimeError(msg)
         elapsed = max(r["finished"] for r in collected) - began
-        return merge(kind, clients, collected, elapsed, idle_before)
+        return merge(kind, clients, collected, elapsed, idle_before, probe)
 
     def duplicates(self, kind: str, project_id: int) -> int:
         """Tasks answered by more than one client: each extra answer is one duplicate."""
@@ -547,7 +554,12 @@ def where_time_goes(collected: list[Result], totals: dict[str, float]) -> Result
 
 
 def merge(
-    kind: str, clients: int, collected: list[Result], elapsed: float, idle_before: float
+    kind: str,
+    clients: int,
+    collected: list[Result],
+    elapsed: float,
+    idle_before: float,
+    probe: Probe,
 ) -> Result:
     claims = [x for r in collected for x in r["claims"]]
     submits = [x for r in collected for x in r["submits"]]
@@ -565,6 +577,8 @@ def merge(
         "empty_claims": sum(r["empty_claims"] for r in collected),
         "client_peak_rss_mb": round(max(r["peak_rss_mb"] or 0.0 for r in collected), 1),
         "machine_idle_before": idle_before,
+        # Other work's share of the CPU while the clients ran, sampled beside them.
+        "machine_others_cpu_share": probe.figures()["others_cpu_share_median"],
     }
     if kind == "annolab":
         figures["where_time_goes"] = where_time_goes(
@@ -622,7 +636,7 @@ def report(figures: Result) -> None:
     )
     header = (
         f"{'':<21}{'clients':>8}{'cycles/s':>10}   {'claim p50/p95/p99 ms':<24}"
-        f"{'submit p50/p95/p99 ms':<24}{'dupl.':>6}{'idle':>6}  errors"
+        f"{'submit p50/p95/p99 ms':<24}{'dupl.':>6}{'idle':>6}{'other':>6}  errors"
     )
     print(header)
     for mode in ("paced", "saturated"):
@@ -635,11 +649,13 @@ def report(figures: Result) -> None:
                 print(
                     f"{mode + ' ' + kind:<21}{clients:>8}{run['cycles_per_s']:>10}   "
                     f"{lat['claim']:<24}{lat['submit']:<24}{run['duplicates']:>6}"
-                    f"{run['machine_idle_before']:>6}  {run['errors_retried'] or '-'}"
+                    f"{run['machine_idle_before']:>6}{run['machine_others_cpu_share']:>6}"
+                    f"  {run['errors_retried'] or '-'}"
                 )
     print(
         "idle: the share of CPU time idle just before the run's clients started (1.0 quiet; "
-        "below 0.9, other work on the machine competed for the CPU; see benchmarks/_machine.py)"
+        "below 0.9, other work on the machine competed for the CPU); other: the share of the "
+        "CPU other work took while they ran (median of 1 s samples; see benchmarks/_machine.py)"
     )
     for clients, run in figures["saturated"]["annolab"].items():
         alone = run["uncontended"]
@@ -701,7 +717,7 @@ def main() -> int:
             log(f"starting the embedded Postgres in {work / 'home'} ({args.transport})")
             server = Server(work / "home", args.transport)
             url = server.url
-        bench = Bench(url, tasks=tasks, seconds=seconds)
+        bench = Bench(url, tasks=tasks, seconds=seconds, markers=(str(work),))
         try:
             for clients in counts:
                 log(f"{clients} clients: a project of {tasks:,} tasks and its naive copy")

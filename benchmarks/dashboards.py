@@ -32,7 +32,7 @@ from typing import Any
 
 import altair as alt
 import polars as pl
-from _machine import idle_share
+from _machine import Probe
 
 from annolab import dashboards
 from annolab.dashboards import _data
@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     annotations, tasks = make_annotations(n)
     log(f"made {annotations.height:,} annotations of {tasks.height:,} tasks")
 
+    probe = Probe().start()
     ours, ours_cpu, spec = timed(lambda: annolab_dashboard(annotations, tasks), args.repeat)
     log(f"annolab: {[round(s, 3) for s in ours]} s, {embedded_rows(spec):,} rows embedded")
     with alt.data_transformers.disable_max_rows():
@@ -200,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
             lambda: naive_dashboard(annotations, tasks), args.repeat
         )
     log(f"naive: {[round(s, 3) for s in naive]} s, {embedded_rows(naive_spec):,} rows embedded")
+    probe.stop()
+    log(probe.describe())
 
     median_ours, median_naive = statistics.median(ours), statistics.median(naive)
     figures: dict[str, Any] = {
@@ -213,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
         "naive_cpu_seconds": round(statistics.median(naive_cpu), 3),
         "naive_rows_embedded": embedded_rows(naive_spec),
         "cores": os.cpu_count(),
-        "machine_idle_after": idle_share(),
+        "machine": probe.figures(),
         "speedup_vs_naive": round(median_naive / median_ours, 2),
         "targets_met": {
             f"project_dashboard<{TARGET_SECONDS:g}s_at_1M": (

@@ -38,6 +38,7 @@ from typing import Any
 
 import polars as pl
 import psycopg
+from _machine import Probe
 from sqlalchemy.engine import make_url
 
 import annolab as al
@@ -672,6 +673,7 @@ def main() -> int:
             log(f"starting the embedded Postgres in {home}")
             url = start_embedded(home)
         bench = Bench(url, work, repeat)
+        probe = Probe(markers=(str(work),)).start()
         try:
             log(f"building {rows:,} texts from {args.conll.name}")
             frame_path = work / "tasks.parquet"
@@ -695,7 +697,10 @@ def main() -> int:
                 peak_rss_method=ingest["ingest-annolab"][0]["peak_method"],
             )
         finally:
+            probe.stop()
             bench.close(external=args.url is not None)
+        log(probe.describe())
+        figures["machine"] = probe.figures()
     finally:
         if args.url is None and home.exists():
             # Imported here, once start_embedded has imported it with its warning silenced.

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from _machine import idle_share
+from _machine import Probe
 
 from annolab.store import migrate
 from annolab.store.embedded import PG_MAJOR, start_embedded
@@ -259,7 +259,6 @@ def vector_section(engine: sa.Engine, args: argparse.Namespace) -> Result:
         "exact_p95_ms": round(percentile(exact_ms, 95), 2),
         "speedup": round(exact_p50 / headline["p50_ms"], 1),
         "plan_uses_hnsw": f"ix_embeddings_hnsw_{DIM}" in plan,
-        "machine_idle_after": idle_share(),  # the machine is shared
         "sweep": sweep,
     }
 
@@ -456,12 +455,16 @@ def main() -> int:
         with engine.begin() as conn:
             figures["server"] = conn.execute(sa.text("SELECT version()")).scalar_one().split(",")[0]
             figures["shared_buffers"] = conn.execute(sa.text("SHOW shared_buffers")).scalar_one()
+        probe = Probe(markers=(str(work),)).start()
         try:
             for name in args.sections.split(","):
                 log(f"section {name}")
                 figures[name] = SECTIONS[name](engine, args)
         finally:
+            probe.stop()
             engine.dispose()
+        log(probe.describe())
+        figures["machine"] = probe.figures()
     finally:
         if drop is not None:
             drop()
