@@ -387,7 +387,9 @@ class AnnotationLoop(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets ships
         aside = [f"{queue.skipped} skipped"] if queue.skipped else []
         aside += [f"{queue.drafted} with a draft"] if queue.drafted else []
         self._counts.value = counts + (f" ({', '.join(aside)})" if aside else "")
-        drafts = queue.drafted - (1 if item is not None and self._has_draft(item) else 0)
+        # The draft of the task on screen is not one to go back to.
+        on_screen = queue.drafted and item is not None and self._has_draft(item)
+        drafts = queue.drafted - (1 if on_screen else 0)
         _button(self.back_to_skipped, f"Back to skipped ({queue.skipped})", queue.skipped)
         _button(self.back_to_drafts, f"Drafts ({drafts})", drafts)
         self._estimate.value = self._estimate_line(queue)

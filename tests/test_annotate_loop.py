@@ -287,3 +287,19 @@ def test_printed_progress_states_no_rate_after_three_quick_completions(
     assert progress.recent == 5
     assert f"{5 / 24:.1f} tasks an hour over the last 24 h" in repr(progress)
     assert "done by" in repr(progress)
+
+
+def test_the_event_log_replays_a_skip_taken_up_again(workspace: al.Workspace) -> None:
+    proj = _project(workspace, "classify", ["good", "bad"])
+    session = proj.session("replayer")
+    assert session.next() is not None
+    session.skip()
+    session.reopen("t0")
+    session.submit({"kind": "choice", "label": "neg"})
+    rebuilt = proj.replay()
+    statuses = dict(zip(*rebuilt["tasks"].select("task_id", "status"), strict=True))
+    tasks = dict(zip(*proj.tasks().select("task_id", "status"), strict=True))
+    # The log holds the tasks that moved: t0, skipped, taken up again and completed.
+    assert statuses == {task: tasks[task] for task in statuses}
+    assert list(statuses.values()) == ["completed"]
+    assert rebuilt["annotations"]["status"].to_list() == ["submitted"]
