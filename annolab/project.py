@@ -396,13 +396,13 @@ class Project:
         """Agreement between annotators, overall and per label (see annolab.quality.report)."""
         from annolab.quality.report import agreement_frame
 
-        return agreement_frame(self.annotations(), kind=kind, tasks=self.tasks())
+        return agreement_frame(self.annotations(raw=True), kind=kind, tasks=self.tasks())
 
     def quality_report(self, *, gold: pl.DataFrame | None = None) -> pl.DataFrame:
         """One row per annotator: volume, agreement with peers, gold accuracy, speed."""
         from annolab.quality.report import quality_report
 
-        return quality_report(self.annotations(), gold=gold)
+        return quality_report(self.annotations(raw=True), gold=gold)
 
     @property
     def gold(self) -> Gold:

@@ -53,7 +53,7 @@ def gold_answers(project: Project, gold: Any) -> pl.DataFrame:
             raise ValidationError("gold", named, "names a gold version with no entries")
     if gold is None:
         rows = (
-            project.annotations()
+            project.annotations(raw=True)
             .filter(pl.col("kind") == "gold")
             .sort("updated_at")
             .unique("external_id", keep="last", maintain_order=True)

@@ -152,7 +152,7 @@ def twin(
     if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
         raise ValidationError("holdout", holdout, "must be a share between 0 and 1, such as 0.2")
     theirs = (
-        project.annotations()
+        project.annotations(raw=True)
         .filter(
             (pl.col("user") == user)
             & (pl.col("kind") == "human")
