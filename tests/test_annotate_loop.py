@@ -303,3 +303,21 @@ def test_the_event_log_replays_a_skip_taken_up_again(workspace: al.Workspace) ->
     assert statuses == {task: tasks[task] for task in statuses}
     assert list(statuses.values()) == ["completed"]
     assert rebuilt["annotations"]["status"].to_list() == ["submitted"]
+
+
+def test_back_to_skipped_mid_queue_keeps_the_task_on_screen_for_after(
+    workspace: al.Workspace,
+) -> None:
+    proj = _project(workspace, "classify", ["good", "bad", "meh"])
+    loop = proj.annotate("midway")
+    assert loop.widget is not None
+    loop.widget.skip_count += 1  # t0 set aside; t1 on screen
+    assert loop.header.endswith("task t1 · 1 of 3")
+    loop.back_to_skipped.click()
+    assert loop.header.endswith("task t0 · 1 of 3")
+    loop.widget.value = "pos"
+    loop.widget.submit_count += 1
+    # t1, still held, comes back before anything new.
+    assert loop.header.endswith("task t1 · 2 of 3")
+    assert (loop.bar.value, loop.bar.max) == (1, 3)
+    assert loop.session.skipped() == []
