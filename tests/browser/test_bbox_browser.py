@@ -82,6 +82,14 @@ def drag(
     return where
 
 
+def ctrl_wheel(notebook: Notebook, delta_y: float) -> None:
+    """Ctrl + wheel at the pointer: the zoom gesture (a plain wheel scrolls the notebook)."""
+    keyboard = notebook.page.keyboard
+    keyboard.down("Control")
+    notebook.page.mouse.wheel(0, delta_y)
+    keyboard.up("Control")
+
+
 def click(notebook: Notebook, widget: Locator, at: tuple[float, float]) -> None:
     notebook.page.mouse.click(*shown(widget).page(*at))
 
@@ -208,14 +216,14 @@ def test_undo_and_redo_with_the_keyboard_and_the_buttons(notebook: Notebook) -> 
     assert notebook.page_errors == []
 
 
-def test_drawing_after_a_wheel_zoom_still_gives_natural_pixels(notebook: Notebook) -> None:
+def test_drawing_after_a_ctrl_wheel_zoom_still_gives_natural_pixels(notebook: Notebook) -> None:
     path = image_file(notebook, "zoom.png")
     widget = show_bbox(notebook, f"{str(path)!r}, labels=['car']")
     before = shown(widget)
     mouse = notebook.page.mouse
     mouse.move(*before.page(400, 300))
-    mouse.wheel(0, -300)  # zoom in about the pointer
-    mouse.wheel(0, -300)
+    ctrl_wheel(notebook, -300)  # zoom in about the pointer
+    ctrl_wheel(notebook, -300)
 
     after = shown(widget)
     assert after.scale > before.scale * 2
@@ -481,7 +489,7 @@ def test_space_drag_pans_without_drawing(notebook: Notebook) -> None:
     widget = show_bbox(notebook, f"{str(path)!r}, labels=['car']")
     mouse = notebook.page.mouse
     mouse.move(*shown(widget).page(400, 300))
-    mouse.wheel(0, -300)  # zoom in first, so there is somewhere to pan to
+    ctrl_wheel(notebook, -300)  # zoom in first, so there is somewhere to pan to
     before = shown(widget)
     widget.locator(".annolab-bbox-stage").focus()
     keyboard = notebook.page.keyboard
@@ -597,7 +605,7 @@ def test_a_read_only_view_zooms_and_pans_to_look(notebook: Notebook) -> None:
     mouse = notebook.page.mouse
     before = shown(widget)
     mouse.move(*before.page(400, 300))
-    mouse.wheel(0, -300)
+    ctrl_wheel(notebook, -300)
     zoomed = shown(widget)
     assert zoomed.scale > before.scale
 
@@ -627,3 +635,87 @@ def test_turning_read_only_off_brings_back_editing_and_the_buttons(notebook: Not
     expect(widget.locator(".annolab-action-submit")).to_be_hidden()
     expect(widget.locator(".annolab-action-undo")).to_be_visible()
     assert notebook.page_errors == []
+
+
+# --- scroll is scroll; sizes; keys; the shortcut list ----------------------------------------
+
+IMAGE_RECT_JS = """el => {
+  const r = el.querySelector("img.annolab-bbox-image").getBoundingClientRect();
+  return {top: r.top, width: r.width};
+}"""
+
+
+def test_the_wheel_scrolls_the_notebook_and_ctrl_wheel_zooms(notebook: Notebook) -> None:
+    path = image_file(notebook, "scroll.png")
+    widget = show_bbox(notebook, f"{str(path)!r}, labels=['car']")
+    # Room below the widget, so the notebook has somewhere to scroll to.
+    notebook.run("from IPython.display import HTML\nHTML('<div style=\"height:3000px\"></div>')")
+    where = shown(widget)
+    mouse = notebook.page.mouse
+    mouse.move(*where.page(400, 300))
+    before = widget.evaluate(IMAGE_RECT_JS)
+    mouse.wheel(0, 200)
+    # The page moved up under the pointer; the image kept its size.
+    notebook.page.wait_for_function(
+        "([el, top]) => el.querySelector('img.annolab-bbox-image')"
+        ".getBoundingClientRect().top < top - 50",
+        arg=[widget.element_handle(), before["top"]],
+    )
+    scrolled = widget.evaluate(IMAGE_RECT_JS)
+    assert scrolled["width"] == before["width"]
+    expect(widget.locator(".annolab-bbox-zoom-text")).to_have_text(
+        f"{round(where.scale * 100)}%"
+    )
+
+    zoom_from = shown(widget)
+    mouse.move(*zoom_from.page(400, 300))
+    ctrl_wheel(notebook, -300)
+    zoomed = shown(widget)
+    assert zoomed.scale > zoom_from.scale * 1.5
+    assert notebook.page_errors == []
+
+
+def test_a_small_image_is_shown_at_its_natural_size(notebook: Notebook) -> None:
+    path = image_file(notebook, "small.png", width=320, height=240)
+    widget = show_bbox(notebook, f"{str(path)!r}, labels=['car']")
+    expect(widget.locator(".annolab-bbox-zoom-text")).to_have_text("100%")
+    where = shown(widget)
+    assert where.scale == 1
+    # The stage is as tall as the image (not the cell's width times its aspect).
+    height = widget.locator(".annolab-bbox-stage").evaluate("s => s.clientHeight")
+    assert height == 240
+    notebook.screenshot("bbox-small", widget)
+
+
+def test_bbox_targets_are_24_px_and_labels_past_nine_get_keys(notebook: Notebook) -> None:
+    path = image_file(notebook, "chips.png")
+    labels = [f"class{i}" for i in range(9)] + ["truck", "bus"]
+    widget = show_bbox(notebook, f"{str(path)!r}, labels={labels!r}")
+    chips = widget.locator(".annolab-bbox-label.annolab-chip")
+    expect(chips.locator("kbd")).to_have_text([*"123456789", "t", "b"])
+    sizes = widget.evaluate(
+        """el => [...el.querySelectorAll("button")].filter((b) => b.getClientRects().length)
+          .map((b) => { const r = b.getBoundingClientRect();
+                        return [b.textContent, r.width, r.height]; })"""
+    )
+    assert sizes and [s for s in sizes if s[1] < 24 or s[2] < 24] == []
+    # "b" picks "bus", and a box drawn now gets it.
+    widget.locator(".annolab-bbox-stage").focus()
+    notebook.page.keyboard.press("b")
+    expect(chips.filter(has_text="bus")).to_have_attribute("aria-checked", "true")
+    drag(notebook, widget, (100, 100), (300, 300))
+    assert [b["label"] for b in boxes(notebook)] == ["bus"]
+
+
+def test_bbox_question_mark_lists_the_zoom_keys(notebook: Notebook) -> None:
+    path = image_file(notebook, "help.png")
+    widget = show_bbox(notebook, f"{str(path)!r}, labels=['car', 'bus']")
+    widget.locator(".annolab-bbox-stage").focus()
+    notebook.page.keyboard.press("?")
+    dialog = widget.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Ctrl+wheel")
+    expect(dialog.locator(".annolab-help-chip")).to_have_text(["car", "bus"])
+    notebook.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert notebook.value("w.skip_count") == 0

@@ -173,3 +173,34 @@ def test_light_and_dark_themes(notebook: Notebook) -> None:
     notebook.screenshot("classify-dark", widget)
     color = widget.locator(".annolab-classify-text").evaluate("el => getComputedStyle(el).color")
     assert color != "rgba(0, 0, 0, 0.87)"
+
+
+CHIP_STYLE_JS = """el => {
+  const s = getComputedStyle(el);
+  return [s.borderRadius, s.fontWeight, s.minHeight, s.paddingLeft];
+}"""
+
+
+def test_chips_are_the_shared_style_24_px_and_keyed_past_nine(notebook: Notebook) -> None:
+    labels = [f"topic{i}" for i in range(9)] + ["sports", "weather"]
+    widget = show_classify(notebook, literal("Rain stops play."), labels=labels)
+    chips = widget.locator(".annolab-classify-option.annolab-chip")
+    expect(chips).to_have_count(11)
+    expect(chips.locator("kbd")).to_have_text([*"123456789", "s", "w"])
+    # The same chip as NER and BBox (common/chrome.css), each in its own colour.
+    styles = chips.evaluate_all(f"cs => cs.map({CHIP_STYLE_JS})")
+    assert {tuple(s) for s in styles} == {("14px", "600", "28px", "10px")}
+    colors = chips.evaluate_all("cs => cs.map((c) => getComputedStyle(c).backgroundColor)")
+    assert len(set(colors)) == 11
+    sizes = widget.evaluate(
+        """el => [...el.querySelectorAll("button, [role=radio], [role=checkbox]")]
+          .filter((b) => b.getClientRects().length)
+          .map((b) => { const r = b.getBoundingClientRect();
+                        return [b.textContent, r.width, r.height]; })"""
+    )
+    assert sizes and [s for s in sizes if s[1] < 24 or s[2] < 24] == []
+    widget.locator(".annolab-classify-item").focus()
+    notebook.page.keyboard.press("w")
+    expect(option(widget, "weather")).to_have_attribute("aria-checked", "true")
+    assert notebook.value("w.value") == "weather"
+    notebook.screenshot("classify-chips", widget)

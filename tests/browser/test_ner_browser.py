@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -214,8 +215,11 @@ def test_refused_overlap_shows_python_message_and_keeps_value(notebook: Notebook
     notebook.page.keyboard.press("2")
     alert = widget.get_by_role("alert")
     expect(alert).to_be_visible()
-    expect(alert).to_contain_text("overlaps PER (17, 32) 'Charles Babbage'")
-    expect(alert).to_contain_text("allow_overlap=False")
+    # A sentence quoting the text, not a Python dict.
+    expect(alert).to_have_text(
+        "Spans 'Charles Babbage' (PER, 17-32) and 'Babbage in London' (LOC, 25-42) overlap: "
+        "remove or shorten one×"
+    )
     notebook.screenshot("ner-overlap-refused", widget)
     assert python_value(notebook) == [span(TEXT, "Charles Babbage", "PER")]
     widget.get_by_role("button", name="Dismiss error").click()
@@ -402,3 +406,129 @@ def test_long_document_renders_and_patches_within_budget(notebook: Notebook) -> 
     print(f"key press to Python and back: {trips} ms")
     assert all(trip > 0 for trip in trips)
     assert notebook.value("len(w.value)") == 5005
+
+
+# --- a day of labelling: keys past nine, the shortcut list, focus, sizes -----------------------
+
+ELEVEN = ["PER", "ORG", "LOC", "MISC", "DATE", "TIME", "MONEY", "PCT", "QTY", "LAW", "EVENT"]
+
+# Every element a pointer can hit, and every element that shows text of its own, with its size.
+MEASURE_JS = """(el, selector) => [...el.querySelectorAll(selector)]
+  .filter((n) => n.getClientRects().length > 0 && getComputedStyle(n).visibility !== "hidden")
+  .map((n) => {
+    const r = n.getBoundingClientRect();
+    return {what: n.className || n.tagName, text: (n.textContent || "").slice(0, 20),
+            width: r.width, height: r.height, font: parseFloat(getComputedStyle(n).fontSize)};
+  })"""
+TARGETS = "button, [role=radio], [role=checkbox], .annolab-ner-tag, .annolab-chip"
+TEXTS = "span, kbd, button, td, div, mark"
+
+
+def small_targets(widget: Locator, selector: str = TARGETS) -> list[dict[str, Any]]:
+    """The interactive elements under 24x24 CSS px (WCAG 2.2 target size, minimum)."""
+    found: list[dict[str, Any]] = widget.evaluate(MEASURE_JS, selector)
+    assert found, f"nothing matched {selector}"
+    return [t for t in found if t["width"] < 24 or t["height"] < 24]
+
+
+def small_texts(widget: Locator) -> list[dict[str, Any]]:
+    """Elements holding text set smaller than 12 px."""
+    found: list[dict[str, Any]] = widget.evaluate(MEASURE_JS, TEXTS)
+    return [t for t in found if t["text"].strip() and t["font"] < 12]
+
+
+def test_the_eleventh_label_has_a_key_shown_in_its_chip(notebook: Notebook) -> None:
+    widget = show_ner(notebook, labels=ELEVEN)
+    # Past the digits, a letter of the name: LAW gets "l", EVENT "e".
+    expect(widget.get_by_role("button", name="EVENT (key e)")).to_be_visible()
+    expect(widget.locator(".annolab-ner-label kbd")).to_have_text([*"123456789", "l", "e"])
+    drag_over(notebook, widget, TEXT, "London")
+    notebook.page.keyboard.press("e")
+    expect(widget.locator("mark.annolab-ner-mark")).to_have_text(["London"])
+    assert python_value(notebook) == [span(TEXT, "London", "EVENT")]
+    # Eleven colours, none repeated.
+    colors = widget.locator(".annolab-ner-label").evaluate_all(
+        "bs => bs.map((b) => getComputedStyle(b).backgroundColor)"
+    )
+    assert len(set(colors)) == 11
+    assert notebook.page_errors == []
+
+
+def test_question_mark_opens_the_shortcut_list_and_esc_closes_it(notebook: Notebook) -> None:
+    widget = show_ner(notebook, labels=ELEVEN)
+    widget.locator(".annolab-ner-text").focus()
+    keys = notebook.page.keyboard
+    keys.press("?")
+    dialog = widget.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Ctrl+S")
+    expect(dialog).to_contain_text("Tab / Shift+Tab")
+    # One row per label, with its key: the eleventh too.
+    expect(dialog.locator(".annolab-help-chip")).to_have_count(11)
+    row = dialog.locator("tr", has=notebook.page.locator(".annolab-help-chip", has_text="EVENT"))
+    expect(row.locator("kbd")).to_have_text("e")
+    notebook.screenshot("ner-shortcuts", widget)
+    assert small_targets(dialog, "button") == []
+    # Esc closes the list and does not skip the task; focus is back in the text.
+    keys.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(widget.locator(".annolab-ner-text")).to_be_focused()
+    assert notebook.value("w.skip_count") == 0
+    widget.locator(".annolab-ner-text").focus()  # reading the value ran a cell
+    keys.press("?")
+    expect(dialog).to_be_visible()
+    keys.press("?")
+    expect(dialog).to_be_hidden()
+    assert notebook.page_errors == []
+
+
+def test_after_labelling_the_next_digit_does_not_relabel_the_span(notebook: Notebook) -> None:
+    widget = show_ner(notebook)
+    drag_over(notebook, widget, TEXT, "Ada Lovelace")
+    keys = notebook.page.keyboard
+    keys.press("1")
+    expect(widget.locator(".annolab-ner-tag")).to_have_text(["PER"])
+    expect(widget.locator(".annolab-ner-text")).to_be_focused()
+    keys.press("2")  # a slip, or the label for the next span: never a silent relabel
+    expect(widget.locator(".annolab-ner-status")).to_contain_text("LOC")
+    assert python_value(notebook) == [span(TEXT, "Ada Lovelace", "PER")]
+    # The next selection takes the label picked with "2".
+    drag_over(notebook, widget, TEXT, "London")
+    expect(widget.locator(".annolab-ner-tag")).to_have_text(["PER", "LOC"])
+    assert python_value(notebook) == [
+        span(TEXT, "Ada Lovelace", "PER"),
+        span(TEXT, "London", "LOC"),
+    ]
+    # A span focused on purpose (click) is still relabelled by a key.
+    widget.locator("mark.annolab-ner-mark", has_text="London").click()
+    expect(widget.locator(".annolab-ner-describe")).to_contain_text("LOC “London”")
+    keys.press("1")
+    expect(widget.locator(".annolab-ner-tag")).to_have_text(["PER", "PER"])
+
+
+def test_targets_are_at_least_24_px_and_text_at_least_12_px(notebook: Notebook) -> None:
+    suggestions = [
+        {**span(TEXT, "Charles Babbage", "PER"), "score": 0.61},
+        {**span(TEXT, "London", "LOC"), "score": 0.88},
+    ]
+    widget = show_ner(
+        notebook, value=[span(TEXT, "Ada Lovelace", "PER")], suggestions=suggestions
+    )
+    expect(widget.locator(".annolab-ner-tag-suggestion")).to_have_count(2)
+    expect(widget.locator(".annolab-ner-accept")).to_have_count(2)
+    assert small_targets(widget) == []
+    assert small_texts(widget) == []
+    notebook.screenshot("ner-sizes", widget)
+
+
+def test_ctrl_s_saves_the_draft_and_the_notebook(notebook: Notebook) -> None:
+    widget = show_ner(notebook)
+    tab = notebook.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current")
+    expect(tab).to_have_class(re.compile(r"\bjp-mod-dirty\b"))  # the cell that ran changed it
+    widget.locator(".annolab-ner-text").focus()
+    notebook.page.keyboard.press("Control+s")
+    # The notebook is saved, as Ctrl+S does everywhere else in JupyterLab...
+    expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"))
+    # ... and the widget stored a draft (its nonce, which the loop listens to).
+    assert notebook.value("w.draft_count") == 1
+    assert notebook.dialogs == []

@@ -221,6 +221,9 @@ export function passSaveToNotebook(root: HTMLElement): () => void {
       bubbles: true,
       cancelable: true,
     });
+    // Lumino reads the legacy keyCode, which an event built in script has as 0.
+    Object.defineProperty(copy, "keyCode", { value: e.keyCode });
+    Object.defineProperty(copy, "which", { value: e.which });
     // After the widget's own handlers have stored the draft.
     queueMicrotask(() => outside.dispatchEvent(copy));
   };
