@@ -519,6 +519,7 @@ def test_a_review_step_shows_the_work_read_only_and_takes_the_decisions(
     assert step["answers"][0]["line"].startswith("Label: ")
     assert [a["name"] for a in step["actions"]] == ["approve", "reject", "revise"]
     assert step["editing"] is False
+    assert view["queue"] == {"done": 0, "open": 3}
     approved = view["task"]
 
     # A bare submit, or a change to a read-only view, never completes the task unseen.
@@ -529,6 +530,7 @@ def test_a_review_step_shows_the_work_read_only_and_takes_the_decisions(
     status, view = server.call("POST", f"annolab/api/desks/{desk}/decide", {"decision": "approve"})
     assert status == 200, view
     assert view["task"] != approved and view["step"]["kind"] == "review"
+    assert view["queue"] == {"done": 1, "open": 2}  # nothing drawn, yet a new task: counts move
     rejected = view["task"]
 
     # Reject without a reason: a 400 naming the field and the rule; nothing recorded.

@@ -105,7 +105,7 @@ class Desk:
         self.project = project
         self._lock = threading.Lock()
         self._replies: list[dict[str, Any]] = []
-        self._shown: tuple[int, ...] = ()
+        self._shown: tuple[object, ...] = ()
         self._sent: list[dict[str, Any]] = []
         self._generation = 0
         self._queue = {"done": 0, "open": 0}
@@ -136,7 +136,11 @@ class Desk:
         changed since the last view (``"full": false``); a new widget comes in full.
         """
         parts = self.parts()
-        shown = tuple(id(p) for p in parts)
+        item = self.loop.session.current
+        # A new task is a new view even when nothing is drawn for it (a review of a choice
+        # shows only text): the task's assignment is part of what is on screen.
+        task = None if item is None else item.assignment_id
+        shown = (task, id(self.loop.panel), *(id(p) for p in parts))
         full = shown != self._shown
         if full:
             self._generation += 1
@@ -155,7 +159,6 @@ class Desk:
             if full:
                 entry["bundle"] = bundle_of(part)
             out_parts.append(entry)
-        item = self.loop.session.current
         step = steps.step_view(self.loop, {id(p): i for i, p in enumerate(parts)})
         replies, self._replies = self._replies, []
         return {
