@@ -473,6 +473,9 @@ class Session:
                     now=now,
                     **key,
                 )
+            if claim is None and task in self._set_aside(conn):
+                msg = f"task={task!r} is being claimed by someone else this instant; try again"
+                raise AssignmentError(msg)
             if claim is None:
                 msg = (
                     f"task={task!r} is not open to you again: you did not skip it or leave a "
@@ -494,6 +497,18 @@ class Session:
             return revisit.my_draft(
                 conn, task_id=item.task_id, step=item.step, user_id=self.user_id
             )
+
+    def _set_aside(self, conn: sa.Connection) -> set[str]:
+        """External ids of the tasks you skipped or drafted that you may take up again."""
+        key = {"project_id": self.project.id, "user_id": self.user_id}
+        steps = self._my_steps(conn)
+        return {
+            r.external_id
+            for r in [
+                *revisit.skipped_tasks(conn, steps=steps, **key),
+                *revisit.drafted_tasks(conn, steps=steps, **key),
+            ]
+        }
 
     def _my_steps(self, conn: sa.Connection) -> list[str]:
         profile = user_profile(conn, self.user_id)

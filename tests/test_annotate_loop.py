@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 
 import ipywidgets
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 import annolab as al
 from annolab.annotate import AnnotationLoop
@@ -321,3 +323,49 @@ def test_back_to_skipped_mid_queue_keeps_the_task_on_screen_for_after(
     assert loop.header.endswith("task t1 · 2 of 3")
     assert (loop.bar.value, loop.bar.max) == (1, 3)
     assert loop.session.skipped() == []
+
+
+def _race(workspace: al.Workspace) -> tuple[list[str], dict[str, str]]:
+    """One task with one place: the annotator who skipped it reopens it while a newcomer
+    claims, at the same instant. Returns who holds it and what each was told."""
+    proj = _project(workspace, "classify", ["contested"])
+    first, second = Session(proj, "first"), Session(proj, "second")
+    assert first.next() is not None
+    first.skip()
+    start = threading.Barrier(2)
+    got: dict[str, str] = {}
+
+    def reopen() -> None:
+        start.wait()
+        try:
+            got["first"] = first.reopen("t0").external_id
+        except AssignmentError as exc:
+            got["first-refused"] = str(exc)
+
+    def claim() -> None:
+        start.wait()
+        item = second.next()
+        if item is not None:
+            got["second"] = item.external_id
+
+    threads = [threading.Thread(target=reopen), threading.Thread(target=claim)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with workspace.engine.begin() as conn:
+        assigned = conn.execute(
+            sa.text("SELECT assigned FROM tasks WHERE project_id = :p"), {"p": proj.id}
+        ).scalar_one()
+    assert assigned == 1  # one place, one holder, whoever won
+    return [who for who in ("first", "second") if got.get(who) == "t0"], got
+
+
+def test_a_reopen_racing_a_claim_for_the_last_place_gives_it_to_one(
+    workspace: al.Workspace,
+) -> None:
+    for _ in range(8):
+        holders, got = _race(workspace)
+        assert len(holders) == 1, got
+        if holders == ["second"]:
+            assert got["first-refused"].startswith("task='t0' is "), got
