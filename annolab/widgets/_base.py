@@ -235,7 +235,10 @@ class AnnotationWidget(anywidget.AnyWidget):
     - ``show_submit``: False hides the Skip and Submit buttons, for a view that composes
       several widgets over one item and submits them together.
     - ``show_draft``: True shows a Save draft button (Ctrl+S works either way), for a view that
-      stores drafts, such as ``project.annotate()``.
+      stores drafts, such as ``project.annotate()``. Ctrl+S inside a widget saves the draft AND
+      lets JupyterLab save the notebook, as the hand expects; the widget does not swallow it.
+    - In the page, ``?`` opens a list of the widget's keys and labels (Esc or ``?`` closes it).
+      Every label has a key: its own ``hotkey``, else "1".."9", then a letter of its name.
     - ``payload``: the widget's value as a validated ``annolab.schema`` payload.
 
     The front end sends each edit as a patch, a custom message ``{"op": ..., "uuid": ...}``;

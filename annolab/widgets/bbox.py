@@ -61,9 +61,11 @@ class BBox(AnnotationWidget):
 
     In the page: drag on the image to draw a box with the current label; drag a box to move
     it and its handles to resize it; a label's hotkey relabels the selected box; Delete removes
-    it; arrows nudge it by one pixel (Shift: ten); Tab walks the boxes; the wheel zooms about
-    the pointer; Space+drag or the middle button pans; Enter accepts the selected suggestion;
-    Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+Enter submits and Escape skips.
+    it; arrows nudge it by one pixel (Shift: ten); Tab walks the boxes; Ctrl/Cmd + wheel (or
+    + / - / 0, or the toolbar) zooms about the pointer, while the wheel alone scrolls the
+    notebook; Space+drag or the middle button pans; Enter accepts the selected suggestion;
+    Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+Enter submits and Escape skips; ? lists the keys.
+    The image fits the visible height and is never enlarged past its natural size.
 
     ``read_only=True`` makes it a view, as adjudication wants: the page can zoom, pan and
     select to look, but not draw, move, resize, relabel, delete, undo or accept, and shows no

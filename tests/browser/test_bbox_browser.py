@@ -663,9 +663,7 @@ def test_the_wheel_scrolls_the_notebook_and_ctrl_wheel_zooms(notebook: Notebook)
     )
     scrolled = widget.evaluate(IMAGE_RECT_JS)
     assert scrolled["width"] == before["width"]
-    expect(widget.locator(".annolab-bbox-zoom-text")).to_have_text(
-        f"{round(where.scale * 100)}%"
-    )
+    expect(widget.locator(".annolab-bbox-zoom-text")).to_have_text(f"{round(where.scale * 100)}%")
 
     zoom_from = shown(widget)
     mouse.move(*zoom_from.page(400, 300))
