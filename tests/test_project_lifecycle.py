@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 import annolab as al
 from annolab.errors import AssignmentError, StoreError, ValidationError
+from annolab.store.projects import list_projects
 
 pytestmark = pytest.mark.db
 
@@ -48,6 +49,9 @@ def test_archive_hides_the_project_and_restore_brings_it_back(
     assert listed(workspace, filled, archived=True)
     with pytest.raises(AssignmentError, match=r"is archived: no task can be"):
         filled.session("carl").next()
+    with workspace.engine.begin() as conn:  # what the JupyterLab queue tab lists
+        assert filled.name not in [r.name for r in list_projects(conn)]
+        assert filled.name in [r.name for r in list_projects(conn, archived=True)]
     assert filled.annotations().height == 2  # nothing lost
     filled.restore()
     assert workspace.project(filled.name).status.value == "paused"  # the status it had

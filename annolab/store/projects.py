@@ -87,9 +87,12 @@ def get_project(conn: sa.Connection, name: str) -> ProjectRow:
     return found
 
 
-def list_projects(conn: sa.Connection) -> list[ProjectRow]:
-    rows = conn.execute(sa.select(projects).order_by(projects.c.id)).all()
-    return [_row(r) for r in rows]
+def list_projects(conn: sa.Connection, *, archived: bool = False) -> list[ProjectRow]:
+    """The projects, oldest first; archived ones (``proj.archive()``) only with ``archived``."""
+    query = sa.select(projects).order_by(projects.c.id)
+    if not archived:
+        query = query.where(projects.c.status != ProjectStatus.ARCHIVED)
+    return [_row(r) for r in conn.execute(query).all()]
 
 
 def set_status(
