@@ -165,6 +165,7 @@ class Proposal:
         table = table.with_columns(
             (pl.col("version") == self.persona.version + 1).alias("proposed")
         )
+        # The proposal itself never changes (frozen); its measurement is attached once taken.
         object.__setattr__(self, "evaluation", table)
         return table
 
