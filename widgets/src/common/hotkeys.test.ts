@@ -52,3 +52,12 @@ test("a key in the other case still picks the label, unless it has its own", () 
   assert.equal(labelForKey(keys, "O"), "ORG");
   assert.equal(labelForKey(keys, "x"), undefined);
 });
+
+test("reserved keys are never handed to a label without its own", () => {
+  const labels = Array.from({ length: 12 }, (_, i) => label(i === 9 ? "content" : `x${i}`));
+  const keys = assignHotkeys(labels, ["c", "C"]);
+  assert.equal(keys.byLabel.get("content"), "o");
+  assert.equal(keys.byKey.has("c"), false);
+  // A label's own hotkey still wins.
+  assert.equal(assignHotkeys([label("comment", "c")], ["c"]).byLabel.get("comment"), "c");
+});

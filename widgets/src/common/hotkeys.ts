@@ -31,7 +31,11 @@ export function pickHotkey(name: string, taken: ReadonlySet<string>): string | n
   return candidates.find((key) => !taken.has(key)) ?? null;
 }
 
-export function assignHotkeys(labels: readonly LabelInfo[]): Hotkeys {
+/**
+ * `reserved`: keys the widget uses itself (the errors view's "c" for a comment), never handed
+ * to a label without a hotkey of its own.
+ */
+export function assignHotkeys(labels: readonly LabelInfo[], reserved: readonly string[] = []): Hotkeys {
   const byKey = new Map<string, string>();
   const byLabel = new Map<string, string>();
   for (const label of labels) {
@@ -39,7 +43,7 @@ export function assignHotkeys(labels: readonly LabelInfo[]): Hotkeys {
     byKey.set(label.hotkey, label.name);
     byLabel.set(label.name, label.hotkey);
   }
-  const taken = new Set(byKey.keys());
+  const taken = new Set([...byKey.keys(), ...reserved]);
   for (const label of labels) {
     if (byLabel.has(label.name)) continue;
     const key = pickHotkey(label.name, taken);

@@ -61,7 +61,8 @@ class ErrorsView {
     );
     el.append(this.root);
     // The value's comments ride beside the NER columns; the editor reads the columns only.
-    this.editor = new Editor(model as unknown as AnyModel<NerModel>, host);
+    // "c" opens the comment field, so no label is given it (or its capital).
+    this.editor = new Editor(model as unknown as AnyModel<NerModel>, host, COMMENT_KEYS);
     this.textView = this.editor.root.querySelector<HTMLElement>(".annolab-ner-text") ?? this.editor.root;
     this.textView.setAttribute("aria-label", "Model output");
     this.commentCaption = h("span", { className: "annolab-errors-comment-caption", text: NO_SPAN });
@@ -176,7 +177,7 @@ class ErrorsView {
 
   private readLegend(): void {
     const labels = this.model.get("labels");
-    const keys = assignHotkeys(labels);
+    const keys = assignHotkeys(labels, COMMENT_KEYS);
     const rows: Node[] = [];
     for (const label of labels) {
       const key = keys.byLabel.get(label.name);
@@ -238,3 +239,6 @@ function render({ model, el }: RenderProps<ErrorsModel>): () => void {
 }
 
 export default { render };
+
+/** The comment key, kept from the labels' automatic keys. */
+const COMMENT_KEYS = ["c", "C"] as const;

@@ -78,7 +78,12 @@ export class Editor {
   private hotkeys: Hotkeys = { byKey: new Map(), byLabel: new Map() };
   private releasePointer: (() => void) | null = null;
 
-  constructor(model: AnyModel<NerModel>, el: HTMLElement) {
+  /** `reservedKeys`: keys a view built on this editor uses itself, kept from the labels. */
+  constructor(
+    model: AnyModel<NerModel>,
+    el: HTMLElement,
+    private readonly reservedKeys: readonly string[] = [],
+  ) {
     const started = performance.now();
     this.model = model;
     this.history = new History<Doc>(model.get("history_limit"));
@@ -171,7 +176,7 @@ export class Editor {
   private readLabels(): void {
     const labels = this.model.get("labels");
     this.colors = new Map(labels.map((label) => [label.name, label.color]));
-    this.hotkeys = assignHotkeys(labels);
+    this.hotkeys = assignHotkeys(labels, this.reservedKeys);
     this.toolbar.setLabels(labels, this.hotkeys);
     if (this.armed !== null && !this.colors.has(this.armed)) this.armed = null;
   }
