@@ -17,19 +17,20 @@ import sys
 import time
 import uuid
 import venv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 import annolab as al
 from tests.browser.lab import Lab, expect, start_lab
 from tests.conftest import REPO
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.slow
 
@@ -245,3 +246,149 @@ def test_spans_labelled_in_the_queue_tab_are_stored(
         "kind": "spans",
         "spans": [{"start": 13, "end": 16, "label": "ORG"}],
     }
+
+
+# -- review and adjudication in the tab, and tabs restored after a reload -------------------
+
+
+@pytest.fixture
+def roles(workspace: al.Workspace) -> Iterator[Callable[[list[str]], None]]:
+    """Sets the server's user's roles for one test; the default (annotator) afterwards."""
+    yield lambda chosen: workspace.set_roles(LAB_USER, chosen)
+    workspace.set_roles(LAB_USER, ["annotator"])
+
+
+def _open_queue(clean_lab: Lab, page: Page, name: str) -> Locator:
+    page.goto(clean_lab.page_url(f"lab/workspaces/ext-{uuid.uuid4().hex[:8]}"))
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=60_000)
+    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='annolab-sidebar']").click()
+    page.locator(f"#annolab-sidebar [data-project='{name}'] .annolab-Sidebar-open").click()
+    return page.locator(f"#annolab-queue-{name}")
+
+
+def test_a_reviewer_approves_and_rejects_in_the_tab(
+    clean_lab: Lab, page: Page, workspace: al.Workspace, roles: Callable[[list[str]], None]
+) -> None:
+    proj = workspace.create_project(
+        f"rev-{uuid.uuid4().hex[:8]}",
+        labels=["pos", "neg"],
+        layout="classify",
+        workflow=al.workflows.review(fraction=1.0),
+    )
+    proj.add_tasks(pl.DataFrame({"id": ["a", "b"], "text": ["great", "awful"]}), id="id")
+    worker = proj.session("someone-else")
+    for label in ("pos", "pos"):
+        assert worker.next() is not None
+        worker.submit({"kind": "choice", "label": label})
+    roles(["reviewer"])  # a rejected task must not come back to this user to annotate
+    tab = _open_queue(clean_lab, page, proj.name)
+    expect(tab).to_have_attribute("data-step", "review")
+    expect(tab).to_have_attribute("data-done", "0")
+    expect(tab).to_have_attribute("data-open", "2")
+    step = tab.locator(".annolab-QueueTab-step")
+    expect(step.locator("h3")).to_have_text("Work under review (annotator hidden: blind workflow)")
+    expect(step.locator(".annolab-QueueTab-line")).to_have_text("Label: pos")
+    approved = tab.get_attribute("data-task")
+    step.locator("[data-decision='approve']").click()
+    expect(tab).to_have_attribute("data-done", "1")
+    expect(tab).to_have_attribute("data-open", "1")
+    rejected = tab.get_attribute("data-task")
+    assert rejected not in (approved, "")
+    # Reject without a reason is refused, saying why; nothing moves.
+    step.locator("[data-decision='reject']").click()
+    expect(step.locator(".annolab-QueueTab-error")).to_contain_text(
+        "a rejection needs a reason saying what is wrong"
+    )
+    expect(tab).to_have_attribute("data-task", rejected or "")
+    step.locator(".annolab-QueueTab-reason").fill("awful is not positive")
+    step.locator("[data-decision='reject']").click()
+    expect(tab).to_have_attribute("data-task", "")
+    expect(tab).to_have_attribute("data-done", "2")
+    expect(tab).to_have_attribute("data-open", "0")
+    with workspace.engine.begin() as conn:
+        decisions = conn.execute(
+            sa.text(
+                "SELECT t.external_id, r.decision::text, r.comment, t.status::text"
+                " FROM reviews r JOIN annotations a ON a.id = r.annotation_id"
+                " JOIN tasks t ON t.id = a.task_id WHERE t.project_id = :p ORDER BY 1"
+            ),
+            {"p": proj.id},
+        ).all()
+    assert [tuple(d) for d in decisions] == [
+        (approved, "approve", "", "completed"),
+        (rejected, "reject", "awful is not positive", "pending"),
+    ]
+
+
+def test_an_adjudicator_picks_an_answer_in_the_tab(
+    clean_lab: Lab, page: Page, workspace: al.Workspace, roles: Callable[[list[str]], None]
+) -> None:
+    proj = workspace.create_project(
+        f"adj-{uuid.uuid4().hex[:8]}",
+        labels=["person", "location"],
+        workflow=al.workflows.vote(annotators=2, metric="span_f1", threshold=0.9),
+    )
+    proj.add_tasks(pl.DataFrame({"id": ["t1"], "text": ["Ada met Grace in Paris"]}), id="id")
+    for who, spans in {
+        "ann": [(0, 3, "person"), (17, 22, "location")],
+        "bea": [(0, 3, "person")],
+    }.items():
+        session = proj.session(f"{proj.name}-{who}")
+        assert session.next() is not None
+        session.submit(
+            {
+                "kind": "spans",
+                "spans": [{"start": s, "end": e, "label": lab} for s, e, lab in spans],
+            }
+        )
+    roles(["adjudicator"])
+    tab = _open_queue(clean_lab, page, proj.name)
+    expect(tab).to_have_attribute("data-step", "adjudicate")
+    expect(tab).to_have_attribute("data-open", "1")
+    columns = tab.locator(".annolab-QueueTab-answer")
+    expect(columns).to_have_count(2)
+    # Each answer drawn read-only by the preview bundle, inside its own column.
+    expect(columns.locator(".annolab-QueueTab-part.annolab-mod-readonly")).to_have_count(2)
+    expect(columns.nth(0).locator(".annolab-QueueTab-who")).to_have_text("Annotator 1")
+    notes = tab.locator(".annolab-QueueTab-note")
+    expect(notes.filter(has_text="Not in every answer: 'Paris' location")).to_have_count(1)
+    tab.locator("[data-decision='pick1']").click()
+    expect(tab).to_have_attribute("data-task", "")
+    expect(tab).to_have_attribute("data-done", "1")
+    expect(tab).to_have_attribute("data-open", "0")
+    with workspace.engine.begin() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT a.payload::text, a.parent_id IS NOT NULL, t.status::text"
+                " FROM annotations a JOIN tasks t ON t.id = a.task_id"
+                " WHERE t.project_id = :p AND a.step = 'adjudicate'"
+            ),
+            {"p": proj.id},
+        ).all()
+    [(payload, linked, status)] = rows
+    assert (linked, status) == (True, "completed")
+    assert len(json.loads(payload)["spans"]) in (1, 2)
+
+
+def test_an_open_queue_tab_comes_back_after_a_reload(
+    clean_lab: Lab, page: Page, workspace: al.Workspace
+) -> None:
+    proj = workspace.create_project(
+        f"back-{uuid.uuid4().hex[:8]}", labels=["pos", "neg"], layout="classify"
+    )
+    proj.add_tasks(pl.DataFrame({"id": ["a", "b"], "text": ["great", "awful"]}), id="id")
+    tab = _open_queue(clean_lab, page, proj.name)
+    expect(tab.locator(".annolab-classify-name")).to_have_count(2)
+    task = tab.get_attribute("data-task")
+    assert task in ("a", "b")
+    # The restorer saves the tab with its desk once the desk is known; then the page reloads.
+    page.wait_for_timeout(1500)
+    page.reload()
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=60_000)
+    tab = page.locator(f"#annolab-queue-{proj.name}")
+    expect(tab).to_have_attribute("data-task", task or "")
+    tab.locator(".annolab-classify-name", has_text="neg").click()
+    tab.locator(".annolab-action-submit").click()
+    expect(tab).to_have_attribute("data-done", "1")
+    [payload] = proj.annotations()["payload"].to_list()
+    assert json.loads(payload) == {"kind": "choice", "label": "neg"}

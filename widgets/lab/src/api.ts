@@ -78,6 +78,25 @@ export interface PartView {
   state: Record<string, unknown>;
 }
 
+/** A stored answer at a review or adjudication step, and the read-only parts that draw it. */
+export interface AnswerView {
+  name: string;
+  line: string;
+  note: string;
+  parts: number[];
+}
+
+/** A review (approve / reject / revise) or adjudication (pick / merge / own) step. */
+export interface StepView {
+  kind: "review" | "adjudicate";
+  heading: string;
+  answers: AnswerView[];
+  actions: { name: string; title: string; key: string }[];
+  reason: string | null;
+  error: string;
+  editing: boolean;
+}
+
 export interface DeskView {
   desk: string;
   project: string;
@@ -89,4 +108,7 @@ export interface DeskView {
   message: string;
   task: string | null;
   replies: { part: number; content: unknown }[];
+  /** Set at a review or adjudication step; the first `read_only` parts draw its answers. */
+  step: StepView | null;
+  read_only: number;
 }

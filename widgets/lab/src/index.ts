@@ -4,8 +4,12 @@
  * project from a layout and export one. The menu and the keyboard shortcuts are declared in
  * schema/plugin.json.
  */
-import { type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ICommandPalette, InputDialog, Notification } from "@jupyterlab/apputils";
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin,
+} from "@jupyterlab/application";
+import { ICommandPalette, InputDialog, Notification, WidgetTracker } from "@jupyterlab/apputils";
 import { LabIcon } from "@jupyterlab/ui-components";
 import type { Widget } from "@lumino/widgets";
 
@@ -45,14 +49,37 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: "annolab:plugin",
   description: "annolab: my projects, my queue without a notebook, alerts and dashboards.",
   autoStart: true,
-  optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, palette: ICommandPalette | null) => {
+  optional: [ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+  ) => {
+    // Open queue and dashboard tabs come back after a reload: the restorer runs the command
+    // again with the arguments saved here (a queue tab's desk, which it reopens if the server
+    // still has it, else it opens a new one: a claimed task comes back first).
+    const queues = new WidgetTracker<QueueTab>({ namespace: "annolab-queue" });
+    const dashboards = new WidgetTracker<DashboardTab>({ namespace: "annolab-dashboard" });
+    if (restorer !== null) {
+      void restorer.restore(queues, {
+        command: COMMANDS.queue,
+        args: (tab) => ({ project: tab.project, desk: tab.deskId }),
+        name: (tab) => tab.project,
+      });
+      void restorer.restore(dashboards, {
+        command: COMMANDS.dashboard,
+        args: (tab) => ({ project: tab.project }),
+        name: (tab) => tab.project,
+      });
+    }
     const opened = new Map<string, Widget>();
-    const show = (key: string, make: () => Widget): void => {
+    const show = <T extends Widget>(key: string, make: () => T, tracker: WidgetTracker<T>): void => {
       let widget = opened.get(key);
       if (widget === undefined || widget.isDisposed) {
-        widget = make();
-        opened.set(key, widget);
+        const made = make();
+        widget = made;
+        opened.set(key, made);
+        void tracker.add(made);
         app.shell.add(widget, "main");
         // Notebook 7's pages keep their one main widget (the file browser, the notebook) and
         // ignore another: there the tab opens in the right side panel instead.
@@ -79,7 +106,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: async (args) => {
         const project = await pickProject("Open my queue in", args.project);
         if (project !== null) {
-          show(`queue:${project}`, () => new QueueTab(project, () => void sidebar.refresh()));
+          const desk = typeof args.desk === "string" ? args.desk : null;
+          const make = (): QueueTab => {
+            const tab: QueueTab = new QueueTab(
+              project,
+              () => void sidebar.refresh(),
+              desk,
+              () => void queues.save(tab),
+            );
+            return tab;
+          };
+          show(`queue:${project}`, make, queues);
         }
       },
     });
@@ -87,7 +124,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: (args) => (args.project ? `Project Dashboard: ${String(args.project)}` : "Open Project Dashboard…"),
       execute: async (args) => {
         const project = await pickProject("Dashboard of", args.project);
-        if (project !== null) show(`dashboard:${project}`, () => new DashboardTab(project));
+        if (project !== null) {
+          show(`dashboard:${project}`, () => new DashboardTab(project), dashboards);
+        }
       },
     });
     app.commands.addCommand(COMMANDS.newProject, {
