@@ -540,9 +540,17 @@ def test_label_schema_repr_lists_keys_names_and_colours() -> None:
     )
     assert repr(schema) == (
         "LabelSchema: 2 labels, spans may not overlap\n"
-        "  [ ] PER       #aec7e8  a person\n"
+        "  [1] PER       #aec7e8  a person\n"
         "  [l] LOCATION  #ffbb78"
     )
+
+
+def test_hotkeys_match_the_widgets_for_labels_without_one() -> None:
+    # The same keys as widgets/src/common/hotkeys.ts assignHotkeys: own keys first, then
+    # the free digits, then a letter of the name.
+    raw = [{"name": "PER", "hotkey": "1"}] + [{"name": f"T{i}"} for i in range(8)]
+    schema = LabelSchema.coerce([*raw, {"name": "LAW"}, {"name": "EVENT"}])
+    assert list(schema.hotkeys().values()) == [*"123456789", "l", "e"]
 
 
 def test_label_schema_html_is_a_legend_with_swatches() -> None:

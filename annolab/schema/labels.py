@@ -297,6 +297,24 @@ class LabelSchema(SchemaModel):
         """
         return self.model_dump(mode="json")
 
+    def hotkeys(self) -> dict[str, str]:
+        """The key of every label as the widgets assign them: its own, else ``pick_hotkey``.
+
+        >>> LabelSchema.coerce([{"name": "PER", "hotkey": "p"}, {"name": "ORG"}]).hotkeys()
+        {'PER': 'p', 'ORG': '1'}
+        """
+        keys = {label.name: label.hotkey for label in self.labels if label.hotkey is not None}
+        taken = set(keys.values())
+        for label in self.labels:
+            if label.name in keys:
+                continue
+            key = pick_hotkey(label.name, taken)
+            if key is None:
+                break
+            taken.add(key)
+            keys[label.name] = key
+        return {label.name: keys[label.name] for label in self.labels if label.name in keys}
+
     def __repr__(self) -> str:
         """One line per label (hotkey, name, colour), so ``proj.labels`` reads in a console.
 
@@ -309,8 +327,9 @@ class LabelSchema(SchemaModel):
         count = f"{len(self.labels)} label{'' if len(self.labels) == 1 else 's'}"
         lines = [f"LabelSchema: {count}, {overlap}"]
         width = max((len(label.name) for label in self.labels), default=0)
+        keys = self.hotkeys()
         for label in self.labels:
-            key = f"[{label.hotkey}]" if label.hotkey is not None else "[ ]"
+            key = f"[{keys[label.name]}]" if label.name in keys else "[ ]"
             line = f"  {key} {label.name:<{width}}  {label.color}"
             if label.description:
                 line += f"  {label.description}"
@@ -322,9 +341,10 @@ class LabelSchema(SchemaModel):
         from html import escape
 
         rows = []
+        keys = self.hotkeys()
         for label in self.labels:
             color = label.color or "#ffffff"
-            key = "" if label.hotkey is None else escape(label.hotkey)
+            key = escape(keys.get(label.name, ""))
             rows.append(
                 "<tr>"
                 f'<td><span class="annolab-legend-chip" style="background:{color};'
