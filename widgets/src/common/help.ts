@@ -90,7 +90,11 @@ export function helpOverlay(
       }
       return h("tr", {}, [h("td", {}, [h("kbd", { text: row.keys })]), what]);
     });
-    return [h("div", { className: "annolab-help-section", text: title }), h("table", {}, lines)];
+    const className = title === "Labels" ? "annolab-help-labels" : "annolab-help-keys";
+    return [
+      h("div", { className: "annolab-help-section", text: title }),
+      h("table", { className }, [h("tbody", {}, lines)]),
+    ];
   };
 
   const open = (): void => {
@@ -103,6 +107,7 @@ export function helpOverlay(
     ]);
     element.hidden = false;
     element.focus({ preventScroll: true });
+    element.scrollIntoView({ block: "nearest" });
   };
   const shut = (): void => {
     if (element.hidden) return;
