@@ -18,9 +18,9 @@ Two measurements, each against its baseline in the same run:
   warm-up (Lab's and the browser's caches), not counted. ``kernel_s`` is the cell's own run in
   the kernel: imports and building the widget. Target: annolab's median below the baseline's.
 
-Needs the browser harness (``tests/browser/README.md``) and ``pip install jupyter-bbox-widget``
-(without it the baseline is reported missing). Other work's share of the CPU during the run is
-sampled by ``_machine.Probe``. Progress goes to stderr; the last line of stdout is one JSON
+Needs the browser harness (``tests/browser/README.md``) and jupyter-bbox-widget (in the ``test``
+extra; without it the baseline is reported missing). Other work's share of the CPU during the
+run is sampled by ``_machine.Probe``. Progress goes to stderr; the last line of stdout is one JSON
 object.
 """
 
