@@ -70,3 +70,15 @@ test("text is clipped by code points and the status names a missing required ans
   assert.equal(describe(confidence, "high"), "high");
   assert.equal(describe({ ...confidence, kind: "rating", scale: 5 }, 3), "3 of 5");
 });
+
+test("options past the ninth get a letter of their name", () => {
+  const options = Array.from({ length: 11 }, (_, i) => ({
+    name: i === 9 ? "other" : i === 10 ? "unsure" : `o${i}`,
+    color: "#aec7e8",
+    hotkey: "",
+  }));
+  const keys = optionKeys(options);
+  assert.equal(keys.get("o"), "other");
+  assert.equal(keys.get("u"), "unsure");
+  assert.equal(keys.size, 11);
+});

@@ -2,6 +2,7 @@
  * The Form's pure logic: what a key does to one question's answer, and where Alt+arrows move.
  * No DOM here, so node tests cover it.
  */
+import { pickHotkey } from "../common/hotkeys";
 
 export interface Option {
   name: string;
@@ -31,19 +32,23 @@ export function usesSelect(question: Question): boolean {
   return question.kind === "choice" && (question.options?.length ?? 0) > SELECT_ABOVE;
 }
 
-/** An option's key: its own hotkey, else 1-9 by position (as Classify does). */
+/**
+ * An option's key: its own hotkey, else a key as Classify gives it (the free digits, then a
+ * letter of its name), so options past the ninth have one too.
+ */
 export function optionKeys(options: readonly Option[]): Map<string, string> {
   const keys = new Map<string, string>();
-  const own = new Set(options.map((o) => o.hotkey.toLowerCase()).filter((k) => k !== ""));
-  let next = 1;
   for (const option of options) {
-    if (option.hotkey !== "") {
-      keys.set(option.hotkey.toLowerCase(), option.name);
-      continue;
-    }
-    while (next <= 9 && own.has(String(next))) next += 1;
-    if (next <= 9) keys.set(String(next), option.name);
-    next += 1;
+    if (option.hotkey !== "") keys.set(option.hotkey.toLowerCase(), option.name);
+  }
+  // Keys are matched in lower case here, so a capital is as good as taken.
+  const taken = new Set([...keys.keys(), ..."ABCDEFGHIJKLMNOPQRSTUVWXYZ"]);
+  for (const option of options) {
+    if (option.hotkey !== "") continue;
+    const key = pickHotkey(option.name, taken);
+    if (key === null) break;
+    taken.add(key);
+    keys.set(key, option.name);
   }
   return keys;
 }
