@@ -527,15 +527,22 @@ def test_a_review_step_shows_the_work_read_only_and_takes_the_decisions(
     assert (status, refused["field"], refused["value"]) == (400, "action", "submit")
     assert "decide" in refused["rule"]
 
-    status, view = server.call("POST", f"annolab/api/desks/{desk}/decide", {"decision": "approve"})
+    approve = {"task": approved, "decision": "approve"}
+    status, view = server.call("POST", f"annolab/api/desks/{desk}/decide", approve)
     assert status == 200, view
     assert view["task"] != approved and view["step"]["kind"] == "review"
     assert view["queue"] == {"done": 1, "open": 2}  # nothing drawn, yet a new task: counts move
     rejected = view["task"]
+    # The same request again (a retry) is refused: it never approves the next task unseen.
+    status, refused = server.call("POST", f"annolab/api/desks/{desk}/decide", approve)
+    assert (status, refused["field"], refused["value"]) == (400, "task", approved)
+    assert refused["rule"].startswith(f"is not the task on screen (now {rejected!r})")
 
     # Reject without a reason: a 400 naming the field and the rule; nothing recorded.
     status, refused = server.call(
-        "POST", f"annolab/api/desks/{desk}/decide", {"decision": "reject", "reason": "  "}
+        "POST",
+        f"annolab/api/desks/{desk}/decide",
+        {"task": rejected, "decision": "reject", "reason": "  "},
     )
     assert status == 400
     assert (refused["field"], refused["value"]) == ("reason", "  ")
@@ -543,17 +550,18 @@ def test_a_review_step_shows_the_work_read_only_and_takes_the_decisions(
     status, view = server.call(
         "POST",
         f"annolab/api/desks/{desk}/decide",
-        {"decision": "reject", "reason": "it is not what the text says"},
+        {"task": rejected, "decision": "reject", "reason": "it is not what the text says"},
     )
     assert status == 200, view
     revised = view["task"]
     assert revised not in (approved, rejected)
+    assert view["queue"] == {"done": 2, "open": 1}
 
     # Revise: the editable copy in the project's widget, submitted as the revision.
     status, view = server.call(
         "POST",
         f"annolab/api/desks/{desk}/decide",
-        {"decision": "revise", "reason": "sarcasm"},
+        {"task": revised, "decision": "revise", "reason": "sarcasm"},
     )
     assert status == 200, view
     assert view["step"]["editing"] is True and view["read_only"] == 0
@@ -658,18 +666,24 @@ def test_an_adjudication_step_shows_the_answers_and_picks_or_writes_my_own(
         "is a read-only view of a stored answer",
     )
     status, refused = server.call(
-        "POST", f"annolab/api/desks/{desk}/decide", {"decision": "pick", "answer": 2}
+        "POST",
+        f"annolab/api/desks/{desk}/decide",
+        {"task": picked, "decision": "pick", "answer": 2},
     )
     assert (status, refused["field"], refused["value"]) == (400, "answer", 2)
     status, view = server.call(
-        "POST", f"annolab/api/desks/{desk}/decide", {"decision": "pick", "answer": 1}
+        "POST",
+        f"annolab/api/desks/{desk}/decide",
+        {"task": picked, "decision": "pick", "answer": 1},
     )
     assert status == 200, view
     own = view["task"]
     assert own != picked and view["step"]["kind"] == "adjudicate"
 
     # Write my own: an empty editable widget below the answers, which stay in view.
-    status, view = server.call("POST", f"annolab/api/desks/{desk}/decide", {"decision": "own"})
+    status, view = server.call(
+        "POST", f"annolab/api/desks/{desk}/decide", {"task": own, "decision": "own"}
+    )
     assert status == 200, view
     assert [p["bundle"] for p in view["parts"]] == ["preview", "preview", "ner"]
     assert view["read_only"] == 2 and view["step"]["editing"] is True

@@ -249,11 +249,24 @@ class Desk:
             getattr(widget, actions[action])()
             return self.view()
 
-    def decide(self, decision: Any, reason: Any = "", answer: Any = None) -> dict[str, Any]:
-        """A decision at a review (``approve``, ``reject`` with a reason, ``revise``) or an
-        adjudication (``pick`` with ``answer``, ``merge``, ``own``), taken by the loop's own
-        code as a click in the notebook's panel."""
+    def decide(
+        self, task: Any, decision: Any, reason: Any = "", answer: Any = None
+    ) -> dict[str, Any]:
+        """A decision on ``task`` (the task id on screen) at a review (``approve``, ``reject``
+        with a reason, ``revise``) or an adjudication (``pick`` with ``answer``, ``merge``,
+        ``own``), taken by the loop's own code as a click in the notebook's panel.
+
+        Naming the task makes a retried request safe: once the decision is taken the next
+        task is on screen, and a second copy of the request is refused instead of deciding
+        on work nobody has seen."""
         with self._lock:
+            item = self.loop.session.current
+            shown = None if item is None else item.external_id
+            if task != shown:
+                rule = (
+                    f"is not the task on screen (now {shown!r}): reload the view and decide again"
+                )
+                raise ValidationError("task", task, rule)
             steps.decide(self.loop, decision, reason, answer)
             return self.view()
 

@@ -191,15 +191,21 @@ class DeskActionHandler(AnnolabHandler):
 
 
 class DeskDecideHandler(AnnolabHandler):
-    """``{"decision", "reason"?, "answer"?}`` at a review or adjudication step: approve, reject
-    (a reason required), revise; pick (``answer``: the index of the answer shown), merge, own."""
+    """``{"task", "decision", "reason"?, "answer"?}`` at a review or adjudication step: approve,
+    reject (a reason required), revise; pick (``answer``: the index of the answer shown), merge,
+    own. ``task`` is the task id on screen, so a retried request never decides the next one."""
 
     @tornado.web.authenticated
     async def post(self, desk_id: str) -> None:
         body = self.body()
         desk = await self.call(self.service.desk, desk_id)
         if desk is not None:
-            args = (body.get("decision"), body.get("reason", ""), body.get("answer"))
+            args = (
+                body.get("task"),
+                body.get("decision"),
+                body.get("reason", ""),
+                body.get("answer"),
+            )
             self.answer(await self.call(desk.decide, *args))
 
 

@@ -89,7 +89,8 @@ export class QueueTab extends Widget {
   }
 
   private decide(decision: string, reason: string, answer: number | null): void {
-    const body: Record<string, unknown> = { decision, reason };
+    // The task on screen goes with the decision: a repeated request cannot decide the next one.
+    const body: Record<string, unknown> = { task: this.node.dataset.task ?? null, decision, reason };
     if (answer !== null) body.answer = answer;
     this.enqueue(() => request<DeskView>(`desks/${this.desk}/decide`, "POST", body));
   }
