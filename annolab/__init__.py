@@ -23,6 +23,7 @@ from annolab.errors import (
     StoreError,
     ValidationError,
     WorkflowError,
+    debug,
 )
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ __all__ = [
     "connect",
     "dashboards",
     "datasets",
+    "debug",
     "quality",
     "validate_payload",
     "widgets",

@@ -32,7 +32,7 @@ __all__ = [
     "show_in_ipython",
 ]
 
-DEBUG_HINT = "(full traceback: annolab.errors.debug(True) or ANNOLAB_DEBUG=1)"
+DEBUG_HINT = "(full traceback: al.debug(True) or ANNOLAB_DEBUG=1)"
 _debug: bool | None = None  # None: follow ANNOLAB_DEBUG
 
 
@@ -115,7 +115,7 @@ def debug(on: bool | None = None) -> bool:
     for this kernel, ``debug(False)`` off, and with no argument it says the current setting
     (by default ``ANNOLAB_DEBUG`` in the environment: 1, true or yes).
 
-    >>> al.errors.debug(True)  # doctest: +SKIP
+    >>> al.debug(True)  # doctest: +SKIP
     True
     """
     global _debug  # noqa: PLW0603 (one switch per process, as ANNOLAB_DEBUG is)

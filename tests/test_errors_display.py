@@ -63,11 +63,11 @@ def test_an_annolab_error_in_a_cell_is_its_message_and_a_hint(
 
 
 def test_the_debug_switch_shows_the_chain(kernel: BlockingKernelClient) -> None:
-    run(kernel, "import annolab.errors; annolab.errors.debug(True)")
+    run(kernel, "import annolab as al; al.debug(True)")
     try:
         _, sent = run(kernel, RAISE)
     finally:
-        run(kernel, "annolab.errors.debug(False)")
+        run(kernel, "al.debug(False)")
     text = "\n".join(sent[0]["traceback"])
     assert "ConnectionError" in text
     assert "direct cause" in text
