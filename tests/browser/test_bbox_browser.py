@@ -721,7 +721,7 @@ def test_bbox_question_mark_lists_the_zoom_keys(notebook: Notebook) -> None:
 
 # A pixel of the base canvas (outlines only; the image is an <img> under it), at natural
 # image coordinates (x, y) plus a display offset (dx, dy).
-CANVAS_PIXEL_JS = """(el, [x, y, dx, dy]) => {
+IMAGE_PIXEL_JS = """(el, [x, y, dx, dy]) => {
   const canvas = el.querySelector("canvas.annolab-bbox-base");
   const img = el.querySelector("img.annolab-bbox-image").getBoundingClientRect();
   const c = canvas.getBoundingClientRect();
@@ -740,14 +740,12 @@ def test_box_outlines_have_a_dark_halo_under_the_label_colour(notebook: Notebook
     # Wait for the drawing: the outline's own pixel is the label colour (#aec7e8).
     notebook.page.wait_for_function(
         "([el, js]) => eval(js)(el, [400, 500, 0, 0])[3] > 200",
-        arg=[widget.element_handle(), CANVAS_PIXEL_JS],
+        arg=[widget.element_handle(), IMAGE_PIXEL_JS],
     )
-    r, g, b, a = widget.evaluate(CANVAS_PIXEL_JS, [400, 500, 0, 0])
+    r, g, b, a = widget.evaluate(IMAGE_PIXEL_JS, [400, 500, 0, 0])
     assert a > 200 and abs(r - 0xAE) < 40 and abs(g - 0xC7) < 40 and abs(b - 0xE8) < 40
     # Just outside the colour, a dark band: the outline reads on a light, busy image too.
     for side in (-1, 1):
-        pixels = [
-            widget.evaluate(CANVAS_PIXEL_JS, [400, 500, side * step, 0]) for step in (1, 2, 3)
-        ]
+        pixels = [widget.evaluate(IMAGE_PIXEL_JS, [400, 500, side * step, 0]) for step in (1, 2, 3)]
         assert any(a > 150 and max(r, g, b) < 60 for r, g, b, a in pixels), (side, pixels)
     notebook.screenshot("bbox-halo", widget)
