@@ -12,6 +12,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import NoReturn
@@ -89,10 +90,10 @@ def project(workspace: al.Workspace) -> al.Project:
     )
 
 
-@pytest.fixture
-def fresh_db(db_url: str) -> Iterator[str]:
-    """The URL of a new, empty database on the test server, dropped afterwards."""
-    name = f"annolab_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def scratch_database(db_url: str, prefix: str = "annolab_test") -> Iterator[str]:
+    """The URL of a new, empty database on the test server, dropped (even if in use) after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -103,3 +104,10 @@ def fresh_db(db_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_db(db_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the test server, dropped afterwards."""
+    with scratch_database(db_url) as url:
+        yield url

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import polars as pl
 import psycopg
 import pytest
-import sqlalchemy as sa
 
 import annolab as al
 from annolab.errors import AssignmentError
 from annolab.store.roles import add_member, create_login, setup_team_roles
+from tests.conftest import scratch_database
 from tests.test_team_security import _as, _libpq
 
 pytestmark = pytest.mark.db
@@ -38,17 +38,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(db_url: str) -> Iterator[World]:
-    name = f"annolab_life_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(db_url, "annolab_life") as url:
         yield _build(url)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _build(url: str) -> World:

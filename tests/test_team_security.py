@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import annolab as al
 from annolab.errors import StoreError
 from annolab.store.roles import add_member, create_login, setup_team_roles
+from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.db
 
@@ -54,17 +55,8 @@ def _libpq(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def world(db_url: str) -> Iterator[World]:
-    name = f"annolab_sec_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(db_url, "annolab_sec") as url:
         yield _build(url)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _build(url: str) -> World:

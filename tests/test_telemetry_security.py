@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import annolab as al
 from annolab.store.roles import add_member, create_login, setup_team_roles
 from annolab.widgets._telemetry import parse_summary
+from tests.conftest import scratch_database
 from tests.test_team_security import _as, _libpq
 
 pytestmark = pytest.mark.db
@@ -42,17 +43,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(db_url: str) -> Iterator[World]:
-    name = f"annolab_tele_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(db_url, "annolab_tele") as url:
         yield _build(url)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _summary(keys: int) -> dict[str, Any]:
