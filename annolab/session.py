@@ -140,19 +140,42 @@ class Session:
 
     def _claim(self, resume: bool) -> tuple[Item | None, bool]:
         now = self.clock()
-        sweep = self._swept_at is None or now - self._swept_at >= SWEEP_EVERY
-        with self.project.workspace.engine.begin() as conn:
-            profile, claim = self._engine.claim(conn, self.user_id, resume=resume, sweep=sweep)
-            self._profile = profile
-            if sweep:
-                self._swept_at = now
-            if claim is None:
-                self.current = None
-                return None, self._engine.contended(conn, profile)
-            step = self.project.workflow.step(claim.step)
-            earlier: list[tuple[str, str, dict[str, Any]]] = []
-            if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
-                earlier = self._earlier(conn, claim.task_id, claim.step)
+        workspace = self.project.workspace
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            # The usual claim reads who the user is and takes a place with one statement that
+            # also logs it: each is atomic alone, so no transaction is opened around them, and
+            # its BEGIN and COMMIT (two of four round trips) are saved. A queue that looks
+            # empty is asked again below, in a transaction that hands back expired leases.
+            with workspace.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                found = self._claim_on(conn, now, resume, sweep=False, sweep_if_empty=False)
+            if found[0] is not None:
+                return found
+        with workspace.engine.begin() as conn:
+            return self._claim_on(conn, now, resume, sweep=True, sweep_if_empty=True)
+
+    def _claim_on(
+        self,
+        conn: sa.Connection,
+        now: dt.datetime,
+        resume: bool,
+        *,
+        sweep: bool,
+        sweep_if_empty: bool,
+    ) -> tuple[Item | None, bool]:
+        profile, claim = self._engine.claim(
+            conn, self.user_id, resume=resume, sweep=sweep, sweep_if_empty=sweep_if_empty
+        )
+        self._profile = profile
+        if sweep:
+            self._swept_at = now
+        if claim is None:
+            self.current = None
+            return None, sweep_if_empty and self._engine.contended(conn, profile)
+        step = self.project.workflow.step(claim.step)
+        earlier: list[tuple[str, str, dict[str, Any]]] = []
+        if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:
+            earlier = self._earlier(conn, claim.task_id, claim.step)
         self.current = self._item(claim, earlier)
         return self.current, False
 

@@ -137,7 +137,7 @@ pidfile = os.environ["ANNOLAB_HOME"] + "/pg18/postmaster.pid"
 first = int(open(pidfile).readline())
 os.kill(first, signal.SIGKILL)
 psutil.Process(first).wait(30)
-names = [ws.project("kept").name]            # the pooled connection is dead: pre-ping, restart
+names = [ws.project("kept").name]            # the pooled connection is dead: replaced, restart
 again = al.connect(user="kernel")            # pgserver's cached handle: checked, not trusted
 names.append(again.project("kept").name)
 print(json.dumps({"names": names, "first": first,

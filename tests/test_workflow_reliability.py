@@ -548,7 +548,8 @@ def test_the_restart_happened_while_the_workers_were_busy(restarted: Run) -> Non
 
 
 def test_an_idle_workspace_needs_no_retry_after_the_restart(restarted: Run) -> None:
-    # pool_pre_ping replaces the dead pooled connection on checkout: no error reaches the caller.
+    # The checkout finds the dead pooled connection's socket readable, pings and replaces it:
+    # no error reaches the caller.
     assert restarted.note["first_call_after_restart"] == "ok"
 
 

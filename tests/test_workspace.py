@@ -186,3 +186,37 @@ def test_tab_completion_offers_the_public_names_only() -> None:
     assert set(al.__all__) <= set(names)
     assert {"Any", "TYPE_CHECKING", "importlib"}.isdisjoint(names)
     assert "Layout" in names and "__version__" in names
+
+
+# --- pooled connections: replaced when the server has closed them, not pinged otherwise --------
+
+
+def _backend_pid(ws: al.Workspace) -> int:
+    with ws.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_unseen(db_url: str) -> None:
+    with al.connect(db_url, user="pool-owner") as ws, al.connect(db_url) as admin:
+        first = _backend_pid(ws)
+        with admin.engine.begin() as conn:
+            assert conn.execute(
+                sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first}
+            ).scalar_one()
+        # The terminated backend's goodbye sits unread on the pooled socket: the checkout sees
+        # it, pings, and the pool opens a new connection before the statement runs.
+        second = _backend_pid(ws)
+    assert second != first
+
+
+def test_a_live_pooled_connection_is_handed_out_without_a_ping(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with al.connect(db_url, user="pool-owner") as ws:
+        first = _backend_pid(ws)
+
+        def no_ping(dbapi_connection: Any) -> bool:
+            raise AssertionError("a live connection was pinged")
+
+        monkeypatch.setattr(ws.engine.dialect, "do_ping", no_ping)
+        assert [_backend_pid(ws) for _ in range(3)] == [first] * 3

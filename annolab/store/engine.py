@@ -6,6 +6,9 @@ reading it is in a notebook, not in our source.
 
 from __future__ import annotations
 
+import select
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -48,7 +51,8 @@ def create_engine(url: str) -> Engine:
 
     Creates the ``vector`` extension when the server has it but the database does not yet.
     """
-    engine = sa.create_engine(normalize_url(url), pool_pre_ping=True)
+    engine = sa.create_engine(normalize_url(url))
+    _replace_if_closed(engine)
     try:
         with engine.begin() as conn:
             check_server(conn, url)
@@ -61,6 +65,29 @@ def create_engine(url: str) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def _replace_if_closed(engine: Engine) -> None:
+    """Before a pooled connection is handed out, make sure the server has not closed it.
+
+    An idle connection's socket has nothing to read unless the server wrote to it, and a server
+    that ends a session (restart, crash, idle timeout, a terminated backend) does: its goodbye
+    or the end of the stream. Only then is a round trip spent on a ping, where SQLAlchemy's
+    ``pool_pre_ping`` spends one on every checkout (two per claim and submit). A failed ping
+    makes the pool replace the connection before anyone uses it.
+    """
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        if not readable:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+
+    sa.event.listen(engine, "checkout", checkout)
 
 
 def check_server(conn: sa.Connection, url: str) -> None:

@@ -97,7 +97,13 @@ class Engine:
 
     @_events_batched
     def claim(
-        self, conn: sa.Connection, user_id: int, *, resume: bool = True, sweep: bool = True
+        self,
+        conn: sa.Connection,
+        user_id: int,
+        *,
+        resume: bool = True,
+        sweep: bool = True,
+        sweep_if_empty: bool = True,
     ) -> tuple[UserProfile, store.Claim | None]:
         """Who the user is, and the next task for them (None when their queue is empty).
 
@@ -105,7 +111,8 @@ class Engine:
         unless ``resume`` is False. Raises AssignmentError with the reason when they may take no
         step at all, or hold as many open tasks as the workflow allows. ``sweep=False`` leaves
         expired leases where they are unless the queue looks empty: a caller that swept a
-        moment ago saves a write per claim.
+        moment ago saves a write per claim. With ``sweep_if_empty=False`` as well the claim
+        writes with one statement only, so it needs no transaction around it.
         """
         now = self.clock()
         if sweep:
@@ -126,7 +133,12 @@ class Engine:
             raise AssignmentError(msg)
         flush(conn)  # the claim logs its own event: the ones before it go first
         claim = self._take(conn, user, open_steps, now)
-        if claim is None and not sweep and store.expire_leases(conn, self.project_id, now):
+        if (
+            claim is None
+            and not sweep
+            and sweep_if_empty
+            and store.expire_leases(conn, self.project_id, now)
+        ):
             # Places held by leases that ran out may be all that is left.
             flush(conn)
             claim = self._take(conn, user, open_steps, now)
