@@ -67,7 +67,6 @@ from annolab.store.embedded import PG_MAJOR, start_embedded
 
 CLAIM_P95_TARGET_MS = 10.0
 SUBMIT_P95_TARGET_MS = 15.0
-TARGET_CLIENTS = 16
 WARMUP_CYCLES = 1  # per client, before the clock starts: connection open, statements compiled
 TEXT = "Ada Lovelace met Grace Hopper in Paris, task {i}"
 ANSWER = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "person"}]}
@@ -603,18 +602,23 @@ def summarize(runs: dict[str, dict[str, dict[int, Result]]]) -> Result:
                 "naive_cycles_per_s": naive.get("cycles_per_s"),
                 "naive_duplicates": naive.get("duplicates"),
             }
-    paced = runs.get("paced", {}).get("annolab", {}).get(TARGET_CLIENTS)
-    claim_p95 = paced["claim"]["p95_ms"] if paced else None
-    submit_p95 = paced["submit"]["p95_ms"] if paced else None
-    figures["targets_met"] = {
-        f"paced claim_p95<{CLAIM_P95_TARGET_MS:g}ms@{TARGET_CLIENTS}": claim_p95 is not None
-        and claim_p95 < CLAIM_P95_TARGET_MS,
-        f"paced submit_p95<{SUBMIT_P95_TARGET_MS:g}ms@{TARGET_CLIENTS}": submit_p95 is not None
-        and submit_p95 < SUBMIT_P95_TARGET_MS,
-        "annolab_duplicates==0": all(
-            r["duplicates"] == 0 for kinds in runs.values() for r in kinds["annolab"].values()
-        ),
-    }
+    targets: dict[str, bool | None] = {}
+    # The latency targets hold at every client count (16 is a team, 64 a large one at pace).
+    for clients, paced in sorted(runs.get("paced", {}).get("annolab", {}).items()):
+        for side, limit in (("claim", CLAIM_P95_TARGET_MS), ("submit", SUBMIT_P95_TARGET_MS)):
+            p95 = paced[side]["p95_ms"]
+            targets[f"paced {side}_p95<{limit:g}ms@{clients}"] = p95 is not None and p95 < limit
+    # More clients must not mean less work done: saturated capacity may not fall with them.
+    saturated = runs.get("saturated", {}).get("annolab", {})
+    if len(saturated) > 1:
+        fewest, most = min(saturated), max(saturated)
+        targets[f"saturated cycles/s@{most}>=@{fewest}"] = (
+            saturated[most]["cycles_per_s"] >= saturated[fewest]["cycles_per_s"]
+        )
+    targets["annolab_duplicates==0"] = all(
+        r["duplicates"] == 0 for kinds in runs.values() for r in kinds["annolab"].values()
+    )
+    figures["targets_met"] = targets
     return figures
 
 
