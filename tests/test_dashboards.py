@@ -143,6 +143,86 @@ def test_compact_and_escaped_json_read_like_canonical() -> None:
     ]
 
 
+def test_payloads_in_any_json_form_give_the_units_a_parser_reads() -> None:
+    span = {"start": 4, "end": 9, "label": "PER"}
+    forms = [
+        '{"kind": "spans", "spans": [{"end": 9, "label": "PER", "score": 0.5, "start": 4}]}',
+        json.dumps({"kind": "spans", "spans": [span]}),
+        json.dumps({"spans": [span], "kind": "spans"}, separators=(",", ":")),
+        '{"kind": "spans", "spans": [{"end":\t9, "label":  "PER", "start":\n 4}]}',
+        json.dumps({"kind": "errors", "spans": [{**span, "comment": 'a "b"'}]}),
+        json.dumps({"kind": "choice", "label": "PER", "score": 0.5}),
+        '{"kind":"choice","label":"PER"}',
+        json.dumps({"kind": "choices", "labels": ["PER", "PER"]}),
+        json.dumps({"kind": "boxes", "boxes": [{"x": 1, "y": 1, "w": 2, "h": 2, "label": "PER"}]}),
+    ]
+    df = frame([(1, f"u{i}", payload) for i, payload in enumerate(forms)])
+    rows = _data.annotation_rows(df)
+    found = _data.units(rows).select("user", "start", "end", pl.col("label").cast(str))
+    assert sorted(found.rows()) == [
+        *((f"u{i}", 4, 9, "PER") for i in range(5)),
+        *((f"u{i}", None, None, "PER") for i in (5, 6, 7)),
+    ]
+
+
+def odd_agreement_frame(item: str) -> pl.DataFrame:
+    """Unlabelled and repeated spans, choices, a lone annotator and a persona, on ``item``s."""
+    df = frame(
+        [
+            (1, "a", spans((0, 3, "PER"), (0, 3, "PER"), (5, 9, "LOC"))),
+            (1, "b", spans((0, 3, "PER"), (5, 9, "PER"))),
+            (1, "c", '{"kind": "spans", "spans": [{"end": 3, "label": null, "start": 0}]}'),
+            (1, "d", spans((5, 9, "LOC")), "persona", 1, 5),
+            (2, "a", json.dumps({"kind": "choice", "label": "yes"})),
+            (2, "b", json.dumps({"kind": "choice", "label": "no"})),
+            (3, "a", json.dumps({"kind": "choices", "labels": ["x", "y"]})),
+            (3, "b", json.dumps({"kind": "choices", "labels": ["y"]})),
+            (3, "c", json.dumps({"kind": "choices", "labels": []}), "human", 30, 5),
+            (4, "a", spans((0, 1, "PER"))),
+        ]
+    )
+    if item == "external_id":
+        return df.with_columns(pl.format("t{}", "task_id").alias("external_id")).drop("task_id")
+    if item == "far offsets":
+        far = pl.col("payload").str.replace_all(r'"(start|end)": (\d)', r'"$1": 10000000000000$2')
+        return df.with_columns(far)
+    return df
+
+
+@pytest.mark.parametrize("item", ["task_id", "external_id", "far offsets"])
+def test_agreement_plans_sum_the_per_annotation_scores(item: str) -> None:
+    # Integer items and near offsets are counted by one packed key, the others column by column:
+    # both give what scoring each annotation per label gives.
+    rows = _data.annotation_rows(odd_agreement_frame(item))
+    found = _data.units(rows)
+    plans = _data.agreement_plans(rows, found, "1d")
+    assert plans.over_time is not None
+    per_label, over_time, confusion = pl.collect_all(
+        [plans.per_label, plans.over_time, plans.confusion]
+    )
+    scores = _data.annotation_scores(rows, found, by_label=True)
+    assert per_label.equals(_data.agreement(scores, ["label"]).sort("agreement", "label"))
+    summed = scores.group_by("row").agg(pl.col("matched", "compared").sum())
+    assert over_time.equals(_data.over_time(rows, summed, "1d"))
+    assert confusion.equals(_data.label_confusion(rows, found))
+    # Task 1's PER: (0, 3) given 3 times (twice by a), (5, 9) once; 4 annotators.
+    # Matched 3 * 2, compared 4 * 3 + 4 * 4 - 4. The unlabelled span is compared, never matched.
+    assert per_label.rows() == [
+        (None, 4, 4, 0.0),
+        ("no", 2, 2, 0.0),
+        ("x", 4, 3, 0.0),
+        ("yes", 2, 2, 0.0),
+        ("LOC", 12, 4, pytest.approx(1 / 3)),
+        ("PER", 24, 4, 0.5),
+        ("y", 8, 3, 0.5),
+    ]
+    # Day 2 holds c's empty choices on task 3: compared on the item's 3 units, matching none.
+    assert [r[1:] for r in over_time.rows()] == [
+        (53, 8, pytest.approx(20 / 53)),
+        (3, 1, 0.0),
+    ]
+
+
 def test_progress_counts_and_running_total(three: pl.DataFrame) -> None:
     rows = _data.annotation_rows(three, kinds=None)
     table, name = progress_table(rows)
@@ -345,3 +425,24 @@ def test_a_bundle_of_another_vega_lite_major_is_refused_by_name() -> None:
     assert problem is not None
     assert "Altair emits Vega-Lite v7.0.0" in problem
     assert f"vega-lite@{bundle.versions['vega-lite']}" in problem
+
+
+def test_an_annotator_giving_one_place_two_labels_counts_once_among_who_gave_something() -> None:
+    # Overlapping spans allowed: ann gives (0, 3) both PER and LOC, bob gives PER, cy nothing.
+    df = frame(
+        [
+            (1, "ann", spans((0, 3, "PER"), (0, 3, "LOC"))),
+            (1, "bob", spans((0, 3, "PER"))),
+            (1, "cy", spans()),
+        ]
+    )
+    rows = _data.annotation_rows(df)
+    cells = {(a, b): n for a, b, n in _data.label_confusion(rows, _data.units(rows)).rows()}
+    # One annotator of three (cy) gave nothing at (0, 3): each of the three units meets them once.
+    nobody = {(a, b): n for (a, b), n in cells.items() if "(none)" in (a, b)}
+    assert nobody == {
+        ("(none)", "LOC"): 1,
+        ("(none)", "PER"): 2,
+        ("LOC", "(none)"): 1,
+        ("PER", "(none)"): 2,
+    }

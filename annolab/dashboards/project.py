@@ -19,24 +19,28 @@ def progress(annotations: pl.DataFrame) -> alt.Chart:
     """
     rows = _data.annotation_rows(annotations, kinds=None)
     _data.require_times(rows, "progress")
-    return _progress_chart(rows)
+    return _progress_chart(*progress_table(rows))
 
 
 def progress_table(rows: pl.DataFrame) -> tuple[pl.DataFrame, str]:
     """Annotations per period and kind with the running total, and the period's name."""
     every, name = _data.time_step(rows["at"])
-    table = (
-        rows.drop_nulls("at")
+    return _progress_plan(rows, every).collect(), name
+
+
+def _progress_plan(rows: pl.DataFrame, every: str) -> pl.LazyFrame:
+    # Lazy, so that dropping the rows without a time copies two columns, not every payload.
+    return (
+        rows.lazy()
+        .drop_nulls("at")
         .group_by(pl.col("at").dt.truncate(every).alias("period"), "kind")
         .agg(pl.len().alias("annotations"))
         .sort("kind", "period")
         .with_columns(pl.col("annotations").cum_sum().over("kind").alias("total"))
     )
-    return table, name
 
 
-def _progress_chart(rows: pl.DataFrame) -> alt.Chart:
-    table, name = progress_table(rows)
+def _progress_chart(table: pl.DataFrame, name: str) -> alt.Chart:
     chart: alt.Chart = (
         alt.Chart(table, title="Annotations submitted")
         .mark_line(point=True)
@@ -165,8 +169,13 @@ def bottlenecks(annotations: pl.DataFrame, events: pl.DataFrame | None = None) -
 
 def step_hours(rows: pl.DataFrame) -> pl.DataFrame:
     """Per workflow step: annotator hours, median seconds per annotation, annotations."""
+    return _step_hours_plan(rows).collect()
+
+
+def _step_hours_plan(rows: pl.DataFrame) -> pl.LazyFrame:
     return (
-        rows.group_by("step")
+        rows.lazy()
+        .group_by("step")
         .agg(
             (pl.col("time_spent").sum() / 3600).alias("hours"),
             pl.col("time_spent").median().alias("median_seconds"),
@@ -257,21 +266,29 @@ def project(
     everyone = _data.annotation_rows(annotations, kinds=None)
     people = everyone.filter(pl.col("kind").is_in(_data.ANNOTATOR_KINDS))
     people = people.drop("row").with_row_index("row")
-    found = _data.units(people)
-    per_label = _data.annotation_scores(people, found, by_label=True)
+    timed = everyone["at"].null_count() < everyone.height
+    every, name = _data.time_step(people["at"]) if timed else (None, "")
+    progress_every, progress_name = _data.time_step(everyone["at"])
+    agreement = _data.agreement_plans(people, _data.units(people, users=False), every)
+    waits = events if events is not None and events.height else None
+    plans = {"per_label": agreement.per_label, "confusion": agreement.confusion}
+    if agreement.over_time is not None:
+        plans["over_time"] = agreement.over_time
+        plans["progress"] = _progress_plan(everyone, progress_every)
+    if waits is None:
+        plans["steps"] = _step_hours_plan(people)
+    # The tables do not depend on one another: collected together, they share both cores.
+    tables = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
     panels: list[alt.Chart] = []
-    if everyone["at"].null_count() < everyone.height:
-        panels.append(_progress_chart(everyone))
-        every, name = _data.time_step(people["at"])
-        overall = per_label.group_by("row").agg(pl.col("matched", "compared").sum())
-        panels.append(_over_time_chart(_data.over_time(people, overall, every), name))
-    by_label = _data.agreement(per_label, ["label"]).sort("agreement", "label")
-    panels.append(_label_bars(by_label, "Agreement per label"))
-    panels.append(_confusion_chart(_data.label_confusion(people, found)))
-    if events is not None and events.height:
-        panels.append(_event_waits(events))
+    if "over_time" in tables:
+        panels.append(_progress_chart(tables["progress"], progress_name))
+        panels.append(_over_time_chart(tables["over_time"], name))
+    panels.append(_label_bars(tables["per_label"], "Agreement per label"))
+    panels.append(_confusion_chart(tables["confusion"]))
+    if waits is not None:
+        panels.append(_event_waits(waits))
     else:
-        panels.append(_step_hours_chart(step_hours(people)))
+        panels.append(_step_hours_chart(tables["steps"]))
     if tasks is not None:
         panels.append(task_status(tasks))
     rows_of_two = [panels[i : i + 2] for i in range(0, len(panels), 2)]

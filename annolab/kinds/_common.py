@@ -74,6 +74,19 @@ NO_OFFSETS = (pl.lit(None, pl.Int64).alias("start"), pl.lit(None, pl.Int64).alia
 ESCAPED = pl.col("payload").str.contains("\\", literal=True)
 
 
+def matched_number(key: str) -> pl.Expr:
+    """The integer of each match ``"key": 12`` in column ``key`` (any space after the colon)."""
+    # The key and its colon are a fixed width: slicing them off is several times cheaper than a
+    # split or a regular expression per match.
+    return pl.col(key).str.slice(len(f'"{key}":')).str.strip_chars().cast(pl.Int64)
+
+
+def matched_text(key: str) -> pl.Expr:
+    """The text of each match ``"key": "text"`` in column ``key`` (a match holds no other quote)."""
+    value = pl.col(key).str.slice(len(f'"{key}":')).str.strip_chars_start()
+    return value.str.strip_chars('"')
+
+
 def no_label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
     """No units: the kind's answers carry no labels a dashboard counts."""
     return payloads.filter(pl.lit(value=False)).select(

@@ -21,6 +21,8 @@ from annolab.kinds._common import (
     json_object,
     label_schema,
     label_studio_region,
+    matched_number,
+    matched_text,
     read_field,
     shared_disputed,
     votes,
@@ -283,12 +285,7 @@ def label_units(payloads: pl.LazyFrame) -> pl.LazyFrame:
         .select("row", "start", "end", "label")
         .explode("start", "end", "label")
         .drop_nulls("start")
-        .select(
-            "row",
-            pl.col("start").str.split(":").list.last().str.strip_chars().cast(pl.Int64),
-            pl.col("end").str.split(":").list.last().str.strip_chars().cast(pl.Int64),
-            pl.col("label").str.extract(r'"([^"]*)"$'),
-        )
+        .select("row", matched_number("start"), matched_number("end"), matched_text("label"))
     )
     slow = (
         found.filter(~canonical)
