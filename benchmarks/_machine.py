@@ -10,7 +10,10 @@ busy with someone else's work.
     figures["machine_idle_before"] = idle
 
 and ``Probe`` samples, during the run, how much CPU other people's work took (the benchmark's
-own processes and its Postgres are told apart from the rest).
+own processes and its Postgres are told apart from the rest), and times a fixed piece of Python
+before and after it (``reference_ms``): the virtual machines these run on change speed by half
+or more between minutes with no sign in their CPU counters (steal stays at zero), and that
+figure shows it.
 """
 
 from __future__ import annotations
@@ -51,6 +54,21 @@ def settle(quiet: float = 0.9, limit_s: float = 30.0, window_s: float = 1.0) -> 
     while share < quiet and time.monotonic() < deadline:
         share = idle_share(window_s)
     return share
+
+
+REFERENCE_LOOP = 2_000_000  # about a tenth of a second of one core here
+
+
+def reference_ms(repeat: int = 5) -> float:
+    """The median time of a fixed pure-Python loop on one core: the machine's speed right now."""
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        total = 0
+        for i in range(REFERENCE_LOOP):
+            total += i
+        times.append(time.perf_counter() - began)
+    return round(statistics.median(times) * 1000, 1)
 
 
 def _process_table() -> dict[int, tuple[int, int, str]]:
@@ -115,11 +133,14 @@ class Probe:
         self.interval_s = interval_s
         self.shares: list[float] = []
         self.idle_before = 1.0
+        self.reference_ms: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="machine-probe", daemon=True)
 
     def start(self) -> Probe:
-        """Read the idle share for a second, then sample on the thread until ``stop()``."""
+        """Time the reference, read the idle share for a second, then sample on the thread
+        until ``stop()``."""
+        self.reference_ms.append(reference_ms())
         self.idle_before = idle_share(1.0)
         self._thread.start()
         return self
@@ -127,6 +148,7 @@ class Probe:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+        self.reference_ms.append(reference_ms())
 
     def __enter__(self) -> Probe:
         return self.start()
@@ -146,7 +168,7 @@ class Probe:
             self.shares.append(min(1.0, others / max(total_1 - total_0, 1)))
             busy_0, total_0, ours_0 = busy_1, total_1, ours_1
 
-    def figures(self) -> dict[str, float | int]:
+    def figures(self) -> dict[str, float | int | list[float]]:
         """The idle share just before the run, and other work's CPU share during it."""
         shares = sorted(self.shares) or [0.0]
         return {
@@ -155,6 +177,8 @@ class Probe:
             "others_cpu_share_p90": round(shares[math.ceil(0.9 * len(shares)) - 1], 3),
             "others_cpu_share_max": round(shares[-1], 3),
             "probe_samples": len(self.shares),
+            # Before and after the run: compare with a quiet run's to see the host's speed.
+            "reference_ms": self.reference_ms,
         }
 
     def describe(self) -> str:
@@ -163,5 +187,6 @@ class Probe:
         return (
             f"machine: idle {f['idle_before']:.2f} before; other work took "
             f"{f['others_cpu_share_median']:.0%} of the CPU (median of {f['probe_samples']} "
-            f"samples, p90 {f['others_cpu_share_p90']:.0%}, max {f['others_cpu_share_max']:.0%})"
+            f"samples, p90 {f['others_cpu_share_p90']:.0%}, max {f['others_cpu_share_max']:.0%}); "
+            f"reference loop {' and '.join(f'{ms:g}' for ms in f['reference_ms'])} ms"
         )

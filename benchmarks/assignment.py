@@ -578,6 +578,8 @@ def merge(
         "machine_idle_before": idle_before,
         # Other work's share of the CPU while the clients ran, sampled beside them.
         "machine_others_cpu_share": probe.figures()["others_cpu_share_median"],
+        # The host's speed before and after (benchmarks/_machine.py: reference_ms).
+        "machine_reference_ms": probe.figures()["reference_ms"],
     }
     if kind == "annolab":
         figures["where_time_goes"] = where_time_goes(
