@@ -220,3 +220,16 @@ def test_a_live_pooled_connection_is_handed_out_without_a_ping(
 
         monkeypatch.setattr(ws.engine.dialect, "do_ping", no_ping)
         assert [_backend_pid(ws) for _ in range(3)] == [first] * 3
+
+
+def test_pooled_connections_work_with_descriptors_above_1023(db_url: str) -> None:
+    import os
+
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with al.connect(db_url, user="pool-owner") as ws:
+            pids = [_backend_pid(ws) for _ in range(2)]  # the second is a checkout from the pool
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert pids[0] == pids[1]
