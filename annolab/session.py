@@ -148,11 +148,11 @@ class Session:
             # empty is asked again below, in a transaction that hands back expired leases.
             with workspace.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
-                found = self._claim_on(conn, now, resume, sweep=False, sweep_if_empty=False)
+                found = self._claim_on(conn, now, resume, sweep=False)
             if found[0] is not None:
                 return found
         with workspace.engine.begin() as conn:
-            return self._claim_on(conn, now, resume, sweep=True, sweep_if_empty=True)
+            return self._claim_on(conn, now, resume, sweep=True)
 
     def _claim_on(
         self,
@@ -161,17 +161,14 @@ class Session:
         resume: bool,
         *,
         sweep: bool,
-        sweep_if_empty: bool,
     ) -> tuple[Item | None, bool]:
-        profile, claim = self._engine.claim(
-            conn, self.user_id, resume=resume, sweep=sweep, sweep_if_empty=sweep_if_empty
-        )
+        profile, claim = self._engine.claim(conn, self.user_id, resume=resume, sweep=sweep)
         self._profile = profile
         if sweep:
             self._swept_at = now
         if claim is None:
             self.current = None
-            return None, sweep_if_empty and self._engine.contended(conn, profile)
+            return None, sweep and self._engine.contended(conn, profile)
         step = self.project.workflow.step(claim.step)
         earlier: list[tuple[str, str, dict[str, Any]]] = []
         if step.kind in {"adjudicate", "review"} or not self.project.workflow.blind:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import polars as pl
@@ -223,8 +224,6 @@ def test_a_live_pooled_connection_is_handed_out_without_a_ping(
 
 
 def test_pooled_connections_work_with_descriptors_above_1023(db_url: str) -> None:
-    import os
-
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
     try:
         with al.connect(db_url, user="pool-owner") as ws:

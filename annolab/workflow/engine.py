@@ -103,16 +103,15 @@ class Engine:
         *,
         resume: bool = True,
         sweep: bool = True,
-        sweep_if_empty: bool = True,
     ) -> tuple[UserProfile, store.Claim | None]:
         """Who the user is, and the next task for them (None when their queue is empty).
 
         A task they already hold (a kernel restarted, a revision was asked) comes back first
         unless ``resume`` is False. Raises AssignmentError with the reason when they may take no
         step at all, or hold as many open tasks as the workflow allows. ``sweep=False`` leaves
-        expired leases where they are unless the queue looks empty: a caller that swept a
-        moment ago saves a write per claim. With ``sweep_if_empty=False`` as well the claim
-        writes with one statement only, so it needs no transaction around it.
+        expired leases where they are: the claim then writes with one statement only, so it
+        needs no transaction around it, and a caller whose queue looks empty asks again with a
+        sweep.
         """
         now = self.clock()
         if sweep:
@@ -132,17 +131,7 @@ class Engine:
             msg = f"You have reached max concurrent tasks ({self.workflow.max_concurrent})"
             raise AssignmentError(msg)
         flush(conn)  # the claim logs its own event: the ones before it go first
-        claim = self._take(conn, user, open_steps, now)
-        if (
-            claim is None
-            and not sweep
-            and sweep_if_empty
-            and store.expire_leases(conn, self.project_id, now)
-        ):
-            # Places held by leases that ran out may be all that is left.
-            flush(conn)
-            claim = self._take(conn, user, open_steps, now)
-        return user, claim
+        return user, self._take(conn, user, open_steps, now)
 
     def contended(self, conn: sa.Connection, user: UserProfile) -> bool:
         """Whether places the user may take exist but others hold their rows right now: a
