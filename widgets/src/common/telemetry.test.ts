@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { KeyLike } from "./keys";
-import { IDLE_AFTER_MS, TelemetryCounter, noteEdit } from "./telemetry";
+import { IDLE_AFTER_MS, type Summary, TelemetryCounter, noteEdit, trackTelemetry } from "./telemetry";
 
 function key(k: string, mods: Partial<KeyLike> = {}): KeyLike {
   return { key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods };
@@ -87,4 +87,33 @@ test("times are whole milliseconds and never go backwards", () => {
 
 test("an edit for a model with no tracked view is ignored", () => {
   assert.doesNotThrow(() => noteEdit({}));
+});
+
+/** A keydown as the browser sends it, with node's own EventTarget standing in for the page. */
+function keydown(k: string, mods: Partial<KeyLike> = {}): Event {
+  return Object.assign(new Event("keydown"), { repeat: false, isComposing: false, ...key(k, mods) });
+}
+
+test("a label key pressed before the undo's timer fires is still an edit", () => {
+  const doc = Object.assign(new EventTarget(), { visibilityState: "visible" });
+  const root = Object.assign(new EventTarget(), { ownerDocument: doc }) as unknown as HTMLElement;
+  const sent: Summary[] = [];
+  const nonces = new Map<string, () => void>();
+  const model = {
+    send: (msg: { telemetry: Summary }) => sent.push(msg.telemetry),
+    on: (event: string, handler: () => void) => nonces.set(event, handler),
+    off: (event: string) => nonces.delete(event),
+  };
+  const telemetry = trackTelemetry(root, model as never);
+  // The editor's handler, registered after telemetry's: every key here sends a patch.
+  root.addEventListener("keydown", () => noteEdit(model));
+  root.dispatchEvent(keydown("1"));
+  root.dispatchEvent(keydown("z", { ctrlKey: true })); // its patch is the undo's, not an edit
+  root.dispatchEvent(keydown("3")); // at once: the browser may run queued input before timers
+  nonces.get("change:submit_count")?.();
+  telemetry.dispose();
+  assert.deepEqual(
+    sent.map((s) => [s.reason, s.keys, s.edits, s.undos]),
+    [["submit", 3, 2, 1]],
+  );
 });

@@ -204,19 +204,24 @@ export function trackTelemetry(
   trackers.set(model, views);
 
   // The editor's own keydown handler runs after this capture-phase one, in the same dispatch,
-  // and sends the undo's patch from there: the flag covers it and is cleared after the event.
-  const replay = (): void => {
-    replaying = true;
-    setTimeout(() => {
-      replaying = false;
-    }, 0);
-  };
+  // and sends the undo's patch from there: the flag covers it. The next input clears it
+  // before its own handlers run (the browser may dispatch a queued key before any timer), and
+  // a timer clears it when no input follows.
   const onKey = (e: KeyboardEvent): void => {
-    if (e.repeat && (isUndo(e) || isRedo(e))) return; // a held Ctrl+Z is one request
+    const undoing = isUndo(e) || isRedo(e);
+    if (e.repeat && undoing) return; // a held Ctrl+Z is one request
     counter.key(e, clock());
-    if (isUndo(e) || isRedo(e)) replay();
+    replaying = undoing;
+    if (undoing) {
+      setTimeout(() => {
+        replaying = false;
+      }, 0);
+    }
   };
-  const onPointer = (): void => counter.pointer(clock());
+  const onPointer = (): void => {
+    replaying = false;
+    counter.pointer(clock());
+  };
   const doc = root.ownerDocument;
   const onVisibility = (): void => counter.visibility(doc.visibilityState === "hidden", clock());
   const send = (reason: Reason): void => {
