@@ -15,7 +15,7 @@ from annolab.errors import StoreError
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import tables
 from annolab.store.events import record_event
-from annolab.store.frames import driver_connection, iter_frames, read_frame
+from annolab.store.frames import fetch_batches, iter_frames, read_frame
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -263,12 +263,9 @@ def iter_task_answers(
     cursor keeps one batch in memory whatever the project's size."""
     only = "" if task_ids is None else "AND t.id = ANY(%(ids)s)"
     params = {"p": project_id, "ids": list(task_ids or [])}
-    with driver_connection(conn).cursor(name="annolab_task_answers") as cur:
-        cur.itersize = batch_rows
-        cur.execute(_TASK_ANSWERS.format(only=only), params)
-        while rows := cur.fetchmany(batch_rows):
-            for row in rows:
-                yield TaskAnswer(*row)
+    for rows in fetch_batches(conn, _TASK_ANSWERS.format(only=only), params, batch_rows=batch_rows):
+        for row in rows:
+            yield TaskAnswer(*row)
 
 
 def count_tasks(conn: sa.Connection, project_id: int) -> int:

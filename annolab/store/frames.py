@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from psycopg import sql as psql
+
+from annolab.store.writes import barrier
 
 # Rows come through Python objects (about 1.7 kB each for an annotation with its text), so the
 # batch, not the table, sets peak memory: 10,000 rows keep an export of any size near 250 MB and
@@ -14,10 +18,42 @@ import sqlalchemy as sa
 # streaming CSV reader refuses a row larger than its block, and a task text may be megabytes.)
 BATCH_ROWS = 10_000
 
+# Cursor names unique in the process: two readers may be open in one transaction.
+_cursor_numbers = itertools.count()
+
 
 def driver_connection(conn: sa.Connection) -> Any:
-    """The psycopg connection under a SQLAlchemy one, for COPY and named cursors."""
+    """The psycopg connection under a SQLAlchemy one, for COPY and cursors on the server; the writes
+    ``writes.defer`` holds back are sent first, so what it reads includes them."""
+    barrier(conn)
     return conn.connection.driver_connection
+
+
+def fetch_batches(
+    conn: sa.Connection, sql: str, params: Mapping[str, Any], *, batch_rows: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``sql`` (psycopg ``%(name)s`` placeholders) in lists of at most
+    ``batch_rows``, read through a cursor on the server: one batch is in Python at a time.
+
+    The cursor lives in ``conn``'s transaction and is closed in it. A generator left suspended
+    (an error in whoever consumed it) may be closed much later by the garbage collector: its
+    transaction has ended by then and dropped the cursor, and the pooled connection may be in
+    another caller's transaction, which a CLOSE of a cursor it never had would abort. So no
+    CLOSE is sent then.
+    """
+    transaction = conn.get_transaction()
+    name = psql.Identifier(f"annolab_rows_{next(_cursor_numbers)}")
+    with driver_connection(conn).cursor() as cur:
+        cur.execute(
+            psql.SQL("DECLARE {} NO SCROLL CURSOR FOR {}").format(name, psql.SQL(sql)), params
+        )
+        fetch = psql.SQL("FETCH FORWARD {} FROM {}").format(psql.Literal(batch_rows), name)
+        try:
+            while rows := cur.execute(fetch).fetchall():
+                yield rows
+        finally:
+            if not conn.closed and conn.get_transaction() is transaction:
+                cur.execute(psql.SQL("CLOSE {}").format(name))
 
 
 def iter_frames(
@@ -34,13 +70,12 @@ def iter_frames(
     Python. With no rows, one empty frame still carries the columns. ``sql`` uses psycopg's
     ``%(name)s`` placeholders.
     """
-    with driver_connection(conn).cursor(name="annolab_frames") as cur:
-        cur.itersize = batch_rows
-        cur.execute(sql, params)
-        rows = cur.fetchmany(batch_rows)
+    empty = True
+    for rows in fetch_batches(conn, sql, params, batch_rows=batch_rows):
+        empty = False
         yield pl.DataFrame(rows, schema=dict(schema), orient="row")
-        while rows := cur.fetchmany(batch_rows):
-            yield pl.DataFrame(rows, schema=dict(schema), orient="row")
+    if empty:
+        yield pl.DataFrame([], schema=dict(schema), orient="row")
 
 
 def read_frame(
