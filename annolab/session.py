@@ -26,6 +26,7 @@ from annolab.store.annotations import NewAnnotation
 from annolab.store.assignments import Claim, queue_counts, renew_lease, standing, step_annotations
 from annolab.store.telemetry import TelemetryRow, write_telemetry
 from annolab.store.users import UserProfile, ensure_user, user_profile
+from annolab.store.writes import transaction
 from annolab.workflow.engine import Clock, Engine, refusal
 
 if TYPE_CHECKING:
@@ -290,7 +291,7 @@ class Session:
             parent_id=parent_id,
         )
         engine = self._engine
-        with self.project.workspace.engine.begin() as conn:
+        with transaction(self.project.workspace.engine) as conn:
             engine.submit(conn, self._who(conn), item.assignment_id, annotation)
         if status is AnnotationStatus.SUBMITTED:
             self.current = None
@@ -325,7 +326,7 @@ class Session:
         chosen = check_member(ReviewDecision, decision, "decision")
         check_str(comment, "comment")
         item = self._require_current()
-        with self.project.workspace.engine.begin() as conn:
+        with transaction(self.project.workspace.engine) as conn:
             self._engine.review(conn, self._who(conn), item.assignment_id, chosen, comment)
         self.current = None
 
@@ -359,7 +360,7 @@ class Session:
             guidelines_version=self.project._row.guidelines_version,
             parent_id=uuid.UUID(item.shown_ids[0]),
         )
-        with self.project.workspace.engine.begin() as conn:
+        with transaction(self.project.workspace.engine) as conn:
             self._engine.review(
                 conn,
                 self._who(conn),
@@ -401,7 +402,7 @@ class Session:
         offer it to you again, but it stays in your queue (``skipped()``) and ``reopen`` takes
         it up again while it has room."""
         item = self._require_current()
-        with self.project.workspace.engine.begin() as conn:
+        with transaction(self.project.workspace.engine) as conn:
             self._engine.skip(conn, self._who(conn), item.assignment_id)
         self.current = None
 

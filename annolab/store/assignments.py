@@ -27,6 +27,7 @@ from annolab.schema.enums import TASK_TRANSITIONS, TaskStatus
 from annolab.store.events import record_event
 from annolab.store.quality import latest_gold, latest_restriction, restriction_reason
 from annolab.store.users import PROFILE_COLUMNS, UserProfile, profile_of
+from annolab.store.writes import defer
 
 # Each statement parsed once: building a TextClause (finding its bind parameters) every call
 # cost more client CPU than running it cost the server.
@@ -346,7 +347,8 @@ def finish_assignment(
 ) -> tuple[int, str] | None:
     """Mark an assignment submitted or skipped; a skip gives its place back to the pool and
     returns the task's (id, status) after it."""
-    conn.execute(
+    defer(
+        conn,
         _sql(
             "UPDATE assignments SET status = CAST(:s AS assignment_status), "
             "completed_at = :now "
@@ -434,7 +436,8 @@ def move_task(
             f"allowed next: {allowed}"
         )
         raise WorkflowError(msg)
-    conn.execute(
+    defer(
+        conn,
         _sql(
             "UPDATE tasks SET status = CAST(:status AS task_status), step = :step, needed = :n, "
             "assigned = CASE WHEN :reset THEN 0 ELSE assigned END WHERE id = :t"

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from annolab.errors import ConnectError
+from annolab.store import writes
 
 MIN_SERVER_VERSION = 140000  # Postgres 14: the oldest major version still supported upstream
 
@@ -53,6 +54,7 @@ def create_engine(url: str) -> Engine:
     """
     engine = sa.create_engine(normalize_url(url))
     _replace_if_closed(engine)
+    writes.install(engine)
     try:
         with engine.begin() as conn:
             check_server(conn, url)

@@ -2,30 +2,22 @@
 together with the change it records.
 
 A queue operation records several events (an annotation stored, a step completed, a task
-completed). Inside ``batched(conn)`` they are collected and written by one multi-row INSERT at
-the end, in the order they were recorded, instead of one round trip each.
+completed). Inside ``writes.batched(conn)`` they are collected and written by one multi-row
+INSERT at the end, in the order they were recorded, instead of one round trip each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
 from annolab.store.frames import read_frame
-from annolab.store.tables import events
-
-# Per Connection object rather than in ``conn.info``: that lives on the driver's connection,
-# which a lost server invalidates (reading it then raises instead of letting the error through).
-_pending: weakref.WeakKeyDictionary[sa.Connection, list[dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+from annolab.store.writes import add_event
 
 
 def record_event(
@@ -49,39 +41,7 @@ def record_event(
         "before": before,
         "after": after,
     }
-    pending = _pending.get(conn)
-    if pending is None:
-        conn.execute(events.insert(), row)
-    else:
-        pending.append(row)
-
-
-@contextmanager
-def batched(conn: sa.Connection) -> Iterator[None]:
-    """Collect the events recorded inside and write them together on the way out.
-
-    Anything that reads the events table inside the block must ``flush(conn)`` first. A block
-    inside another block leaves the writing to the outer one. On an error nothing is written:
-    the caller's transaction is rolling back anyway.
-    """
-    if conn in _pending:
-        yield
-        return
-    _pending[conn] = []
-    try:
-        yield
-        flush(conn)
-    finally:
-        _pending.pop(conn, None)
-
-
-def flush(conn: sa.Connection) -> None:
-    """Write the events collected so far by ``batched`` (ids follow the recording order)."""
-    pending = _pending.get(conn)
-    if pending:
-        # executemany: SQLAlchemy sends one multi-row INSERT, compiled once and cached.
-        conn.execute(events.insert(), pending)
-        pending.clear()
+    add_event(conn, row)
 
 
 # --- reading and replaying ----------------------------------------------------------------------

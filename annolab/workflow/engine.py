@@ -23,8 +23,9 @@ from annolab.schema.enums import (
 from annolab.store import assignments as store
 from annolab.store import quality as quality_store
 from annolab.store.annotations import NewAnnotation, upsert_annotations
-from annolab.store.events import batched, flush, record_event
+from annolab.store.events import record_event
 from annolab.store.users import UserProfile
+from annolab.store.writes import batched, flush
 from annolab.workflow import expr
 from annolab.workflow.consensus import agreement, consensus
 from annolab.workflow.quality import apply_rules, score_submission

@@ -1,0 +1,156 @@
+"""Writes sent together. Inside ``batched(conn)`` the event log's rows and the writes a store
+function hands to ``defer`` (an UPDATE whose result nobody reads) wait, and go to the server at
+the end of the block in one round trip, a pipeline, instead of one round trip each;
+``transaction`` sends them with its COMMIT.
+
+A deferred write is never seen late: any other statement on the connection, through SQLAlchemy
+or through ``frames.driver_connection``, sends the waiting writes first. The event log's rows
+wait until the end or ``flush(conn)``: inside a block only the rules read the log, after a flush.
+A write that fails raises when it is sent, and the transaction rolls back as it would have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import pq
+
+from annolab.store.tables import events
+
+
+@dataclass
+class _Batch:
+    writes: list[tuple[sa.Executable, dict[str, Any]]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    sending: bool = False  # the barrier does not stop the batch's own statements
+
+
+# Inline: no RETURNING of the new id, which nobody reads (and a pipeline could not return).
+_ADD_EVENT = events.insert().inline()
+
+# Per Connection object rather than in ``conn.info``: that lives on the driver's connection,
+# which a lost server invalidates (reading it then raises instead of letting the error through).
+_batches: weakref.WeakKeyDictionary[sa.Connection, _Batch] = weakref.WeakKeyDictionary()
+
+
+def install(engine: sa.Engine) -> None:
+    """Let ``engine``'s connections defer writes: every statement first sends those waiting.
+    On an engine without it ``defer`` runs each write at once."""
+    sa.event.listen(engine, "before_execute", _barrier)
+
+
+def _barrier(conn: sa.Connection, *_: Any) -> None:
+    batch = _batches.get(conn)
+    if batch is not None and batch.writes and not batch.sending:
+        _send(conn, batch, with_events=False)
+
+
+def barrier(conn: sa.Connection) -> None:
+    """Send the waiting writes: for code that talks to the driver connection directly."""
+    _barrier(conn)
+
+
+def defer(conn: sa.Connection, statement: sa.Executable, params: dict[str, Any]) -> None:
+    """Run ``statement`` (one that returns nothing) now, or with the batch inside ``batched``."""
+    batch = _batches.get(conn)
+    if batch is None or not sa.event.contains(conn.engine, "before_execute", _barrier):
+        conn.execute(statement, params)
+    else:
+        batch.writes.append((statement, params))
+
+
+def add_event(conn: sa.Connection, row: dict[str, Any]) -> None:
+    """Append one row to the event log, now or with the batch."""
+    batch = _batches.get(conn)
+    if batch is None:
+        conn.execute(_ADD_EVENT, row)
+    else:
+        batch.events.append(row)
+
+
+@contextmanager
+def batched(conn: sa.Connection) -> Iterator[None]:
+    """Collect the writes and events inside and send them together on the way out.
+
+    A block inside another block leaves the sending to the outer one. On an error nothing more
+    is sent: the caller's transaction is rolling back anyway.
+    """
+    if conn in _batches:
+        yield
+        return
+    batch = _batches[conn] = _Batch()
+    try:
+        yield
+        _send(conn, batch, with_events=True)
+    finally:
+        _batches.pop(conn, None)
+
+
+def flush(conn: sa.Connection) -> None:
+    """Send what ``batched`` has collected so far, events included."""
+    batch = _batches.get(conn)
+    if batch is not None:
+        _send(conn, batch, with_events=True)
+
+
+@contextmanager
+def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """``engine.begin()`` inside ``batched``, whose writes and events go with the COMMIT: a
+    queue operation's last writes and its commit cost one round trip together."""
+    with engine.connect() as conn:
+        batch = _batches[conn] = _Batch()
+        try:
+            with conn.begin() as trans:
+                yield conn
+                _send(conn, batch, with_events=True, commit=trans)
+        finally:
+            _batches.pop(conn, None)
+
+
+def _send(
+    conn: sa.Connection,
+    batch: _Batch,
+    *,
+    with_events: bool,
+    commit: sa.RootTransaction | None = None,
+) -> None:
+    writes, batch.writes = batch.writes, []
+    rows: list[dict[str, Any]] = []
+    if with_events:
+        rows, batch.events = batch.events, []
+    if not writes and not rows:
+        if commit is not None:
+            commit.commit()
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a live connection: a statement ran on it in this transaction
+    batch.sending = True
+    try:
+        # In a pipeline the statements go out without waiting for each other's replies; the
+        # pipeline's end (or the COMMIT in it) waits once and raises the first error.
+        with driver.pipeline():
+            for statement, params in writes:
+                conn.execute(statement, params)
+            if rows:
+                # One statement, compiled once and cached, its rows pipelined; ids follow the
+                # recording order.
+                conn.execute(_ADD_EVENT, rows)
+            if commit is not None:
+                commit.commit()
+    except BaseException:
+        if commit is not None and driver.info.transaction_status != pq.TransactionStatus.IDLE:
+            # A statement before the COMMIT failed, so the server skipped the COMMIT and its
+            # transaction is aborted; SQLAlchemy, whose commit was called, takes it as ended
+            # and would pool the connection like that. Roll it back here.
+            with contextlib.suppress(psycopg.Error):
+                driver.rollback()
+        raise
+    finally:
+        batch.sending = False
