@@ -5,6 +5,7 @@ fails, raises and leaves nothing behind."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -25,28 +26,43 @@ ANSWER = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "person"}]}
 _PRIORITY = sa.text("UPDATE tasks SET priority = :v WHERE id = :t")
 
 
-def _pipelined(conn: sa.Connection) -> bool:
-    return conn.connection.driver_connection.pgconn.pipeline_status != pq.PipelineStatus.OFF
+class Wire:
+    """The messages the engine's connections send and receive while it listens (libpq's own
+    protocol trace), cut into round trips: what the client sends before it waits for an answer.
+    Each round trip is listed as the statements it runs (each Bind), by their first words."""
 
-
-class Traffic:
-    """Each statement's first words and whether it went out in a pipeline; the same for COMMIT."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.sent: list[tuple[str, bool]] = []
+    def __init__(self, engine: sa.Engine, path: Path) -> None:
         self.engine = engine
-        sa.event.listen(engine, "before_cursor_execute", self._statement)
-        sa.event.listen(engine, "commit", self._commit)
+        self.file = path.open("w")
+        sa.event.listen(engine, "checkout", self._trace)
+        sa.event.listen(engine, "checkin", self._untrace)
 
-    def _statement(self, conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:
-        self.sent.append((" ".join(statement.split()[:3]), _pipelined(conn)))
+    def _trace(self, dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.pgconn.trace(self.file.fileno())
+        flags = pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE
+        dbapi_connection.pgconn.set_trace_flags(flags)
 
-    def _commit(self, conn: sa.Connection) -> None:
-        self.sent.append(("COMMIT", _pipelined(conn)))
+    def _untrace(self, dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.pgconn.untrace()
 
-    def close(self) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._statement)
-        sa.event.remove(self.engine, "commit", self._commit)
+    def round_trips(self) -> list[list[str]]:
+        sa.event.remove(self.engine, "checkout", self._trace)
+        sa.event.remove(self.engine, "checkin", self._untrace)
+        self.file.close()
+        trips: list[list[str]] = []
+        parsed: dict[str, str] = {}  # statement name ("" unnamed) -> its first words
+        sending = False
+        for line in Path(self.file.name).read_text().splitlines():
+            direction, _, message, *rest = line.split("\t")
+            if direction == "F" and not sending:
+                trips.append([])
+            sending = direction == "F"
+            fields = rest[0].split('"') if rest else []
+            if message == "Parse":  # "name" "text" n
+                parsed[fields[1]] = " ".join(fields[3].split()[:3])
+            elif message == "Bind":  # "portal" "name" ...: one execution of the statement
+                trips[-1].append(parsed.get(fields[3], "(prepared earlier)"))
+        return trips
 
 
 @pytest.fixture
@@ -64,25 +80,19 @@ def _priority(engine: sa.Engine, task_id: int) -> int:
         )
 
 
-def test_a_submit_sends_its_last_writes_and_the_commit_in_one_pipeline(
-    project: al.Project,
-) -> None:
+def test_a_submit_is_three_round_trips(project: al.Project, tmp_path: Path) -> None:
     project.add_tasks(pl.DataFrame({"id": ["t1"], "text": ["Ada met Grace"]}), id="id")
     session = project.session("ann")
     assert session.next() is not None
-    traffic = Traffic(project.workspace.engine)
-    try:
-        session.submit(ANSWER)
-    finally:
-        traffic.close()
-    assert traffic.sent == [
-        ("SELECT a.id, a.task_id,", False),  # the lock: its row decides what follows
-        ("INSERT INTO annotations", False),  # its version goes into the event
-        ("UPDATE assignments SET", True),
-        ("UPDATE tasks SET", True),
-        ("INSERT INTO events", True),
-        ("COMMIT", True),
-    ]
+    wire = Wire(project.workspace.engine, tmp_path / "trace")
+    session.submit(ANSWER)
+    trips = wire.round_trips()
+    assert [t.split()[0] for t in trips[0]] == ["BEGIN", "SELECT"]  # and the lock
+    assert trips[1] == ["INSERT INTO annotations"]  # its version goes into the event
+    assert trips[2][:2] == ["UPDATE assignments SET", "UPDATE tasks SET"]
+    assert len(trips[2]) == 2 + 4 + 1  # the four events, then COMMIT
+    assert trips[2][-1] == "COMMIT"
+    assert len(trips) == 3
     assert project.tasks()["status"].to_list() == ["completed"]
     actions = project.events()["action"].to_list()
     assert actions[-4:] == [
@@ -170,7 +180,6 @@ def test_an_engine_without_the_barrier_runs_each_write_at_once(db_url: str, task
     try:
         with engine.begin() as conn, writes.batched(conn):
             writes.defer(conn, _PRIORITY, {"v": 5, "t": task_id})
-            assert not _pipelined(conn)
             read = sa.text("SELECT priority FROM tasks WHERE id = :t")
             assert conn.execute(read, {"t": task_id}).scalar_one() == 5
     finally:
@@ -190,3 +199,21 @@ def test_a_reader_closed_late_leaves_the_next_transaction_on_its_connection_alon
             rows.close()  # as the garbage collector would, long after
             read = sa.text("SELECT count(*) FROM tasks WHERE project_id = :p")
             assert conn.execute(read, {"p": project.id}).scalar_one() == 2
+
+
+def test_a_first_statement_that_fails_leaves_the_connection_as_it_found_it(
+    workspace: al.Workspace,
+) -> None:
+    drivers = []
+
+    def failing() -> None:
+        with writes.transaction(workspace.engine) as conn:
+            drivers.append(conn.connection.driver_connection)
+            conn.execute(sa.text("SELECT 1 / 0"))  # sent in a pipeline with the BEGIN
+
+    with pytest.raises(StoreError, match="division by zero"):
+        failing()
+    driver = drivers[0]
+    assert driver.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    assert driver.info.transaction_status == pq.TransactionStatus.IDLE
+    assert driver.autocommit is False

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from annolab.errors import StoreError
 
-__all__ = ["guard_refused_values"]
+__all__ = ["guard_refused_values", "refused_value"]
 
 
 def guard_refused_values(engine: sa.Engine) -> None:
@@ -24,14 +24,21 @@ def guard_refused_values(engine: sa.Engine) -> None:
 
 
 def _refused_value(context: sa.engine.ExceptionContext) -> None:
-    original = context.original_exception
+    refused = refused_value(context.original_exception)
+    if refused is not None:
+        # SQLAlchemy raises what a handler raises "from" the driver's exception: the cause is
+        # kept.
+        raise refused from context.original_exception
+
+
+def refused_value(original: BaseException) -> StoreError | None:
+    """The ``StoreError`` a driver's exception becomes if it is a refused value, else None."""
     refused = isinstance(original, (psycopg.DataError, psycopg.errors.ProgramLimitExceeded))
     if not refused and not isinstance(original, UnicodeEncodeError):
-        return
+        return None
     reason = str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
     msg = (
         f"Postgres refused a value: {reason}. Nothing from this call was saved; check the "
         "values given (text may not hold NUL or lone surrogates; integers are 32 or 64 bit)"
     )
-    # SQLAlchemy raises what a handler raises "from" the driver's exception: the cause is kept.
-    raise StoreError(msg) from original
+    return StoreError(msg)
