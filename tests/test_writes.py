@@ -217,3 +217,17 @@ def test_a_first_statement_that_fails_leaves_the_connection_as_it_found_it(
     assert driver.pgconn.pipeline_status == pq.PipelineStatus.OFF
     assert driver.info.transaction_status == pq.TransactionStatus.IDLE
     assert driver.autocommit is False
+
+
+def test_the_driver_connection_handed_out_first_is_inside_the_transaction(
+    workspace: al.Workspace, task_id: int
+) -> None:
+    def failing() -> None:
+        with writes.transaction(workspace.engine) as conn:
+            with driver_connection(conn).cursor() as cur:
+                cur.execute("UPDATE tasks SET priority = 6 WHERE id = %s", (task_id,))
+            conn.execute(sa.text("SELECT 1 / 0"))
+
+    with pytest.raises(StoreError, match="division by zero"):
+        failing()
+    assert _priority(workspace.engine, task_id) == 0  # rolled back with the rest

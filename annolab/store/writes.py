@@ -102,7 +102,14 @@ def _barrier(conn: sa.Connection, *_: Any) -> None:
 
 
 def barrier(conn: sa.Connection) -> None:
-    """Send the waiting writes: for code that talks to the driver connection directly."""
+    """Send the waiting writes, and a ``transaction``'s BEGIN if nothing has run yet: for code
+    that talks to the driver connection directly, which SQLAlchemy's events do not see."""
+    batch = _batches.get(conn)
+    if batch is not None and batch.begin is not None:
+        begin, batch.begin = batch.begin, None
+        driver = conn.connection.driver_connection
+        assert driver is not None  # in use by the caller
+        driver.execute(begin)
     _barrier(conn)
 
 
