@@ -2,12 +2,10 @@
 function hands to ``defer`` (an UPDATE whose result nobody reads) wait, and go to the server at
 the end of the block in one round trip, a pipeline, instead of one round trip each.
 
-``transaction`` goes further for a queue operation: its BEGIN goes out with its first statement
-and its COMMIT with the waiting writes, so a submit that locks, stores and then writes is three
-round trips. (psycopg would wait for the answer to a BEGIN of its own, and for two syncs around
-a COMMIT in a pipeline; so the driver connection is put in autocommit for the transaction and
-the BEGIN and COMMIT are plain statements. SQLAlchemy's own commit then finds nothing left to
-commit, and its rollback, after an error, still rolls back.)
+``transaction`` sends them with its COMMIT, as one more statement in the pipeline: a submit that
+locks, stores and then writes is four round trips, the BEGIN included. (psycopg's own commit in
+a pipeline would sync twice; after the COMMIT statement SQLAlchemy's commit finds nothing left
+to do, and after an error its rollback still rolls back.)
 
 A deferred write is never seen late: any other statement on the connection, through SQLAlchemy
 or through ``frames.driver_connection``, sends the waiting writes first. The event log's rows
@@ -17,7 +15,6 @@ A write that fails raises when it is sent, and the transaction rolls back as it 
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +33,6 @@ class _Batch:
     writes: list[tuple[sa.Executable, dict[str, Any]]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     sending: bool = False  # the barrier does not stop the batch's own statements
-    # For ``transaction``: the BEGIN that waits for the first statement, and the pipeline that
-    # sends them together.
-    begin: str | None = None
-    pipeline: contextlib.AbstractContextManager[Any] | None = None
 
 
 # Inline: no RETURNING of the new id, which nobody reads (and a pipeline could not return).
@@ -52,47 +45,12 @@ _batches: weakref.WeakKeyDictionary[sa.Connection, _Batch] = weakref.WeakKeyDict
 
 def install(engine: sa.Engine) -> None:
     """Let ``engine``'s connections defer writes: every statement first sends those waiting.
-    On an engine without it ``defer`` runs each write at once and ``transaction`` is
-    ``engine.begin()``."""
+    On an engine without it ``defer`` runs each write at once."""
     sa.event.listen(engine, "before_execute", _barrier)
-    sa.event.listen(engine, "before_cursor_execute", _open)
-    sa.event.listen(engine, "after_cursor_execute", _opened)
-    sa.event.listen(engine, "handle_error", _not_opened)
 
 
 def _installed(engine: sa.Engine) -> bool:
     return sa.event.contains(engine, "before_execute", _barrier)
-
-
-def _open(conn: sa.Connection, *_: Any) -> None:
-    # The transaction's first statement: the BEGIN goes into a pipeline before it, and the
-    # pipeline ends (below) once the statement is sent, which waits once and hands the cursor
-    # its rows before SQLAlchemy reads them.
-    batch = _batches.get(conn)
-    if batch is None or batch.begin is None:
-        return
-    begin, batch.begin = batch.begin, None
-    driver = conn.connection.driver_connection
-    assert driver is not None  # the statement is about to run on it
-    batch.pipeline = driver.pipeline()
-    batch.pipeline.__enter__()
-    driver.execute(begin)
-
-
-def _opened(conn: sa.Connection, *_: Any) -> None:
-    batch = _batches.get(conn)
-    if batch is not None and batch.pipeline is not None:
-        pipeline, batch.pipeline = batch.pipeline, None
-        pipeline.__exit__(None, None, None)
-
-
-def _not_opened(context: sa.engine.ExceptionContext) -> None:
-    conn = context.connection
-    batch = None if conn is None else _batches.get(conn)
-    if batch is not None and batch.pipeline is not None:
-        pipeline, batch.pipeline = batch.pipeline, None
-        error = context.original_exception
-        pipeline.__exit__(type(error), error, error.__traceback__)
 
 
 def _barrier(conn: sa.Connection, *_: Any) -> None:
@@ -102,14 +60,8 @@ def _barrier(conn: sa.Connection, *_: Any) -> None:
 
 
 def barrier(conn: sa.Connection) -> None:
-    """Send the waiting writes, and a ``transaction``'s BEGIN if nothing has run yet: for code
-    that talks to the driver connection directly, which SQLAlchemy's events do not see."""
-    batch = _batches.get(conn)
-    if batch is not None and batch.begin is not None:
-        begin, batch.begin = batch.begin, None
-        driver = conn.connection.driver_connection
-        assert driver is not None  # in use by the caller
-        driver.execute(begin)
+    """Send the waiting writes: for code that talks to the driver connection directly, which
+    SQLAlchemy's events do not see."""
     _barrier(conn)
 
 
@@ -158,27 +110,15 @@ def flush(conn: sa.Connection) -> None:
 
 @contextmanager
 def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """``engine.begin()`` inside ``batched``, whose BEGIN goes with the first statement and
-    whose writes and events go with the COMMIT."""
-    if not _installed(engine):
-        with engine.begin() as conn, batched(conn):
-            yield conn
-        return
+    """``engine.begin()`` inside ``batched``, whose writes and events go with the COMMIT."""
     with engine.connect() as conn:
-        driver = conn.connection.driver_connection
-        assert driver is not None  # just checked out
-        isolation = driver.isolation_level
-        begin = "BEGIN" if isolation is None else f"BEGIN ISOLATION LEVEL {isolation.name}"
-        batch = _batches[conn] = _Batch(begin=begin.replace("_", " "))
-        driver.autocommit = True  # the BEGIN and COMMIT are ours
+        batch = _batches[conn] = _Batch()
         try:
             with conn.begin():
                 yield conn
                 _send(conn, batch, with_events=True, commit=True)
         finally:
             _batches.pop(conn, None)
-            with contextlib.suppress(psycopg.Error):  # a lost connection is discarded anyway
-                driver.autocommit = False
 
 
 def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool = False) -> None:
@@ -186,11 +126,8 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
     rows: list[dict[str, Any]] = []
     if with_events:
         rows, batch.events = batch.events, []
-    if not writes and not rows and not commit:
-        return
-    begin, batch.begin = batch.begin, None  # still waiting: no statement has run yet
-    if begin is not None and not writes and not rows:
-        return  # an empty transaction: nothing to begin or commit
+    if not writes and not rows:
+        return  # nothing waits; a commit alone is SQLAlchemy's, on the way out of ``transaction``
     driver = conn.connection.driver_connection
     assert driver is not None  # a live connection: it is in a transaction
     batch.sending = True
@@ -199,8 +136,6 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
         # pipeline's end waits once and raises the first error. After an error the server
         # skips the rest, COMMIT included, and the caller's rollback ends the transaction.
         with driver.pipeline():
-            if begin is not None:
-                driver.execute(begin)
             for statement, params in writes:
                 conn.execute(statement, params)
             if rows:
