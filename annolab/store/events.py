@@ -2,8 +2,8 @@
 together with the change it records.
 
 A queue operation records several events (an annotation stored, a step completed, a task
-completed). Inside ``writes.batched(conn)`` they are collected and written by one multi-row
-INSERT at the end, in the order they were recorded, instead of one round trip each.
+completed). Inside ``writes.batched(conn)`` they are collected and written at the end by one
+INSERT whose rows are pipelined, in the order they were recorded, in one round trip.
 """
 
 from __future__ import annotations

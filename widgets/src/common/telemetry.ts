@@ -209,14 +209,14 @@ export function trackTelemetry(
   // a timer clears it when no input follows.
   const onKey = (e: KeyboardEvent): void => {
     const undoing = isUndo(e) || isRedo(e);
-    if (e.repeat && undoing) return; // a held Ctrl+Z is one request
-    counter.key(e, clock());
-    replaying = undoing;
+    replaying = undoing; // a held Ctrl+Z's repeats undo too: their patches are not edits
     if (undoing) {
       setTimeout(() => {
         replaying = false;
       }, 0);
     }
+    if (e.repeat && undoing) return; // a held Ctrl+Z is one request
+    counter.key(e, clock());
   };
   const onPointer = (): void => {
     replaying = false;
