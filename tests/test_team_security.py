@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 import annolab as al
 from annolab.errors import StoreError
+from annolab.store.listen import Listener
 from annolab.store.roles import add_member, create_login, setup_team_roles
 from tests.conftest import scratch_database
 
@@ -779,3 +780,28 @@ def test_an_annotators_export_holds_only_what_she_may_read(
     assert set(frame["annotation_id"]) == {r[0] for r in readable}
     assert world.released_id in set(frame["annotation_id"])
     assert world.blind_id not in set(frame["annotation_id"])
+
+
+def test_an_annotator_listening_hears_only_events_she_may_read(world: World) -> None:
+    """Live updates read the events table under its row-level security, so a project she is
+    no member of stays silent (a NOTIFY used to reach every login that listened)."""
+    engine = sa.create_engine(world.url)
+    alice_engine = sa.create_engine(world.login("alice"))
+    try:
+        with engine.begin() as conn:
+            mine = conn.execute(sa.text("SELECT id FROM projects WHERE name = 'mine'")).scalar()
+        with Listener(alice_engine, timeout=1.0) as changes:
+            with engine.begin() as conn:
+                for project, action in ((world.other_project, "elsewhere"), (mine, "here")):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO events (actor, action, entity, entity_id, project_id) "
+                            "VALUES ('owner', :a, 'project', :p, :p)"
+                        ),
+                        {"a": action, "p": project},
+                    )
+            heard = [(e["action"], e["project_id"]) for e in changes.poll()]
+        assert heard == [("here", mine)]
+    finally:
+        engine.dispose()
+        alice_engine.dispose()

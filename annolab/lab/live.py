@@ -1,9 +1,9 @@
-"""Live updates for the tabs: one Postgres LISTEN on a background thread, fanned out.
+"""Live updates for the tabs: one reader of new events on a background thread, fanned out.
 
-The events table NOTIFYs after each commit (``annolab/store/listen.py``). One thread per server
-listens and hands each event to every open stream as a small message (project, action), so
-the sidebar refetches its counts; the event itself is not sent, since what a user may read of
-it is decided when the sidebar asks.
+One thread per server reads the events as they commit (``annolab/store/listen.py``) and hands
+each to every open stream as a small message (project, action), so the sidebar refetches its
+counts; the event itself is not sent, since what a user may read of it is decided when the
+sidebar asks.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # How long one listening connection waits before it checks whether it should stop.
 _POLL_SECONDS = 1.0
+# How often it reads the events table: a sidebar's counts may lag this much.
+_READ_SECONDS = 0.5
 # After the connection fails (the server restarted), wait this long before listening again.
 _RETRY_SECONDS = 2.0
 
@@ -61,7 +63,9 @@ class Broadcast:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with Listener(self._engine(), timeout=_POLL_SECONDS) as listener:
+                with Listener(
+                    self._engine(), timeout=_POLL_SECONDS, interval=_READ_SECONDS
+                ) as listener:
                     self._pump(listener)
             except Exception:
                 # The database went away or refused us: say so once per attempt and retry,

@@ -307,6 +307,7 @@ events = sa.Table(
     sa.Column("txid", sa.BigInteger, nullable=False, server_default=sa.func.txid_current()),
     sa.Index("ix_events_entity", "entity", "entity_id", "id"),
     sa.Index("ix_events_project", "project_id", "id"),
+    sa.Index("ix_events_txid", "txid"),  # live updates read new events by transaction
     sa.Index(
         "ix_events_restrictions",
         "project_id",
