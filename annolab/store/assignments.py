@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from annolab.errors import AssignmentError, WorkflowError
 from annolab.schema.enums import TASK_TRANSITIONS, TaskStatus
+from annolab.store.direct import fetch
 from annolab.store.events import record_event
 from annolab.store.quality import latest_gold, latest_restriction, restriction_reason
 from annolab.store.users import PROFILE_COLUMNS, UserProfile, profile_of
@@ -105,9 +106,9 @@ def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.date
     A claim commits durably, like a submit: a claim already returned survives a crash of the
     server, so the work done on it is kept when it is submitted after the restart.
     """
-    row = conn.execute(
-        _sql(
-            f"""
+    (row,) = fetch(
+        conn,
+        f"""
             SELECT {PROFILE_COLUMNS}, h.*, r.action AS r_action, r.after AS r_after,
                    pr.name AS p_name, pr.status::text AS p_status
             FROM users u
@@ -123,10 +124,10 @@ def standing(conn: sa.Connection, *, project_id: int, user_id: int, now: dt.date
             ) h ON true
             LEFT JOIN LATERAL ({latest_restriction("u.name")}) r ON true
             WHERE u.id = :u
-            """
-        ),
+            """,
         {"p": project_id, "u": user_id, "now": now},
-    ).one()
+        named=True,
+    )
     refuse_unless_active(project_id, row.p_name, row.p_status, doing="claimed in it")
     held = None
     if row.current:
@@ -234,9 +235,9 @@ def claim_next_task(
     """
     order = "t.priority DESC, t.id" if urgency is None else _URGENCY_ORDER
     # One statement: pick and count the task, add the assignment, log the event.
-    picked = conn.execute(
-        _sql(
-            f"""
+    picked = fetch(
+        conn,
+        f"""
             WITH pick AS (
                 SELECT t.id FROM tasks t
                 WHERE {_OPEN_TO_USER}
@@ -265,8 +266,7 @@ def claim_next_task(
             )
             SELECT placed.id, took.id, took.external_id, took.step, took.data
             FROM took JOIN placed ON placed.task_id = took.id
-            """
-        ),
+            """,
         {
             "p": project_id,
             "u": user_id,
@@ -277,10 +277,11 @@ def claim_next_task(
             "exp": now + lease,
             "w": list(urgency or (0.0, 0.0, 0.0)),
         },
-    ).one_or_none()
-    if picked is None:
+    )
+    if not picked:
         return None
-    return Claim(picked[0], picked[1], picked[2], picked[3], picked[4], now + lease)
+    ((assignment_id, task_id, external_id, step, data),) = picked
+    return Claim(assignment_id, task_id, external_id, step, data, now + lease)
 
 
 def renew_lease(conn: sa.Connection, *, assignment_id: int, until: dt.datetime) -> bool:
@@ -326,20 +327,20 @@ _TASK_COLUMNS = "t.id, t.project_id, t.step, t.status::text, t.assigned, t.neede
 
 def lock_assignment(conn: sa.Connection, assignment_id: int) -> LockedAssignment | None:
     """The assignment and its task, both locked (assignment first, as every writer does)."""
-    row = conn.execute(
-        _sql(
-            "SELECT a.id, a.task_id, a.step, a.user_id, a.status::text, a.lease_expires_at, "
-            f"{_TASK_COLUMNS}, ({latest_gold('t.id')}) AS gold "
-            "FROM assignments a JOIN tasks t ON t.id = a.task_id "
-            "WHERE a.id = :a FOR UPDATE OF a FOR NO KEY UPDATE OF t"
-        ),
+    rows = fetch(
+        conn,
+        "SELECT a.id, a.task_id, a.step, a.user_id, a.status::text, a.lease_expires_at, "
+        f"{_TASK_COLUMNS}, ({latest_gold('t.id')}) AS gold "
+        "FROM assignments a JOIN tasks t ON t.id = a.task_id "
+        "WHERE a.id = :a FOR UPDATE OF a FOR NO KEY UPDATE OF t",
         {"a": assignment_id},
-    ).one_or_none()
-    if row is None:
+    )
+    if not rows:
         return None
+    row = rows[0]
     a_id, task_id, step, user_id, status, lease = row[:6]
     task = LockedTask(*row[6:13])
-    return LockedAssignment(a_id, task_id, step, user_id, status, lease, task, row.gold)
+    return LockedAssignment(a_id, task_id, step, user_id, status, lease, task, row[13])
 
 
 def finish_assignment(
