@@ -28,7 +28,7 @@ from annolab.store.guard import refused_value
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=128)  # a few statements, each built the same every call
 def _for_driver(sql: str) -> str:
     """``sql`` with SQLAlchemy text()'s ``:name`` parameters in psycopg's ``%(name)s`` style."""
     return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
