@@ -119,6 +119,12 @@ def test_killed_server_is_restarted_with_its_data(tmp_path: Path) -> None:
         timeout=60,
     )
     owner.communicate("\n", timeout=30)
+    # The restarted server outlives both processes (the first kernel's handle is the one its
+    # user count held): stop it, so the test leaves no server running.
+    restarted = _postmaster_running(tmp_path)
+    if restarted is not None:
+        os.kill(restarted, signal.SIGTERM)
+        assert _wait_until(lambda: not psutil.pid_exists(restarted), 30)
     assert again.stdout.strip() == "kept", again.stderr
 
 
