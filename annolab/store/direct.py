@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from psycopg.rows import namedtuple_row, tuple_row
 
 from annolab.store.frames import driver_connection
-from annolab.store.guard import refused_value
+from annolab.store.guard import as_statement_error
 
 # ``:name`` (not ``::type``) as SQLAlchemy's text() reads it.
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
@@ -52,9 +52,6 @@ def fetch(
             cur.execute(statement, params)
             rows: list[Any] = cur.fetchall()
         except psycopg.Error as error:
-            refused = refused_value(error)
-            if refused is not None:
-                raise refused from error
-            raise sa.exc.DBAPIError.instance(statement, params, error, psycopg.Error) from error
+            raise as_statement_error(error, statement, params) from error
         dispatch.after_cursor_execute(conn, cur, statement, params, None, False)
     return rows

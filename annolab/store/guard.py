@@ -9,12 +9,15 @@ catch those on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import psycopg
 import sqlalchemy as sa
 
 from annolab.errors import StoreError
 
-__all__ = ["guard_refused_values", "refused_value"]
+__all__ = ["as_statement_error", "guard_refused_values", "refused_value"]
 
 
 def guard_refused_values(engine: sa.Engine) -> None:
@@ -42,3 +45,15 @@ def refused_value(original: BaseException) -> StoreError | None:
         "values given (text may not hold NUL or lone surrogates; integers are 32 or 64 bit)"
     )
     return StoreError(msg)
+
+
+def as_statement_error(
+    error: psycopg.Error, statement: str | None = None, params: Mapping[str, Any] | None = None
+) -> Exception:
+    """What a driver error raised outside SQLAlchemy (a pipeline's end, a cursor used
+    directly) becomes, so callers see what the same error of a statement SQLAlchemy ran would
+    have raised: ``StoreError`` for a refused value, else SQLAlchemy's class for it."""
+    refused = refused_value(error)
+    if refused is not None:
+        return refused
+    return sa.exc.DBAPIError.instance(statement, params, error, psycopg.Error)

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from annolab.store.guard import refused_value
+from annolab.store.guard import as_statement_error
 from annolab.store.tables import events
 
 
@@ -147,9 +147,6 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
     except psycopg.Error as error:
         # Raised by the pipeline's end, outside any statement SQLAlchemy ran: turned into what
         # the same error of a statement would have been.
-        refused = refused_value(error)
-        if refused is not None:
-            raise refused from error
-        raise sa.exc.DBAPIError.instance(None, None, error, psycopg.Error) from error
+        raise as_statement_error(error) from error
     finally:
         batch.sending = False
