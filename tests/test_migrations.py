@@ -148,7 +148,7 @@ def test_events_are_append_only(engine: sa.Engine) -> None:
 
 
 def test_head_is_the_live_updates_revision(engine: sa.Engine) -> None:
-    assert migrate.head_revision() == "0013"
+    assert migrate.head_revision() == "0014"
     migrate.upgrade(engine, "0009")
     assert "gold_sets" not in sa.inspect(engine).get_table_names()
     migrate.upgrade(engine)

@@ -605,3 +605,33 @@ def test_one_pass_tries_each_delivery_once(ws: al.Workspace, receiver: Receiver)
     assert ws.webhooks.deliver(limit=2).claimed == 2  # those two now wait 0.6 s
     assert ws.webhooks.deliver().claimed == 1  # the third, due since the first pass
     assert ws.webhooks.attempts()["attempt"].to_list() == [1, 2, 1, 2, 1, 2]
+
+
+def test_events_run_the_webhook_trigger_only_while_a_webhook_is_active(
+    ws: al.Workspace, receiver: Receiver
+) -> None:
+    def trigger() -> str:
+        with ws.engine.connect() as conn:
+            return str(
+                conn.execute(
+                    sa.text(
+                        "SELECT tgenabled FROM pg_trigger "
+                        "WHERE tgrelid = 'events'::regclass AND tgname = 'events_webhooks'"
+                    )
+                ).scalar_one()
+            )
+
+    assert trigger() == "D"  # disabled: a new database has no webhook
+    first = ws.webhooks.add(receiver.url("/plan/200"), secret=SECRET, actions=["task.*"])
+    second = ws.webhooks.add(receiver.url("/plan/200"), secret=SECRET, actions=["user.*"])
+    assert trigger() == "O"  # enabled ("origin")
+    ws.webhooks.remove(first)
+    assert trigger() == "O"  # the second is still active
+    ws.webhooks.remove(second)
+    assert trigger() == "D"
+    _event(ws)  # while none is active: enqueued for nobody
+    ws.webhooks.activate(first)
+    assert trigger() == "O"
+    delivered = _event(ws)
+    assert ws.webhooks.deliver().delivered == 1
+    assert [r.json["event"]["id"] for r in receiver.got("/plan/200")] == [delivered]

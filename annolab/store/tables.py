@@ -222,6 +222,10 @@ assignments = sa.Table(
     sa.Index(
         "ix_assignments_active", "lease_expires_at", postgresql_where=sa.text("status = 'active'")
     ),
+    # The task a user holds, read by every claim (migration 0014).
+    sa.Index(
+        "ix_assignments_user_active", "user_id", postgresql_where=sa.text("status = 'active'")
+    ),
 )
 
 annotations = sa.Table(
