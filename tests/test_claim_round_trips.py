@@ -85,38 +85,42 @@ def test_a_lease_that_ran_out_since_the_last_sweep_is_claimed_at_once(
     assert project.events(actions=["assignment.expired"]).height == 1
 
 
-def test_the_claim_is_planned_once_and_the_plan_reused(project: al.Project) -> None:
+def test_the_claim_is_planned_once_and_the_plan_reused(fresh_db: str) -> None:
     """Postgres plans a prepared statement's first five runs for their values, then keeps one
-    plan if it is estimated no dearer. The claim is written so that it is: planning it anew
-    on every claim cost the server more than running it."""
-    project.add_tasks(
-        pl.DataFrame({"id": [f"t{i}" for i in range(500)], "text": ["Ada met Grace"] * 500}),
-        id="id",
-    )
-    user_id = project.session("ann").user_id
-    engine = project.workspace.engine
-    with engine.connect() as conn:
-        conn.execute(sa.text("ANALYZE tasks"))  # as autovacuum would soon after a load
-        conn.commit()
-    engine.dispose()  # a new connection: no statement prepared yet
-    with engine.connect() as conn:
-        for _ in range(16):  # psycopg prepares a statement on its sixth run
-            claim = claim_next_task(
-                conn,
-                actor="ann",
-                project_id=project.id,
-                user_id=user_id,
-                steps=["annotate"],
-                exclude_earlier=[],
-                lease=dt.timedelta(minutes=30),
-                now=T0,
-            )
-            assert claim is not None
+    plan if it is estimated no dearer. The claim is written so that it is, whatever the size
+    of its project beside the others: planning it anew on every claim cost the server more
+    than running it."""
+    with al.connect(fresh_db, user="lead") as ws:
+        small = ws.create_project("small", labels=["person"])
+        small.add_tasks(pl.DataFrame({"id": ["s1"], "text": ["Ada met Grace"]}), id="id")
+        large = ws.create_project("large", labels=["person"])
+        large.add_tasks(
+            pl.DataFrame({"id": [f"t{i}" for i in range(500)], "text": ["Ada met Grace"] * 500}),
+            id="id",
+        )
+        user_id = large.session("ann").user_id
+        with ws.engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))  # as autovacuum would soon after a load
             conn.commit()
-        plans = conn.execute(
-            sa.text(
-                "SELECT custom_plans, generic_plans FROM pg_prepared_statements "
-                "WHERE statement LIKE '%WITH pick AS%'"
-            )
-        ).one()
+        ws.engine.dispose()  # a new connection: no statement prepared yet
+        with ws.engine.connect() as conn:
+            for _ in range(16):  # psycopg prepares a statement on its sixth run
+                claim = claim_next_task(
+                    conn,
+                    actor="ann",
+                    project_id=large.id,
+                    user_id=user_id,
+                    steps=["annotate"],
+                    exclude_earlier=[],
+                    lease=dt.timedelta(minutes=30),
+                    now=T0,
+                )
+                assert claim is not None
+                conn.commit()
+            plans = conn.execute(
+                sa.text(
+                    "SELECT custom_plans, generic_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%WITH pick AS%'"
+                )
+            ).one()
     assert tuple(plans) == (5, 6)

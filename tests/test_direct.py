@@ -32,7 +32,7 @@ def test_a_held_back_write_is_sent_first(workspace: al.Workspace, project: al.Pr
         with writes.batched(conn):
             writes.defer(
                 conn,
-                sa.text("UPDATE projects SET name = :n WHERE id = :p"),
+                "UPDATE projects SET name = :n WHERE id = :p",
                 {"n": project.name + "-renamed", "p": project.id},
             )
             (row,) = fetch(conn, "SELECT name FROM projects WHERE id = :p", {"p": project.id})

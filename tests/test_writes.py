@@ -23,7 +23,7 @@ from annolab.store.frames import driver_connection
 pytestmark = pytest.mark.db
 
 ANSWER = {"kind": "spans", "spans": [{"start": 0, "end": 3, "label": "person"}]}
-_PRIORITY = sa.text("UPDATE tasks SET priority = :v WHERE id = :t")
+_PRIORITY = "UPDATE tasks SET priority = :v WHERE id = :t"
 
 
 class Wire:
@@ -131,12 +131,10 @@ def test_a_held_back_write_that_fails_raises_and_nothing_of_the_transaction_stay
     def failing() -> None:
         with writes.transaction(workspace.engine) as conn:
             drivers.append(conn.connection.driver_connection)
-            conn.execute(_PRIORITY, {"v": 3, "t": task_id})  # sent at once
+            conn.execute(sa.text(_PRIORITY), {"v": 3, "t": task_id})  # sent at once
             if with_event:
                 record_event(conn, actor=marker, action="test", entity="task", entity_id=task_id)
-            writes.defer(
-                conn, sa.text("UPDATE tasks SET priority = 1 / 0 WHERE id = :t"), {"t": task_id}
-            )
+            writes.defer(conn, "UPDATE tasks SET priority = 1 / 0 WHERE id = :t", {"t": task_id})
 
     with pytest.raises(StoreError, match="division by zero"):
         failing()
@@ -168,7 +166,7 @@ def test_a_commit_refused_in_the_pipeline_raises_and_keeps_nothing(project: al.P
     def refused() -> None:
         with writes.transaction(engine) as conn:
             drivers.append(conn.connection.driver_connection)
-            writes.defer(conn, sa.text(change), {"t": task})
+            writes.defer(conn, change, {"t": task})
 
     with pytest.raises(sa.exc.IntegrityError, match="without an annotation event"):
         refused()

@@ -179,20 +179,22 @@ _URGENCY_ORDER = f"""
 
 
 def _open_to_user(
-    steps: Sequence[str], exclude_earlier: Sequence[str]
+    project_id: int, steps: Sequence[str], exclude_earlier: Sequence[str]
 ) -> tuple[str, dict[str, Any]]:
-    """A place on a task that user :u may take at one of the steps (their own expired lease
-    included), and the parameters it reads besides :p and :u.
+    """A place on a task of the project that user :u may take at one of the steps (their own
+    expired lease included), and the parameters it reads besides :u.
 
     OFFSET 0 keeps each EXISTS a probe of the candidate task (one index lookup) rather than an
     anti-join, which the planner was seen to build from a scan of every assignment in the table.
 
-    The usual case, one step and no step excluding earlier annotators, is written out rather
-    than passed as arrays. Postgres keeps one plan for a prepared statement only while that
-    generic plan is estimated no dearer than planning each call with the values seen; an array
-    it cannot see into (``= ANY(:steps)``, a condition on an empty ``:exclude``) made the
-    generic estimate worse, and every claim was planned anew: about 300 us of the server's CPU,
-    a third of what it spent on a claim and a submit. Written out, both estimates agree.
+    Postgres keeps one plan for a prepared statement only while that generic plan is estimated
+    no dearer than planning each call for the values given. A parameter it cannot see into made
+    the generic estimate of the claim dearer: the project (a project larger than the average
+    one has more open tasks to find the first in), an array of steps, a condition on an empty
+    array of excluded steps. Every claim was then planned anew, about 300 us of the server's
+    CPU, a third of what it spent on a claim and a submit. So the project's id (an integer) is
+    written into the statement, one statement per project, and the usual case, one step and no
+    step excluding earlier annotators, is written out: the two estimates then agree.
     """
     params: dict[str, Any] = {}
     if len(steps) == 1:
@@ -202,7 +204,7 @@ def _open_to_user(
         on_step = "t.step = ANY(:steps)"
         params["steps"] = list(steps)
     sql = f"""
-        t.project_id = :p AND t.status IN ('pending', 'in_progress')
+        t.project_id = {int(project_id)} AND t.status IN ('pending', 'in_progress')
         AND {on_step} AND t.assigned < t.needed
         AND NOT EXISTS (SELECT 1 FROM assignments a
                         WHERE a.task_id = t.id AND a.step = t.step AND a.user_id = :u
@@ -227,11 +229,11 @@ def places_left(
 ) -> bool:
     """Whether a place is open to the user, locked or not. After a claim found none, a True
     here means others were claiming those tasks at that moment: worth asking again."""
-    open_to_user, params = _open_to_user(steps, exclude_earlier)
+    open_to_user, params = _open_to_user(project_id, steps, exclude_earlier)
     return bool(
         conn.execute(
             _sql(f"SELECT EXISTS (SELECT 1 FROM tasks t WHERE {open_to_user})"),
-            {"p": project_id, "u": user_id, **params},
+            {"u": user_id, **params},
         ).scalar_one()
     )
 
@@ -255,7 +257,7 @@ def claim_next_task(
     priority; without it the order is priority then arrival, which the queue index serves.
     """
     order = "t.priority DESC, t.id" if urgency is None else _URGENCY_ORDER
-    open_to_user, params = _open_to_user(steps, exclude_earlier)
+    open_to_user, params = _open_to_user(project_id, steps, exclude_earlier)
     # One statement: pick and count the task, add the assignment, log the event.
     picked = fetch(
         conn,
@@ -371,11 +373,8 @@ def finish_assignment(
     returns the task's (id, status) after it."""
     defer(
         conn,
-        _sql(
-            "UPDATE assignments SET status = CAST(:s AS assignment_status), "
-            "completed_at = :now "
-            "WHERE id = :a"
-        ),
+        "UPDATE assignments SET status = CAST(:s AS assignment_status), completed_at = :now "
+        "WHERE id = :a",
         {"a": assignment_id, "s": status, "now": now},
     )
     if status == "submitted":
@@ -460,10 +459,8 @@ def move_task(
         raise WorkflowError(msg)
     defer(
         conn,
-        _sql(
-            "UPDATE tasks SET status = CAST(:status AS task_status), step = :step, needed = :n, "
-            "assigned = CASE WHEN :reset THEN 0 ELSE assigned END WHERE id = :t"
-        ),
+        "UPDATE tasks SET status = CAST(:status AS task_status), step = :step, needed = :n, "
+        "assigned = CASE WHEN :reset THEN 0 ELSE assigned END WHERE id = :t",
         {"t": task_id, "status": status, "step": step, "n": needed, "reset": reset_assigned},
     )
     record_event(

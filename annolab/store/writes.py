@@ -5,7 +5,8 @@ the end of the block in one round trip, a pipeline, instead of one round trip ea
 ``transaction`` sends them with its COMMIT, as one more statement in the pipeline: a submit that
 locks, stores and then writes is four round trips, the BEGIN included. (psycopg's own commit in
 a pipeline would sync twice; after the COMMIT statement SQLAlchemy's commit finds nothing left
-to do, and after an error its rollback still rolls back.)
+to do, and after an error its rollback still rolls back.) They run on psycopg's cursor, as the
+queue's other hot statements do (``direct``).
 
 A deferred write is never seen late: any other statement on the connection, through SQLAlchemy
 or through ``frames.driver_connection``, sends the waiting writes first. The event log's rows
@@ -23,20 +24,31 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 
+from annolab.store.cursor import begin, driver_sql, run
 from annolab.store.guard import as_statement_error
-from annolab.store.tables import events
 
 
 @dataclass
 class _Batch:
-    writes: list[tuple[sa.Executable, dict[str, Any]]] = field(default_factory=list)
+    writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     sending: bool = False  # the barrier does not stop the batch's own statements
 
 
-# Inline: no RETURNING of the new id, which nobody reads (and a pipeline could not return).
-_ADD_EVENT = events.insert().inline()
+# The new id is not returned: nobody reads it (and a pipeline could not return it).
+_ADD_EVENT = (
+    "INSERT INTO events (actor, action, entity, entity_id, project_id, before, after) "
+    "VALUES (%(actor)s, %(action)s, %(entity)s, %(entity_id)s, %(project_id)s, %(before)s, "
+    "%(after)s)"
+)
+
+
+def _event_params(row: dict[str, Any]) -> dict[str, Any]:
+    # A missing ``before`` or ``after`` is stored as JSON null, as it always was.
+    return {**row, "before": Jsonb(row["before"]), "after": Jsonb(row["after"])}
+
 
 # Per Connection object rather than in ``conn.info``: that lives on the driver's connection,
 # which a lost server invalidates (reading it then raises instead of letting the error through).
@@ -65,20 +77,25 @@ def barrier(conn: sa.Connection) -> None:
     _barrier(conn)
 
 
-def defer(conn: sa.Connection, statement: sa.Executable, params: dict[str, Any]) -> None:
-    """Run ``statement`` (one that returns nothing) now, or with the batch inside ``batched``."""
+def defer(conn: sa.Connection, sql: str, params: dict[str, Any]) -> None:
+    """Run ``sql`` (one statement that returns nothing; ``:name`` parameters, as for
+    ``sa.text``) now, or with the batch inside ``batched``."""
     batch = _batches.get(conn)
     if batch is None or not _installed(conn.engine):
-        conn.execute(statement, params)
+        conn.execute(sa.text(sql), params)
     else:
-        batch.writes.append((statement, params))
+        batch.writes.append((sql, params))
 
 
 def add_event(conn: sa.Connection, row: dict[str, Any]) -> None:
     """Append one row to the event log, now or with the batch."""
     batch = _batches.get(conn)
     if batch is None:
-        conn.execute(_ADD_EVENT, row)
+        begin(conn)
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a live connection: it is in a transaction
+        with driver.cursor() as cur:
+            run(conn, cur, _ADD_EVENT, _event_params(row))
     else:
         batch.events.append(row)
 
@@ -128,6 +145,7 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
         rows, batch.events = batch.events, []
     if not writes and not rows:
         return  # nothing waits; a commit alone is SQLAlchemy's, on the way out of ``transaction``
+    begin(conn)
     driver = conn.connection.driver_connection
     assert driver is not None  # a live connection: it is in a transaction
     batch.sending = True
@@ -135,15 +153,14 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
         # In a pipeline the statements go out without waiting for each other's replies; the
         # pipeline's end waits once and raises the first error. After an error the server
         # skips the rest, COMMIT included, and the caller's rollback ends the transaction.
-        with driver.pipeline():
-            for statement, params in writes:
-                conn.execute(statement, params)
+        with driver.pipeline(), driver.cursor() as cur:
+            for sql, params in writes:
+                run(conn, cur, driver_sql(sql), params)
             if rows:
-                # One statement, compiled once and cached, its rows pipelined; ids follow the
-                # recording order.
-                conn.execute(_ADD_EVENT, rows)
+                # One prepared statement, its rows pipelined; ids follow the recording order.
+                run(conn, cur, _ADD_EVENT, [_event_params(r) for r in rows], many=True)
             if commit:
-                conn.exec_driver_sql("COMMIT")
+                run(conn, cur, "COMMIT", None)
     except psycopg.Error as error:
         # Raised by the pipeline's end, outside any statement SQLAlchemy ran: turned into what
         # the same error of a statement would have been.
