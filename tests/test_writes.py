@@ -4,6 +4,7 @@ fails, raises and leaves nothing behind."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,10 @@ class Wire:
         trips: list[list[str]] = []
         parsed: dict[str, str] = {}  # statement name ("" unnamed) -> its first words
         sending = False
-        for line in Path(self.file.name).read_text().splitlines():
+        # A statement's own line breaks are printed as they are: a message is a line that starts
+        # with its direction, and the lines after it up to the next.
+        text = Path(self.file.name).read_text()
+        for line in re.split(r"\n(?=[FB]\t)", text.rstrip("\n")):
             direction, _, message, *rest = line.split("\t")
             if direction == "F" and not sending:
                 trips.append([])

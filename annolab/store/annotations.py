@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from psycopg.types.json import Jsonb
 
 from annolab.errors import StoreError
 from annolab.schema.enums import AnnotationKind, AnnotationStatus
 from annolab.store import tables
+from annolab.store.direct import fetch
 from annolab.store.events import record_event
 from annolab.store.frames import fetch_batches, iter_frames, read_frame
 
@@ -41,34 +42,23 @@ class NewAnnotation:
     persona_version: int | None = None
 
 
-def _upsert_statement() -> Any:
-    """The upsert, built once with a bound parameter per column: a statement built per call
-    (its ``excluded`` alias rebuilds every column) cost more CPU than the database spent."""
-    columns = NewAnnotation.__dataclass_fields__
-    base = insert(tables.annotations).values({name: sa.bindparam(name) for name in columns})
-    excluded = base.excluded
-    return base.on_conflict_do_update(
-        index_elements=["id"],
-        set_={
-            "payload": excluded.payload,
-            "status": excluded.status,
-            "time_spent": excluded.time_spent,
-            "version": tables.annotations.c.version + 1,
-            "updated_at": sa.func.now(),
-        },
-        # Only the owner's own annotation on the same task is ever updated in place.
-        where=sa.and_(
-            tables.annotations.c.task_id == excluded.task_id,
-            tables.annotations.c.user_id == excluded.user_id,
-            sa.or_(
-                tables.annotations.c.payload != excluded.payload,
-                tables.annotations.c.status != excluded.status,
-            ),
-        ),
-    ).returning(tables.annotations.c.version)
-
-
-_UPSERT = _upsert_statement()
+# On psycopg's cursor (``direct``): one per submit, the queue's hottest write.
+_UPSERT = """
+    INSERT INTO annotations (id, task_id, user_id, kind, status, payload, parent_id, step,
+                             time_spent, guidelines_version, model, model_digest, prompt_hash,
+                             persona_version)
+    VALUES (:id, :task_id, :user_id, CAST(:kind AS annotation_kind),
+            CAST(:status AS annotation_status), :payload, :parent_id, :step, :time_spent,
+            :guidelines_version, :model, :model_digest, :prompt_hash, :persona_version)
+    ON CONFLICT (id) DO UPDATE
+        SET payload = EXCLUDED.payload, status = EXCLUDED.status,
+            time_spent = EXCLUDED.time_spent, version = annotations.version + 1,
+            updated_at = now()
+        -- Only the owner's own annotation on the same task is ever updated in place.
+        WHERE annotations.task_id = EXCLUDED.task_id AND annotations.user_id = EXCLUDED.user_id
+          AND (annotations.payload <> EXCLUDED.payload OR annotations.status <> EXCLUDED.status)
+    RETURNING version
+"""
 
 
 def upsert_annotations(
@@ -82,11 +72,13 @@ def upsert_annotations(
     changed = 0
     for row in rows:
         values = {k: getattr(row, k) for k in NewAnnotation.__dataclass_fields__}
-        version = conn.execute(_UPSERT, values).scalar()
-        if version is None:
+        values["payload"] = Jsonb(row.payload)
+        returned = fetch(conn, _UPSERT, values)
+        if not returned:
             _check_same_owner(conn, row)
             continue
         changed += 1
+        ((version,),) = returned
         record_event(
             conn,
             actor=actor,
