@@ -194,7 +194,8 @@ def _open_to_user(
     array of excluded steps. Every claim was then planned anew, about 300 us of the server's
     CPU, a third of what it spent on a claim and a submit. So the project's id (an integer) is
     written into the statement, one statement per project, and the usual case, one step and no
-    step excluding earlier annotators, is written out: the two estimates then agree.
+    step excluding earlier annotators, is written out: the two estimates then agree, unless the
+    step's share of the database's tasks differs from the average step's.
     """
     params: dict[str, Any] = {}
     if len(steps) == 1:
