@@ -96,9 +96,13 @@ def test_a_submit_is_four_round_trips(project: al.Project, tmp_path: Path) -> No
     assert trips[0][0].startswith("BEGIN")
     assert trips[1] == ["SELECT a.id, a.task_id,"]  # the lock
     assert trips[2] == ["INSERT INTO annotations"]  # its version goes into the event
-    assert trips[3][:2] == ["UPDATE assignments SET", "UPDATE tasks SET"]
-    assert len(trips[3]) == 2 + 4 + 1  # the four events, then COMMIT
-    assert trips[3][-1] == "COMMIT"
+    # The four events in one statement, then COMMIT.
+    assert trips[3] == [
+        "UPDATE assignments SET",
+        "UPDATE tasks SET",
+        "INSERT INTO events",
+        "COMMIT",
+    ]
     assert len(trips) == 4
     assert project.tasks()["status"].to_list() == ["completed"]
     actions = project.events()["action"].to_list()
@@ -236,3 +240,25 @@ def test_the_driver_connection_handed_out_first_is_inside_the_transaction(
     with pytest.raises(StoreError, match="division by zero"):
         failing()
     assert _priority(workspace.engine, task_id) == 0  # rolled back with the rest
+
+
+def test_a_batch_of_events_is_one_statement_in_recording_order(workspace: al.Workspace) -> None:
+    marker = f"order-{uuid.uuid4().hex[:8]}"
+    with writes.transaction(workspace.engine) as conn:
+        for n, after in enumerate([{"text": "Ünïcode ' \" \\ %s"}, None, {"n": [1, 2.5, None]}]):
+            record_event(
+                conn, actor=marker, action=f"test.{n}", entity="task", entity_id=n, after=after
+            )
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT action, project_id, before IS NULL, before::text, after::text "
+                "FROM events WHERE actor = :m ORDER BY id"
+            ),
+            {"m": marker},
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("test.0", None, False, "null", '{"text": "Ünïcode \' \\" \\\\ %s"}'),
+        ("test.1", None, False, "null", "null"),  # JSON null, as a missing value always was
+        ("test.2", None, False, "null", '{"n": [1, 2.5, null]}'),
+    ]

@@ -37,18 +37,18 @@ class _Batch:
     sending: bool = False  # the barrier does not stop the batch's own statements
 
 
-# The new id is not returned: nobody reads it (and a pipeline could not return it).
-_ADD_EVENT = (
-    "INSERT INTO events (actor, action, entity, entity_id, project_id, before, after) "
-    "VALUES (%(actor)s, %(action)s, %(entity)s, %(entity_id)s, %(project_id)s, %(before)s, "
-    "%(after)s)"
-)
-
-
-def _event_params(row: dict[str, Any]) -> dict[str, Any]:
-    # A missing ``before`` or ``after`` is stored as JSON null, as it always was.
-    return {**row, "before": Jsonb(row["before"]), "after": Jsonb(row["after"])}
-
+# One statement for any number of rows, their ids in the order they were recorded; the new ids
+# are not returned: nobody reads them (and a pipeline could not return them). A missing
+# ``before`` or ``after`` is stored as JSON null, as it always was.
+_ADD_EVENTS = """
+    INSERT INTO events (actor, action, entity, entity_id, project_id, before, after)
+    SELECT r.actor, r.action, r.entity, r.entity_id, r.project_id,
+           COALESCE(r.before, 'null'), COALESCE(r.after, 'null')
+    FROM ROWS FROM (jsonb_to_recordset(%(rows)s) AS (actor text, action text, entity text,
+                    entity_id text, project_id bigint, before jsonb, after jsonb))
+         WITH ORDINALITY AS r(actor, action, entity, entity_id, project_id, before, after, n)
+    ORDER BY r.n
+"""
 
 # Per Connection object rather than in ``conn.info``: that lives on the driver's connection,
 # which a lost server invalidates (reading it then raises instead of letting the error through).
@@ -95,7 +95,7 @@ def add_event(conn: sa.Connection, row: dict[str, Any]) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None  # a live connection: it is in a transaction
         with driver.cursor() as cur:
-            run(conn, cur, _ADD_EVENT, _event_params(row))
+            run(conn, cur, _ADD_EVENTS, {"rows": Jsonb([row])})
     else:
         batch.events.append(row)
 
@@ -157,8 +157,7 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
             for sql, params in writes:
                 run(conn, cur, driver_sql(sql), params)
             if rows:
-                # One prepared statement, its rows pipelined; ids follow the recording order.
-                run(conn, cur, _ADD_EVENT, [_event_params(r) for r in rows], many=True)
+                run(conn, cur, _ADD_EVENTS, {"rows": Jsonb(rows)})
             if commit:
                 run(conn, cur, "COMMIT", None)
     except psycopg.Error as error:
