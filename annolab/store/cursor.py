@@ -33,16 +33,13 @@ def begin(conn: sa.Connection) -> None:
         conn.begin()
 
 
-def run(conn: sa.Connection, cur: Any, sql: str, params: Any, *, many: bool = False) -> None:
+def run(conn: sa.Connection, cur: Any, sql: str, params: Any) -> None:
     """Execute ``sql`` (``%(name)s`` parameters) on ``cur``, a cursor of ``conn``'s driver
-    connection: once, or once per mapping in ``params`` when ``many``."""
+    connection."""
     dispatch = conn.dispatch
-    dispatch.before_cursor_execute(conn, cur, sql, params, None, many)
+    dispatch.before_cursor_execute(conn, cur, sql, params, None, False)
     try:
-        if many:
-            cur.executemany(sql, params)
-        else:
-            cur.execute(sql, params)
+        cur.execute(sql, params)
     except psycopg.Error as error:
         raise as_statement_error(error, sql, params) from error
-    dispatch.after_cursor_execute(conn, cur, sql, params, None, many)
+    dispatch.after_cursor_execute(conn, cur, sql, params, None, False)

@@ -37,11 +37,3 @@ def fetch(
         run(conn, cur, driver_sql(sql), params)
         rows: list[Any] = cur.fetchall()
     return rows
-
-
-def execute(conn: sa.Connection, sql: str, params: Any, *, many: bool = False) -> None:
-    """Run ``sql`` (one statement that returns nothing; ``:name`` parameters) in ``conn``'s
-    transaction: once, or once per mapping in ``params`` when ``many``."""
-    begin(conn)
-    with driver_connection(conn).cursor() as cur:
-        run(conn, cur, driver_sql(sql), params, many=many)
