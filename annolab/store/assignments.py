@@ -233,7 +233,8 @@ def places_left(
     open_to_user, params = _open_to_user(project_id, steps, exclude_earlier)
     return bool(
         conn.execute(
-            _sql(f"SELECT EXISTS (SELECT 1 FROM tasks t WHERE {open_to_user})"),
+            # Not cached like the other statements: there is one per project.
+            sa.text(f"SELECT EXISTS (SELECT 1 FROM tasks t WHERE {open_to_user})"),
             {"u": user_id, **params},
         ).scalar_one()
     )
