@@ -6,7 +6,7 @@ reading it is in a notebook, not in our source.
 
 from __future__ import annotations
 
-import select
+import selectors
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,13 +81,12 @@ def _replace_if_closed(engine: Engine) -> None:
     dialect = engine.dialect
 
     def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        # poll() rather than select.select, which refuses descriptors above 1023 (a busy
-        # Jupyter server can hold that many), and rather than a selector, which costs three
-        # more system calls on every checkout (two per claim and submit).
-        idle = select.poll()
-        idle.register(dbapi_connection.fileno(), select.POLLIN)
-        if not idle.poll(0):
-            return
+        # A selector rather than select.select, which refuses descriptors above 1023 (a busy
+        # Jupyter server can hold that many).
+        with selectors.DefaultSelector() as selector:
+            selector.register(dbapi_connection.fileno(), selectors.EVENT_READ)
+            if not selector.select(timeout=0):
+                return
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as exc:
