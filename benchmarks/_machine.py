@@ -90,27 +90,49 @@ def _process_table() -> dict[int, tuple[int, int, str]]:
     return table
 
 
-def _our_ticks(table: dict[int, tuple[int, int, str]], markers: tuple[str, ...]) -> int:
-    """CPU ticks of this process, the servers named by ``markers`` and everything under them.
-
-    A process that exits is reaped by its parent, whose reaped-children ticks then hold its
-    time, so the sum only grows as the run's own processes come and go.
-    """
-    me = os.getpid()
-    roots = {me} | {pid for pid, (_, _, cmd) in table.items() if any(m in cmd for m in markers)}
+def _descendants(table: dict[int, tuple[int, int, str]], roots: set[int]) -> set[int]:
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
-    ours: set[int] = set()
+    found: set[int] = set()
     todo = list(roots)
     while todo:
         pid = todo.pop()
-        if pid in ours or pid not in table:
+        if pid in found or pid not in table:
             continue
-        ours.add(pid)
+        found.add(pid)
         todo.extend(children.get(pid, ()))
+    return found
+
+
+def _split_ticks(
+    table: dict[int, tuple[int, int, str]], markers: tuple[str, ...]
+) -> tuple[int, int]:
+    """CPU ticks of (the servers named by ``markers`` and everything under them, this process
+    and everything else under it).
+
+    A process that exits is reaped by its parent, whose reaped-children ticks then hold its
+    time, so each sum only grows as the run's own processes come and go.
+    """
+    marked = {pid for pid, (_, _, cmd) in table.items() if any(m in cmd for m in markers)}
+    servers = _descendants(table, marked)
+    mine = _descendants(table, {os.getpid()}) - servers
     # A descendant counts once: its own ticks, not again inside a parent that has not reaped it.
-    return sum(table[pid][1] for pid in ours)
+    return sum(table[p][1] for p in servers), sum(table[p][1] for p in mine)
+
+
+def _our_ticks(table: dict[int, tuple[int, int, str]], markers: tuple[str, ...]) -> int:
+    """CPU ticks of this process, the servers named by ``markers`` and everything under them."""
+    return sum(_split_ticks(table, markers))
+
+
+def cpu_seconds(markers: tuple[str, ...]) -> tuple[float, float]:
+    """CPU seconds used so far by (the servers named by ``markers``, this process and its
+    children): read before and after a run, the difference splits the run's CPU between the
+    server and the clients. A server that is not on this machine counts as 0."""
+    server, mine = _split_ticks(_process_table(), markers)
+    hz = os.sysconf("SC_CLK_TCK")
+    return server / hz, mine / hz
 
 
 class Probe:

@@ -49,6 +49,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -58,7 +59,7 @@ from typing import Any
 import polars as pl
 import psycopg
 import sqlalchemy as sa
-from _machine import Probe, settle
+from _machine import Probe, cpu_seconds, settle
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import make_url
 
@@ -281,6 +282,49 @@ CLIENTS: dict[str, Callable[[Result, Any, Any], None]] = {
 }
 
 
+class Waits:
+    """What the server's backends wait on while a run goes, sampled from ``pg_stat_activity``.
+
+    Only backends inside a statement or a transaction count ('idle' ones wait for a client's
+    next request, which is the clients' time, not the server's): each sample adds, per backend,
+    what it waits on: ``Client`` (the rest of a statement or the next statement of its open
+    transaction), ``Lock`` (a row or table lock), ``LWLock`` (a shared-memory lock), ``IO``,
+    or nothing (``running``). A queue whose throughput falls with more clients because they
+    wait on each other shows it here as ``Lock``.
+    """
+
+    SQL = (
+        "SELECT coalesce(wait_event_type, 'running') FROM pg_stat_activity "
+        "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
+        "AND state IN ('active', 'idle in transaction')"
+    )
+
+    def __init__(self, url: str, interval_s: float = 0.05) -> None:
+        self.counts: dict[str, int] = {}
+        self._url = url
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wait-sampler", daemon=True)
+
+    def start(self) -> Waits:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """Each kind of wait's share of the samples."""
+        self._stop.set()
+        self._thread.join()
+        total = sum(self.counts.values()) or 1
+        ranked = sorted(self.counts.items(), key=lambda kv: -kv[1])
+        return {kind: round(n / total, 3) for kind, n in ranked}
+
+    def _run(self) -> None:
+        with psycopg.connect(libpq_url(self._url), autocommit=True) as conn:
+            while not self._stop.wait(self._interval_s):
+                for (kind,) in conn.execute(self.SQL):
+                    self.counts[kind] = self.counts.get(kind, 0) + 1
+
+
 # --- the parent ----------------------------------------------------------------------------------
 
 
@@ -399,17 +443,32 @@ class Bench:
             proc.start()
         start.wait(300)
         began = time.monotonic()
+        cpu_before = cpu_seconds(self.markers)
+        waits = Waits(self.url).start()
         try:
             collected = [results.get(timeout=self.seconds + 300) for _ in procs]
         finally:
+            waiting = waits.stop()
             probe.stop()
+        cpu = [
+            after - before
+            for before, after in zip(cpu_before, cpu_seconds(self.markers), strict=True)
+        ]
         for proc in procs:
             proc.join(60)
             if proc.exitcode != 0:
                 msg = f"a {kind} client exited with {proc.exitcode}; see its error above"
                 raise RuntimeError(msg)
         elapsed = max(r["finished"] for r in collected) - began
-        return merge(kind, clients, collected, elapsed, idle_before, probe)
+        run = merge(kind, clients, collected, elapsed, idle_before, probe)
+        cycles = run["cycles"] or 1
+        run["cpu_us_per_cycle"] = {
+            # None: an external server's processes are not on this machine to be read.
+            "server": round(cpu[0] / cycles * 1e6) if self.markers else None,
+            "clients": round(cpu[1] / cycles * 1e6),
+        }
+        run["server_waits"] = waiting
+        return run
 
     def duplicates(self, kind: str, project_id: int) -> int:
         """Tasks answered by more than one client: each extra answer is one duplicate."""
@@ -588,6 +647,18 @@ def merge(
     return figures
 
 
+def repeated(first: Result, again: Result) -> Result:
+    """``first`` with the capacity of both runs and its median; its latencies are the first
+    run's (saturated, they are mostly queueing for the CPU)."""
+    capacity = [first["cycles_per_s"], again["cycles_per_s"]]
+    first["cycles_per_s_runs"] = capacity
+    first["cycles_per_s"] = round(statistics.median(capacity), 1)
+    first["cpu_us_per_cycle_runs"] = [first["cpu_us_per_cycle"], again["cpu_us_per_cycle"]]
+    first["server_waits_runs"] = [first["server_waits"], again["server_waits"]]
+    first["machine_reference_ms"] = first["machine_reference_ms"] + again["machine_reference_ms"]
+    return first
+
+
 def summarize(runs: dict[str, dict[str, dict[int, Result]]]) -> Result:
     """``runs[mode][kind][clients]`` -> the figures, headlines and targets (read when paced)."""
     figures: Result = {"benchmark": "assignment"}
@@ -663,6 +734,22 @@ def report(figures: Result) -> None:
         "below 0.9, other work on the machine competed for the CPU); other: the share of the "
         "CPU other work took while they ran (median of 1 s samples; see benchmarks/_machine.py)"
     )
+    print(
+        "\nCPU per cycle, server / clients (us), and what the server's busy backends waited on "
+        "(share of samples; Client: the client's next statement, Lock: another transaction)"
+    )
+    for mode in ("paced", "saturated"):
+        for kind in ("annolab", "naive"):
+            for clients, run in figures.get(mode, {}).get(kind, {}).items():
+                cpus = run.get("cpu_us_per_cycle_runs", [run["cpu_us_per_cycle"]])
+                waits = run.get("server_waits_runs", [run["server_waits"]])
+                capacity = run.get("cycles_per_s_runs", [run["cycles_per_s"]])
+                for cycles_per_s, cpu, waited in zip(capacity, cpus, waits, strict=True):
+                    shares = ", ".join(f"{k} {v:.2f}" for k, v in waited.items()) or "-"
+                    print(
+                        f"  {mode} {kind}, {clients} clients, {cycles_per_s} cycles/s: "
+                        f"{cpu['server']} / {cpu['clients']}; {shares}"
+                    )
     for clients, run in figures["saturated"]["annolab"].items():
         alone = run["uncontended"]
         print(f"\nannolab, saturated, {clients} clients: where the time of a call goes")
@@ -724,10 +811,11 @@ def main() -> int:
             server = Server(work / "home", args.transport)
             url = server.url
         bench = Bench(url, tasks=tasks, seconds=seconds, markers=(str(work),))
+        projects: dict[int, al.Project] = {}
         try:
             for clients in counts:
                 log(f"{clients} clients: a project of {tasks:,} tasks and its naive copy")
-                project = bench.new_project(clients)
+                project = projects[clients] = bench.new_project(clients)
                 for mode, think_s in modes.items():
                     for kind in ("annolab", "naive"):
                         log(f"{mode} {kind}, {clients} clients, {seconds:g} s")
@@ -741,6 +829,19 @@ def main() -> int:
                             f"ms; duplicates {run['duplicates']}"
                         )
                         runs[mode][kind][clients] = run
+            # The saturated runs once more, the client counts in reverse order: each count's
+            # two runs then sit on either side of the other's, so the host's drift and the
+            # database's growth weigh on both alike. Capacity is their median. (Not in a quick
+            # run, which is a check that everything works rather than a measurement.)
+            for clients in [] if args.quick else reversed(counts):
+                for kind in ("annolab", "naive"):
+                    log(f"saturated {kind}, {clients} clients, {seconds:g} s, again")
+                    again = bench.run(kind, projects[clients], clients, 0.0)
+                    run = runs["saturated"][kind][clients] = repeated(
+                        runs["saturated"][kind][clients], again
+                    )
+                    run["duplicates"] = bench.duplicates(kind, projects[clients].id)
+                    log(f"  {again['cycles_per_s']} cycles/s; median {run['cycles_per_s']}")
             figures = summarize(runs)
             figures.update(
                 mode="quick" if args.quick else "full",
