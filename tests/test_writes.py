@@ -18,6 +18,7 @@ import annolab as al
 from annolab.errors import StoreError
 from annolab.store import writes
 from annolab.store.annotations import iter_task_answers
+from annolab.store.direct import fetch
 from annolab.store.events import record_event
 from annolab.store.frames import driver_connection
 
@@ -86,24 +87,23 @@ def _priority(engine: sa.Engine, task_id: int) -> int:
         )
 
 
-def test_a_submit_is_four_round_trips(project: al.Project, tmp_path: Path) -> None:
+def test_a_submit_is_three_round_trips(project: al.Project, tmp_path: Path) -> None:
     project.add_tasks(pl.DataFrame({"id": ["t1"], "text": ["Ada met Grace"]}), id="id")
     session = project.session("ann")
     assert session.next() is not None
     wire = Wire(project.workspace.engine, tmp_path / "trace")
     session.submit(ANSWER)
     trips = wire.round_trips()
-    assert trips[0][0].startswith("BEGIN")
-    assert trips[1] == ["SELECT a.id, a.task_id,"]  # the lock
-    assert trips[2] == ["INSERT INTO annotations"]  # its version goes into the event
+    assert trips[0] == ["BEGIN ISOLATION LEVEL", "SELECT a.id, a.task_id,"]  # and the lock
+    assert trips[1] == ["INSERT INTO annotations"]  # its version goes into the event
     # The four events in one statement, then COMMIT.
-    assert trips[3] == [
+    assert trips[2] == [
         "UPDATE assignments SET",
         "UPDATE tasks SET",
         "INSERT INTO events",
         "COMMIT",
     ]
-    assert len(trips) == 4
+    assert len(trips) == 3
     assert project.tasks()["status"].to_list() == ["completed"]
     actions = project.events()["action"].to_list()
     assert actions[-4:] == [
@@ -240,6 +240,44 @@ def test_the_driver_connection_handed_out_first_is_inside_the_transaction(
     with pytest.raises(StoreError, match="division by zero"):
         failing()
     assert _priority(workspace.engine, task_id) == 0  # rolled back with the rest
+
+
+@pytest.mark.parametrize("first", ["sqlalchemy", "direct", "deferred"])
+def test_the_first_statement_of_a_transaction_is_inside_it(
+    workspace: al.Workspace, task_id: int, first: str
+) -> None:
+    """The BEGIN waits for the first statement (the driver is in autocommit meanwhile): each way
+    a statement can come first still runs inside the transaction, and goes with its end."""
+
+    class Abandoned(Exception):
+        pass
+
+    def change(conn: sa.Connection, value: int) -> None:
+        params = {"v": value, "t": task_id}
+        if first == "sqlalchemy":
+            conn.execute(sa.text(_PRIORITY), params)
+        elif first == "direct":
+            assert fetch(conn, f"{_PRIORITY} RETURNING priority", params) == [(value,)]
+        else:
+            writes.defer(conn, _PRIORITY, params)
+            conn.execute(sa.text("SELECT 1"))  # sends it, with the BEGIN
+
+    def abandoned() -> None:
+        with writes.transaction(workspace.engine) as conn:
+            change(conn, 4)
+            raise Abandoned
+
+    with pytest.raises(Abandoned):
+        abandoned()
+    assert _priority(workspace.engine, task_id) == 0  # rolled back
+    with writes.transaction(workspace.engine) as conn:
+        change(conn, 5)
+        driver = conn.connection.driver_connection
+        assert driver.info.transaction_status == pq.TransactionStatus.INTRANS
+    assert _priority(workspace.engine, task_id) == 5
+    assert driver.info.transaction_status == pq.TransactionStatus.IDLE
+    with workspace.engine.connect() as conn:  # back in the pool as it was lent
+        assert conn.connection.driver_connection.autocommit is False
 
 
 def test_a_batch_of_events_is_one_statement_in_recording_order(workspace: al.Workspace) -> None:

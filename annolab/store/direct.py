@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from psycopg.rows import namedtuple_row, tuple_row
 
 from annolab.store.cursor import begin, driver_sql, run
 from annolab.store.frames import driver_connection
+from annolab.store.guard import as_statement_error
+from annolab.store.writes import BEGIN, take_begin
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -32,8 +35,18 @@ def fetch(
     ``sa.text``) run in ``conn``'s transaction: tuples, or named tuples when ``named`` (the
     columns' names must then differ)."""
     begin(conn)
+    opening = take_begin(conn)  # a ``writes.transaction`` not begun yet: its BEGIN goes along
+    driver = driver_connection(conn)
     row_factory = namedtuple_row if named else tuple_row
-    with driver_connection(conn).cursor(row_factory=row_factory) as cur:
-        run(conn, cur, driver_sql(sql), params)
+    with driver.cursor(row_factory=row_factory) as cur:
+        if not opening:
+            run(conn, cur, driver_sql(sql), params)
+        else:
+            try:
+                with driver.pipeline(), driver.cursor() as starting:
+                    run(conn, starting, BEGIN, None)
+                    run(conn, cur, driver_sql(sql), params)
+            except psycopg.Error as error:  # raised by the pipeline's end, as in ``writes``
+                raise as_statement_error(error, sql, params) from error
         rows: list[Any] = cur.fetchall()
     return rows

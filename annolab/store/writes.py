@@ -2,14 +2,17 @@
 function hands to ``defer`` (an UPDATE whose result nobody reads) wait, and go to the server at
 the end of the block in one round trip, a pipeline, instead of one round trip each.
 
-``transaction`` sends them with its COMMIT, as one more statement in the pipeline: a submit that
-locks, stores and then writes is four round trips, the BEGIN included. (psycopg's own commit in
-a pipeline would sync twice; after the COMMIT statement SQLAlchemy's commit finds nothing left
-to do, and after an error its rollback still rolls back.) They run on psycopg's cursor, as the
+``transaction`` sends them with its COMMIT, as one more statement in the pipeline, and sends its
+BEGIN with its first statement: a submit that locks, stores and then writes is three round
+trips. (psycopg sends a BEGIN of its own alone, and syncs after it even in a pipeline; its own
+commit in a pipeline would sync twice. So the driver connection is in autocommit for the block
+and the BEGIN and COMMIT are statements of ours; SQLAlchemy's commit then finds nothing left to
+do, and after an error its rollback still rolls back.) They run on psycopg's cursor, as the
 queue's other hot statements do (``direct``).
 
-A deferred write is never seen late: any other statement on the connection, through SQLAlchemy
-or through ``frames.driver_connection``, sends the waiting writes first. The event log's rows
+A deferred write is never seen late, and no statement runs outside the transaction: any other
+statement on the connection, through SQLAlchemy or through ``frames.driver_connection``, sends
+the BEGIN not yet sent and the waiting writes first. The event log's rows
 wait until the end or ``flush(conn)``: inside a block only the rules read the log, after a flush.
 A write that fails raises when it is sent, and the transaction rolls back as it would have.
 """
@@ -35,6 +38,11 @@ class _Batch:
     writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     sending: bool = False  # the barrier does not stop the batch's own statements
+    opening: bool = False  # the transaction's BEGIN is not sent yet: it goes with a statement
+
+
+# Said in full rather than left to the server's default, as psycopg's own BEGIN does.
+BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 
 
 # One statement for any number of rows, their ids in the order they were recorded; the new ids
@@ -67,8 +75,24 @@ def _installed(engine: sa.Engine) -> bool:
 
 def _barrier(conn: sa.Connection, *_: Any) -> None:
     batch = _batches.get(conn)
-    if batch is not None and batch.writes and not batch.sending:
-        _send(conn, batch, with_events=False)
+    if batch is None or batch.sending:
+        return
+    if batch.writes:
+        _send(conn, batch, with_events=False)  # the BEGIN goes first in its pipeline
+    elif batch.opening:
+        batch.opening = False
+        with _driver(conn).cursor() as cur:
+            run(conn, cur, BEGIN, None)
+
+
+def take_begin(conn: sa.Connection) -> bool:
+    """Whether ``conn``'s transaction waits for its BEGIN with no write waiting before it; if
+    so the caller now owes it, and sends it ahead of its statement in one pipeline."""
+    batch = _batches.get(conn)
+    if batch is None or not batch.opening or batch.writes or batch.sending:
+        return False
+    batch.opening = False
+    return True
 
 
 def barrier(conn: sa.Connection) -> None:
@@ -85,6 +109,12 @@ def defer(conn: sa.Connection, sql: str, params: dict[str, Any]) -> None:
         conn.execute(sa.text(sql), params)
     else:
         batch.writes.append((sql, params))
+
+
+def _driver(conn: sa.Connection) -> Any:
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a live connection: it is in a transaction
+    return driver
 
 
 def add_event(conn: sa.Connection, row: dict[str, Any]) -> None:
@@ -129,7 +159,12 @@ def flush(conn: sa.Connection) -> None:
 def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     """``engine.begin()`` inside ``batched``, whose writes and events go with the COMMIT."""
     with engine.connect() as conn:
-        batch = _batches[conn] = _Batch()
+        # The driver in autocommit: the transaction is our BEGIN ... COMMIT (see above). Only
+        # where every statement passes the barrier, which sends the BEGIN first.
+        opening = _installed(engine)
+        if opening:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        batch = _batches[conn] = _Batch(opening=opening)
         try:
             with conn.begin():
                 yield conn
@@ -144,16 +179,20 @@ def _send(conn: sa.Connection, batch: _Batch, *, with_events: bool, commit: bool
     if with_events:
         rows, batch.events = batch.events, []
     if not writes and not rows:
-        return  # nothing waits; a commit alone is SQLAlchemy's, on the way out of ``transaction``
+        # Nothing waits; a commit alone is SQLAlchemy's, on the way out of ``transaction``
+        # (psycopg sends it when a transaction is open, whoever began it).
+        return
     begin(conn)
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a live connection: it is in a transaction
+    driver = _driver(conn)
+    opening, batch.opening = batch.opening, False
     batch.sending = True
     try:
         # In a pipeline the statements go out without waiting for each other's replies; the
         # pipeline's end waits once and raises the first error. After an error the server
         # skips the rest, COMMIT included, and the caller's rollback ends the transaction.
         with driver.pipeline(), driver.cursor() as cur:
+            if opening:
+                run(conn, cur, BEGIN, None)
             for sql, params in writes:
                 run(conn, cur, driver_sql(sql), params)
             if rows:
