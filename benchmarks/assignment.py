@@ -14,7 +14,9 @@ time and records each call's latency. Each configuration runs twice:
   labels). The latency targets are read here: they are what an annotator waits for.
 - **saturated**: no pause at all, every client claims again the moment it has submitted. This
   gives the capacity (cycles per second); its latencies are mostly time spent queueing for the
-  two cores, which 16 or 64 busy clients and the server share.
+  two cores, which 16 or 64 busy clients and the server share. Each saturated configuration
+  runs twice, the client counts in the order 16, 64, 64, 16 (not in a quick run), and its
+  capacity is the median.
 
 The naive baseline runs the same number of clients, paced the same, on a copy of the same
 tasks: ``SELECT`` the first free task, then ``UPDATE`` it to taken, in READ COMMITTED without
@@ -30,6 +32,8 @@ Where the time goes: every annolab client times each SQL statement (SQLAlchemy c
 and each COMMIT, by phase (claim or submit); the rest of a call is Python. After each run the
 parent makes one uncontended claim and submit and runs ``EXPLAIN ANALYZE`` on their slowest
 statements (inside a transaction it rolls back), so the plans behind the figures are printed.
+Every run also reports its CPU per cycle, the server's and the clients', and what the server's
+busy backends wait on (``Waits``): a queue whose clients wait on each other shows ``Lock``.
 
 Progress goes to stderr, results to stdout, and the last line of stdout is one JSON object.
 The raw SQL here is the baseline and the probe, so it lives outside ``annolab/store`` on purpose.
