@@ -27,8 +27,8 @@ baseline's duplicates, counted from its answers.
 Clients are forked from a forkserver that has imported annolab once, with what
 ``annolab.connect`` imports on first use (``annolab.workspace``, about 0.5 s of CPU alone): 64
 fresh interpreters would otherwise spend 20 s or more of this 2-core machine's CPU on imports
-before the first claim. The
-clients never call polars, whose threads the forkserver started and which a fork does not copy.
+before the first claim. The clients never call polars, whose threads the forkserver started and
+which a fork does not copy.
 
 Where the time goes: every annolab client times each SQL statement (SQLAlchemy cursor events)
 and each COMMIT, by phase (claim or submit); the rest of a call is Python. After each run the
@@ -296,7 +296,8 @@ class Waits:
     what it waits on: ``Client`` (the rest of a statement or the next statement of its open
     transaction), ``Lock`` (a row or table lock), ``LWLock`` (a shared-memory lock), ``IO``,
     or nothing (``running``). A queue whose throughput falls with more clients because they
-    wait on each other shows it here as ``Lock``.
+    wait on each other shows it here as ``Lock``. On a shared external server (``--url``) other
+    people's backends are counted too.
     """
 
     SQL = (
@@ -821,7 +822,10 @@ def main() -> int:
             log(f"starting the embedded Postgres in {work / 'home'} ({args.transport})")
             server = Server(work / "home", args.transport)
             url = server.url
-        bench = Bench(url, tasks=tasks, seconds=seconds, markers=(str(work),))
+        # The embedded server's processes are told apart by its folder; an external one's are
+        # not on this machine (its CPU per cycle is then not reported).
+        markers = (str(work),) if server is not None else ()
+        bench = Bench(url, tasks=tasks, seconds=seconds, markers=markers)
         projects: dict[int, al.Project] = {}
         try:
             for clients in counts:

@@ -12,9 +12,9 @@ queue's other hot statements do (``direct``).
 
 A deferred write is never seen late, and no statement runs outside the transaction: any other
 statement on the connection, through SQLAlchemy or through ``frames.driver_connection``, sends
-the BEGIN not yet sent and the waiting writes first. The event log's rows
-wait until the end or ``flush(conn)``: inside a block only the rules read the log, after a flush.
-A write that fails raises when it is sent, and the transaction rolls back as it would have.
+the BEGIN not yet sent and the waiting writes first. The event log's rows wait until the end or
+``flush(conn)``: inside a block only the rules read the log, after a flush. A write that fails
+raises when it is sent, and the transaction rolls back as it would have.
 """
 
 from __future__ import annotations
